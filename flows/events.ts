@@ -1,0 +1,20 @@
+// What a caller (or Twilio on the caller's behalf) can do, as the machines see it.
+// Only the telephony layer knows the Twilio parameter names these come from.
+
+export type DialStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+
+export type CallerEvent =
+  /** Keys from a <Gather>; `#` (finishOnKey) is never included, `*` is. */
+  | { type: 'digits'; digits: string }
+  /** The <Gather> timed out with nothing entered. */
+  | { type: 'noInput' }
+  /** The transfer to a representative ended. */
+  | { type: 'dialEnded'; status: DialStatus };
+
+/** What the caller is waiting on, read from the settled state's meta by the renderer. */
+export type WaitFor =
+  | { input: 'menu' }
+  | { input: 'digits'; maxLength: number }
+  | { input: 'dial' };
+
+export type StateMeta = { wait?: WaitFor; end?: 'hangup' };

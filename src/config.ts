@@ -1,0 +1,84 @@
+// Configuration is read and checked here, once (spec section 10). Nothing else reads process.env.
+
+export type Config = {
+  readonly env: 'production' | 'development' | 'test';
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly redisUrl: string | null;
+  readonly redisPrefix: string;
+  readonly twilioAuthToken: string;
+  readonly agentNumber: string;
+  readonly paymentConnector: string;
+  readonly ssnHashKey: string;
+  readonly bcryptCost: number;
+  readonly sessionTtlSeconds: number;
+  readonly warnings: readonly string[];
+};
+
+export const DEV_AUTH_TOKEN = 'dev-only-auth-token-not-for-production';
+export const DEV_SSN_HASH_KEY = 'dev-only-ssn-hash-key-not-for-production';
+// A fictional number (555-01xx is reserved for fiction): never the line's own, which would loop.
+export const PLACEHOLDER_AGENT_NUMBER = '+19165550100';
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const production = nodeEnv === 'production';
+  const warnings: string[] = [];
+
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  if (production && !publicUrl.startsWith('https://')) warnings.push('PUBLIC_URL is not https: Twilio <Pay> needs an https action URL in production');
+
+  let twilioAuthToken = env.TWILIO_AUTH_TOKEN ?? '';
+  if (!twilioAuthToken) {
+    if (production) throw new ConfigError('TWILIO_AUTH_TOKEN is required when NODE_ENV=production');
+    twilioAuthToken = DEV_AUTH_TOKEN;
+    warnings.push('TWILIO_AUTH_TOKEN is unset: using the fixed development token; real Twilio requests will be refused (403)');
+  }
+
+  let ssnHashKey = env.SSN_HASH_KEY ?? '';
+  if (!ssnHashKey) {
+    if (production) throw new ConfigError('SSN_HASH_KEY is required when NODE_ENV=production');
+    ssnHashKey = DEV_SSN_HASH_KEY;
+    warnings.push('SSN_HASH_KEY is unset: using a fixed development key');
+  }
+
+  let agentNumber = env.AGENT_NUMBER ?? '';
+  if (agentNumber && !/^\+[1-9]\d{6,14}$/.test(agentNumber)) throw new ConfigError(`AGENT_NUMBER must be E.164 (+15551234567), got "${agentNumber}"`);
+  if (!agentNumber) {
+    agentNumber = PLACEHOLDER_AGENT_NUMBER;
+    warnings.push(`AGENT_NUMBER is unset: transfers go to the placeholder ${PLACEHOLDER_AGENT_NUMBER}`);
+  }
+
+  const redisUrl = env.REDIS_URL || null;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
+
+  return {
+    env: nodeEnv,
+    port,
+    publicUrl,
+    redisUrl,
+    redisPrefix: env.REDIS_PREFIX || 'cc:',
+    twilioAuthToken,
+    agentNumber,
+    paymentConnector: env.PAYMENT_CONNECTOR || 'Default',
+    ssnHashKey,
+    bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),
+    sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 4 * 3600, 60, 7 * 24 * 3600),
+    warnings,
+  };
+}

@@ -1,0 +1,171 @@
+// One webhook, one turn: load the caller's machine, give it the event, let it settle, say
+// what the settled state says, remember where the caller is. Never throws at Twilio.
+import { createHash } from 'node:crypto';
+import { createActor, waitFor, type SnapshotFrom } from 'xstate';
+import type { CallerEvent, StateMeta } from '../../flows/events.ts';
+import { lineMachine } from '../../flows/line.ts';
+import type { Language, Utterance } from '../../prompts/speak.ts';
+import { representativesAvailable } from '../domain/hours.ts';
+import { describeError, type Logger } from '../log.ts';
+import type { CallStore, SessionRecord } from '../store/store.ts';
+import { renderApology, renderReply, type Next, type ReplyUrls } from '../telephony/twiml.ts';
+
+export type LineMachine = typeof lineMachine;
+type LineSnapshot = SnapshotFrom<LineMachine>;
+
+/** Changes whenever the menus' shape changes, so a snapshot from an older deploy is not restored into a newer machine. */
+export const MACHINE_VERSION = createHash('sha256').update(JSON.stringify(lineMachine.definition)).digest('hex').slice(0, 12);
+
+/** One webhook of a call, as the engine sees it (telephony has already checked and parsed it). */
+export type Turn = {
+  callSid: string;
+  /** null when Twilio answers a new call (POST /voice). */
+  event: CallerEvent | null;
+  /** The turn the action URL was issued for; null when the URL carried none. */
+  turn: number | null;
+  /** The caller's language as the action URL remembered it, for a call whose session is gone. */
+  language: Language | null;
+  idempotencyToken: string | null;
+  /** For the log line only. */
+  path: string;
+};
+
+export type EngineOptions = {
+  store: CallStore;
+  logger: Logger;
+  clock: () => Date;
+  agentNumber: string;
+  sessionTtlSeconds: number;
+  /** Builds the absolute URLs a reply points Twilio at. */
+  urlsFor: (turn: number, language: Language) => ReplyUrls;
+  /** The menus; tests and later issues provide() their domain here. */
+  machine?: LineMachine;
+  /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise. */
+  settleTimeoutMs?: number;
+};
+
+type Outcome = 'answered' | 'applied' | 'resumed' | 'replayed' | 'stale' | 'failed';
+
+/** "paymentInfo.check" for the log; takes a live or a persisted snapshot. */
+export function stateName(snapshot: { value: unknown }): string {
+  const walk = (value: unknown): string =>
+    typeof value === 'string' ? value : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}.${walk(v)}`).join(',');
+  return walk(snapshot.value);
+}
+
+function nextOf(snapshot: LineSnapshot): Next | null {
+  for (const meta of Object.values(snapshot.getMeta()) as StateMeta[]) {
+    if (meta?.end) return { end: meta.end };
+    if (meta?.wait) return meta.wait;
+  }
+  return null;
+}
+
+export class Engine {
+  private readonly machine: LineMachine;
+  private readonly options: EngineOptions;
+
+  constructor(options: EngineOptions) {
+    this.options = options;
+    const { clock } = options;
+    this.machine = (options.machine ?? lineMachine).provide({
+      guards: { representativesAvailable: () => representativesAvailable(clock()) },
+    });
+  }
+
+  async take(turn: Turn): Promise<string> {
+    const started = performance.now();
+    const { store, logger } = this.options;
+    let outcome: Outcome = 'failed';
+    let state: string | null = null;
+    let language: Language = turn.language ?? 'en';
+    try {
+      const result = await store.withCallLock(turn.callSid, () => this.takeLocked(turn));
+      outcome = result.outcome;
+      state = result.state;
+      language = result.language;
+      return result.twiml;
+    } catch (error) {
+      logger.error('webhook failed', { call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', error: describeError(error) });
+      return renderApology(language, representativesAvailable(this.options.clock()), this.options.agentNumber);
+    } finally {
+      logger.info('webhook', {
+        call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', turn: turn.turn,
+        state, outcome, ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+    }
+  }
+
+  private async takeLocked(turn: Turn): Promise<{ twiml: string; outcome: Outcome; state: string | null; language: Language }> {
+    const { store, sessionTtlSeconds } = this.options;
+    if (turn.idempotencyToken) {
+      const replay = await store.getReply(turn.callSid, turn.idempotencyToken);
+      if (replay) return { twiml: replay, outcome: 'replayed', state: null, language: turn.language ?? 'en' };
+    }
+    const session = await store.getSession(turn.callSid);
+    const usable = session && session.machineVersion === MACHINE_VERSION ? session : null;
+    if (usable && (turn.event === null || turn.turn !== usable.turn)) {
+      // A repeat of a post we already answered (a retry whose token we never saw, or a stale action URL).
+      return { twiml: usable.lastTwiml, outcome: 'stale', state: null, language: usable.language };
+    }
+
+    const said: Utterance[] = [];
+    let outcome: Outcome;
+    let actor;
+    if (usable) {
+      actor = createActor(this.machine, { snapshot: usable.snapshot as LineSnapshot, input: {} });
+      outcome = 'applied';
+    } else if (turn.event === null) {
+      actor = createActor(this.machine, { input: {} });
+      outcome = 'answered';
+    } else {
+      // An action URL with no session behind it (expired, or the in-process store restarted):
+      // the keys were meant for a prompt we no longer know, so start cleanly at the main menu.
+      actor = createActor(this.machine, { input: { resume: true, language: turn.language ?? 'en' } });
+      outcome = 'resumed';
+    }
+    actor.on('say', (event) => said.push(...event.lines));
+    actor.start();
+    if (outcome === 'applied' && turn.event) actor.send(turn.event);
+
+    const settled = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: this.options.settleTimeoutMs ?? 8000 });
+    actor.stop();
+    if (settled.status === 'error') throw settled.error;
+    const next = nextOf(settled);
+    if (!next) throw new Error(`state ${stateName(settled)} neither waits for the caller nor ends the call`);
+
+    const nextTurn = (usable?.turn ?? 0) + 1;
+    const language = settled.context.language;
+    const twiml = renderReply({ language, said, next }, this.options.urlsFor(nextTurn, language), this.options.agentNumber);
+    const record: SessionRecord = {
+      machineVersion: MACHINE_VERSION,
+      turn: nextTurn,
+      language,
+      snapshot: actor.getPersistedSnapshot(),
+      lastTwiml: twiml,
+      startedAt: usable?.startedAt ?? this.options.clock().toISOString(),
+    };
+    await store.saveSession(turn.callSid, record, sessionTtlSeconds);
+    if (turn.idempotencyToken) await store.saveReply(turn.callSid, turn.idempotencyToken, twiml, sessionTtlSeconds);
+    return { twiml, outcome, state: stateName(settled), language };
+  }
+
+  /** Twilio's status callback: a final status ends the session and records the outcome. */
+  async ended(callSid: string, status: string, durationSeconds: number | null): Promise<void> {
+    const { store, logger } = this.options;
+    try {
+      await store.withCallLock(callSid, async () => {
+        const session = await store.getSession(callSid);
+        let lastState: string | null = null;
+        if (session) {
+          lastState = stateName(session.snapshot as { value: unknown });
+        }
+        await store.recordCallOutcome({ callSid, status, durationSeconds, lastState, endedAt: this.options.clock().toISOString() });
+        await store.deleteSession(callSid);
+        logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: lastState });
+      });
+    } catch (error) {
+      logger.error('status callback failed', { call: callSid, status, error: describeError(error) });
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// Builds the line: configuration, store, engine and routes. src/index.ts only listens.
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { Config } from './config.ts';
+import { representativesAvailable } from './domain/hours.ts';
+import { Engine } from './engine/engine.ts';
+import { describeError, jsonLogger, type Logger } from './log.ts';
+import { openStore, type CallStore } from './store/index.ts';
+import { requireTwilioSignature } from './telephony/signature.ts';
+import { replyUrls, voiceRoutes } from './telephony/routes.ts';
+import { renderApology } from './telephony/twiml.ts';
+
+export type LineOptions = {
+  config: Config;
+  /** The line's idea of now (office hours, dates said); tests and call scripts pin it. */
+  clock?: () => Date;
+  /** Defaults to the store REDIS_URL names, or the in-process one. */
+  store?: CallStore;
+  logger?: Logger;
+};
+
+export type Line = { app: Express; config: Config; store: CallStore; engine: Engine; close(): Promise<void> };
+
+export async function createLine(options: LineOptions): Promise<Line> {
+  const { config } = options;
+  const clock = options.clock ?? (() => new Date());
+  const logger = options.logger ?? jsonLogger();
+  const ownStore = !options.store;
+  const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
+
+  const engine = new Engine({
+    store,
+    logger,
+    clock,
+    agentNumber: config.agentNumber,
+    sessionTtlSeconds: config.sessionTtlSeconds,
+    urlsFor: replyUrls(config.publicUrl),
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await store.ping();
+      res.json({ ok: true, store: store.kind });
+    } catch {
+      res.status(503).json({ ok: false, store: store.kind });
+    }
+  });
+  app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl));
+  app.use(voiceRoutes(engine));
+
+  // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
+  const lastResort: ErrorRequestHandler = (error, req, res, _next) => {
+    logger.error('request failed', { path: req.path, error: describeError(error) });
+    if (res.headersSent) return;
+    if (req.path.startsWith('/voice') && !(error as { status?: number }).status) {
+      res.status(200).type('text/xml').send(renderApology('en', representativesAvailable(clock()), config.agentNumber));
+    } else {
+      res.status((error as { status?: number }).status ?? 400).type('text/plain').send('Bad request');
+    }
+  };
+  app.use(lastResort);
+
+  return {
+    app,
+    config,
+    store,
+    engine,
+    close: async () => {
+      if (ownStore) await store.close();
+    },
+  };
+}
