@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CallBusyError,
+  DEFAULT_LOCK,
+  OUTCOMES_KEPT,
+  type CallOutcome,
+  type CallStore,
+  type LockOptions,
+  type SessionRecord,
+} from './store.ts';
+
+export type MemoryStoreOptions = {
+  /** Milliseconds since the epoch; injectable so tests can expire entries without waiting. Locks use real timers. */
+  now?: () => number;
+  outcomesKept?: number;
+  /** How often (by `now`) a write also drops every expired entry, so many finished calls do not pile up. */
+  sweepEveryMs?: number;
+};
+
+type Expiring = { json: string; expiresAt: number };
+
+type Waiter = {
+  leaseMs: number;
+  timer: NodeJS.Timeout;
+  grant: (token: string) => void;
+};
+
+type LockState = {
+  holder: string | null;
+  lease: NodeJS.Timeout | null;
+  waiters: Waiter[];
+};
+
+function ttlMs(ttlSeconds: number): number {
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`TTL must be a positive number of seconds, got ${ttlSeconds}`);
+  return Math.ceil(ttlSeconds) * 1000;
+}
+
+/**
+ * The in-process twin of RedisStore. Values are kept as JSON, exactly as Redis keeps them, so a
+ * caller can neither mutate stored state nor rely on anything JSON would not carry (undefined
+ * fields, Dates, class instances) and be surprised in production.
+ */
+export class MemoryStore implements CallStore {
+  readonly kind = 'memory' as const;
+
+  private readonly now: () => number;
+  private readonly outcomesKept: number;
+  private readonly sweepEveryMs: number;
+  private lastSweep: number;
+  private readonly sessions = new Map<string, Expiring>();
+  private readonly replies = new Map<string, Expiring>();
+  private readonly locks = new Map<string, LockState>();
+  /** Oldest first; read backwards. */
+  private outcomes: string[] = [];
+  private closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.outcomesKept = Math.max(1, Math.floor(options.outcomesKept ?? OUTCOMES_KEPT));
+    this.sweepEveryMs = options.sweepEveryMs ?? 30_000;
+    this.lastSweep = this.now();
+  }
+
+  async getSession(callSid: string): Promise<SessionRecord | null> {
+    return this.read(this.sessions, callSid) as SessionRecord | null;
+  }
+
+  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
+    this.write(this.sessions, callSid, record, ttlSeconds);
+  }
+
+  async deleteSession(callSid: string): Promise<void> {
+    this.sessions.delete(callSid);
+  }
+
+  async withCallLock<T>(callSid: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    const leaseMs = Math.max(1, Math.ceil(options.leaseMs ?? DEFAULT_LOCK.leaseMs));
+    const waitMs = Math.max(0, options.waitMs ?? DEFAULT_LOCK.waitMs);
+    const token = await this.acquire(callSid, leaseMs, waitMs);
+    try {
+      return await work();
+    } finally {
+      this.release(callSid, token);
+    }
+  }
+
+  async getReply(callSid: string, idempotencyToken: string): Promise<string | null> {
+    return this.read(this.replies, replyKey(callSid, idempotencyToken)) as string | null;
+  }
+
+  async saveReply(callSid: string, idempotencyToken: string, twiml: string, ttlSeconds: number): Promise<void> {
+    this.write(this.replies, replyKey(callSid, idempotencyToken), twiml, ttlSeconds);
+  }
+
+  async recordCallOutcome(outcome: CallOutcome): Promise<void> {
+    this.outcomes.push(JSON.stringify(outcome));
+    // Trim in batches so a full list does not shift 10,000 entries on every call.
+    if (this.outcomes.length >= this.outcomesKept * 2 || this.outcomes.length > this.outcomesKept + 1000) {
+      this.outcomes = this.outcomes.slice(-this.outcomesKept);
+    }
+  }
+
+  async recentCallOutcomes(limit: number): Promise<CallOutcome[]> {
+    const count = Math.min(Math.floor(limit), this.outcomesKept, this.outcomes.length);
+    if (!(count > 0)) return [];
+    return this.outcomes
+      .slice(-count)
+      .reverse()
+      .map((json) => JSON.parse(json) as CallOutcome);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('the in-process store is closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const state of this.locks.values()) {
+      if (state.lease) clearTimeout(state.lease);
+    }
+  }
+
+  /** Entry counts, for tests and diagnostics. */
+  sizes(): { sessions: number; replies: number; locks: number; outcomes: number } {
+    return {
+      sessions: this.sessions.size,
+      replies: this.replies.size,
+      locks: this.locks.size,
+      outcomes: Math.min(this.outcomes.length, this.outcomesKept),
+    };
+  }
+
+  private read(map: Map<string, Expiring>, key: string): unknown {
+    const entry = map.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= this.now()) {
+      map.delete(key);
+      return null;
+    }
+    return JSON.parse(entry.json) as unknown;
+  }
+
+  private write(map: Map<string, Expiring>, key: string, value: unknown, ttlSeconds: number): void {
+    const expiresAt = this.now() + ttlMs(ttlSeconds);
+    map.set(key, { json: JSON.stringify(value), expiresAt });
+    this.sweepIfDue();
+  }
+
+  private sweepIfDue(): void {
+    const now = this.now();
+    if (now - this.lastSweep < this.sweepEveryMs) return;
+    this.lastSweep = now;
+    for (const map of [this.sessions, this.replies]) {
+      for (const [key, entry] of map) {
+        if (entry.expiresAt <= now) map.delete(key);
+      }
+    }
+  }
+
+  private acquire(callSid: string, leaseMs: number, waitMs: number): Promise<string> {
+    let state = this.locks.get(callSid);
+    if (!state) {
+      state = { holder: null, lease: null, waiters: [] };
+      this.locks.set(callSid, state);
+    }
+    if (state.holder === null) return Promise.resolve(this.grant(callSid, state, leaseMs));
+    if (waitMs <= 0) return Promise.reject(new CallBusyError(callSid));
+    const lockState = state;
+    return new Promise<string>((resolve, reject) => {
+      const waiter: Waiter = {
+        leaseMs,
+        grant: resolve,
+        timer: setTimeout(() => {
+          const index = lockState.waiters.indexOf(waiter);
+          if (index >= 0) lockState.waiters.splice(index, 1);
+          reject(new CallBusyError(callSid));
+        }, waitMs),
+      };
+      lockState.waiters.push(waiter);
+    });
+  }
+
+  private grant(callSid: string, state: LockState, leaseMs: number): string {
+    const token = randomUUID();
+    state.holder = token;
+    // A holder that never comes back must not block the call forever.
+    state.lease = setTimeout(() => this.release(callSid, token), leaseMs);
+    state.lease.unref();
+    return token;
+  }
+
+  /** Releases only if `token` still holds the lock: a holder whose lease ran out has nothing to release. */
+  private release(callSid: string, token: string): void {
+    const state = this.locks.get(callSid);
+    if (!state || state.holder !== token) return;
+    if (state.lease) clearTimeout(state.lease);
+    state.holder = null;
+    state.lease = null;
+    const next = state.waiters.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.grant(this.grant(callSid, state, next.leaseMs));
+    } else {
+      this.locks.delete(callSid);
+    }
+  }
+}
+
+function replyKey(callSid: string, idempotencyToken: string): string {
+  return `${callSid}\u0000${idempotencyToken}`;
+}

@@ -1,0 +1,529 @@
+import { expect } from 'chai';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import {
+  CallBusyError,
+  MemoryStore,
+  RedisStore,
+  openStore,
+  type CallOutcome,
+  type CallStore,
+  type SessionRecord,
+} from '../src/store/index.ts';
+import {
+  flushPrefix,
+  freePort,
+  hasRedisServerBinary,
+  keysUnder,
+  startRedisServer,
+  testRedisClient,
+  testRedisUrl,
+  uniquePrefix,
+  type RedisServer,
+} from './support/redis.ts';
+
+type Harness = {
+  store: CallStore;
+  /** Lets `ms` pass as far as TTLs are concerned: a fake clock in memory, a real wait in Redis. */
+  elapse(ms: number): Promise<void>;
+};
+type Factory = (options: { outcomesKept?: number }) => Promise<Harness>;
+
+const CALL = 'CA00000000000000000000000000000001';
+const OTHER_CALL = 'CA00000000000000000000000000000002';
+
+function session(turn = 1): SessionRecord {
+  return {
+    machineVersion: '2025-01-a',
+    turn,
+    language: 'es',
+    snapshot: { status: 'active', value: { main: { account: 'balance' } }, context: { attempts: [1, 2], flags: { ok: true }, note: null } },
+    lastTwiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="es-MX">Hola</Say></Response>',
+    startedAt: '2025-01-01T00:00:00.000Z',
+  };
+}
+
+function outcome(n: number): CallOutcome {
+  return {
+    callSid: `CA${String(n).padStart(32, '0')}`,
+    status: n % 2 ? 'completed' : 'no-answer',
+    durationSeconds: n % 2 ? n * 10 : null,
+    lastState: n % 2 ? 'main.account' : null,
+    endedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+  };
+}
+
+type Deferred<T = void> = { promise: Promise<T>; resolve(value: T): void };
+
+function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+/** Starts a holder of CALL's lock and resolves once its work is running. */
+async function hold(store: CallStore, leaseMs?: number): Promise<{ release(): void; done: Promise<void> }> {
+  const entered = deferred();
+  const released = deferred();
+  const done = store.withCallLock(
+    CALL,
+    async () => {
+      entered.resolve();
+      await released.promise;
+    },
+    leaseMs === undefined ? {} : { leaseMs },
+  );
+  await entered.promise;
+  return { release: () => released.resolve(), done };
+}
+
+function callStoreContract(name: string, factory: Factory): void {
+  describe(`CallStore contract: ${name}`, function () {
+    let opened: CallStore[] = [];
+    const releaseAtEnd: Array<() => void> = [];
+
+    async function open(options: { outcomesKept?: number } = {}): Promise<Harness> {
+      const harness = await factory(options);
+      opened.push(harness.store);
+      return harness;
+    }
+
+    afterEach(async function () {
+      releaseAtEnd.splice(0).forEach((release) => release());
+      const stores = opened;
+      opened = [];
+      await Promise.all(stores.map((store) => store.close()));
+    });
+
+    describe('sessions', function () {
+      it('round-trips a session by deep value, never by reference', async function () {
+        const { store } = await open();
+        const record = session();
+        await store.saveSession(CALL, record, 60);
+        (record.snapshot as { status: string }).status = 'changed after save';
+
+        const read = await store.getSession(CALL);
+        expect(read).to.deep.equal(session());
+        expect(read).to.not.equal(record);
+
+        (read!.snapshot as { status: string }).status = 'changed after get';
+        expect(await store.getSession(CALL)).to.deep.equal(session());
+      });
+
+      it('answers null for an unknown call and after delete', async function () {
+        const { store } = await open();
+        expect(await store.getSession(CALL)).to.equal(null);
+        await store.saveSession(CALL, session(), 60);
+        await store.saveSession(OTHER_CALL, session(7), 60);
+        await store.deleteSession(CALL);
+        expect(await store.getSession(CALL)).to.equal(null);
+        expect(await store.getSession(OTHER_CALL)).to.deep.equal(session(7));
+        await store.deleteSession(CALL);
+      });
+
+      it('overwrites a saved session', async function () {
+        const { store } = await open();
+        await store.saveSession(CALL, session(1), 60);
+        await store.saveSession(CALL, session(2), 60);
+        expect((await store.getSession(CALL))?.turn).to.equal(2);
+      });
+
+      it('keeps only what JSON keeps, as Redis does', async function () {
+        const { store } = await open();
+        const record = { ...session(), snapshot: { gone: undefined, kept: 1 } };
+        await store.saveSession(CALL, record, 60);
+        expect((await store.getSession(CALL))?.snapshot).to.deep.equal({ kept: 1 });
+      });
+
+      it('expires sessions and replies after their TTL', async function () {
+        const { store, elapse } = await open();
+        await store.saveSession(CALL, session(), 1);
+        await store.saveSession(OTHER_CALL, session(), 60);
+        await store.saveReply(CALL, 'token-1', '<Response/>', 1);
+        expect(await store.getSession(CALL)).to.deep.equal(session());
+        expect(await store.getReply(CALL, 'token-1')).to.equal('<Response/>');
+
+        await elapse(1_200);
+
+        expect(await store.getSession(CALL)).to.equal(null);
+        expect(await store.getReply(CALL, 'token-1')).to.equal(null);
+        expect(await store.getSession(OTHER_CALL)).to.deep.equal(session());
+      });
+
+      it('refuses a TTL that is not a positive number', async function () {
+        const { store } = await open();
+        expect(await rejection(store.saveSession(CALL, session(), 0))).to.be.instanceOf(RangeError);
+        expect(await rejection(store.saveReply(CALL, 't', '<Response/>', -1))).to.be.instanceOf(RangeError);
+        expect(await rejection(store.saveSession(CALL, session(), Number.NaN))).to.be.instanceOf(RangeError);
+      });
+    });
+
+    describe('call lock', function () {
+      it('returns what the work returns and passes on what it throws, releasing either way', async function () {
+        const { store } = await open();
+        expect(await store.withCallLock(CALL, async () => 42)).to.equal(42);
+        const boom = new Error('boom');
+        expect(await rejection(store.withCallLock(CALL, async () => Promise.reject(boom)))).to.equal(boom);
+        expect(await store.withCallLock(CALL, async () => 'free again', { waitMs: 0 })).to.equal('free again');
+      });
+
+      it('serialises two concurrent holders of one call', async function () {
+        const { store } = await open();
+        const events: string[] = [];
+        const work = (who: string) => async () => {
+          events.push(`${who}:start`);
+          await sleep(40);
+          events.push(`${who}:end`);
+          return who;
+        };
+        const results = await Promise.all([store.withCallLock(CALL, work('a')), store.withCallLock(CALL, work('b'))]);
+        expect(results).to.deep.equal(['a', 'b']);
+        expect(events.join(' ')).to.be.oneOf(['a:start a:end b:start b:end', 'b:start b:end a:start a:end']);
+      });
+
+      it('lets only one of many concurrent webhooks in at a time, and all of them eventually', async function () {
+        const { store } = await open();
+        let inside = 0;
+        let most = 0;
+        let ran = 0;
+        await Promise.all(
+          Array.from({ length: 6 }, () =>
+            store.withCallLock(CALL, async () => {
+              inside += 1;
+              most = Math.max(most, inside);
+              await sleep(10);
+              inside -= 1;
+              ran += 1;
+            }),
+          ),
+        );
+        expect(most).to.equal(1);
+        expect(ran).to.equal(6);
+      });
+
+      it('does not make different calls wait for each other', async function () {
+        const { store } = await open();
+        const holder = await hold(store);
+        releaseAtEnd.push(holder.release);
+        expect(await store.withCallLock(OTHER_CALL, async () => 'other', { waitMs: 0 })).to.equal('other');
+        holder.release();
+        await holder.done;
+      });
+
+      it('throws CallBusyError after waitMs without running the work', async function () {
+        const { store } = await open();
+        const holder = await hold(store);
+        releaseAtEnd.push(holder.release);
+        let ran = false;
+        const started = Date.now();
+        const error = await rejection(
+          store.withCallLock(CALL, async () => {
+            ran = true;
+          }, { waitMs: 80 }),
+        );
+        const waited = Date.now() - started;
+        expect(error).to.be.instanceOf(CallBusyError);
+        expect((error as Error).message).to.contain(CALL);
+        expect(waited).to.be.within(70, 1_000);
+        expect(ran).to.equal(false);
+
+        expect(await rejection(store.withCallLock(CALL, async () => {}, { waitMs: 0 }))).to.be.instanceOf(CallBusyError);
+        holder.release();
+        await holder.done;
+      });
+
+      it('hands the lock on when a holder dies and its lease runs out', async function () {
+        const { store } = await open();
+        const dead = await hold(store, 100);
+        releaseAtEnd.push(dead.release);
+        const started = Date.now();
+        expect(await store.withCallLock(CALL, async () => 'next', { waitMs: 2_000 })).to.equal('next');
+        expect(Date.now() - started).to.be.within(80, 1_500);
+        dead.release();
+        await dead.done;
+      });
+
+      it('does not let a holder whose lease ran out release the lock of the next holder', async function () {
+        const { store } = await open();
+        const late = await hold(store, 100);
+        releaseAtEnd.push(late.release);
+        const nextEntered = deferred();
+        const nextRelease = deferred();
+        releaseAtEnd.push(() => nextRelease.resolve());
+        const next = store.withCallLock(
+          CALL,
+          async () => {
+            nextEntered.resolve();
+            await nextRelease.promise;
+          },
+          { waitMs: 2_000 },
+        );
+        await nextEntered.promise;
+
+        late.release();
+        await late.done;
+
+        expect(await rejection(store.withCallLock(CALL, async () => {}, { waitMs: 50 }))).to.be.instanceOf(CallBusyError);
+        nextRelease.resolve();
+        await next;
+        expect(await store.withCallLock(CALL, async () => 'free', { waitMs: 500 })).to.equal('free');
+      });
+    });
+
+    describe('idempotency replies', function () {
+      it('round-trips a reply, kept per call and per token', async function () {
+        const { store } = await open();
+        expect(await store.getReply(CALL, 'token-1')).to.equal(null);
+        await store.saveReply(CALL, 'token-1', '<Response><Say>one</Say></Response>', 60);
+        await store.saveReply(CALL, 'token-2', '<Response><Say>two</Say></Response>', 60);
+        expect(await store.getReply(CALL, 'token-1')).to.equal('<Response><Say>one</Say></Response>');
+        expect(await store.getReply(CALL, 'token-2')).to.equal('<Response><Say>two</Say></Response>');
+        expect(await store.getReply(OTHER_CALL, 'token-1')).to.equal(null);
+      });
+
+      it('does not lose replies when the session is deleted', async function () {
+        const { store } = await open();
+        await store.saveSession(CALL, session(), 60);
+        await store.saveReply(CALL, 'token-1', '<Response/>', 60);
+        await store.deleteSession(CALL);
+        expect(await store.getReply(CALL, 'token-1')).to.equal('<Response/>');
+      });
+    });
+
+    describe('call outcomes', function () {
+      it('lists outcomes most recent first', async function () {
+        const { store } = await open();
+        expect(await store.recentCallOutcomes(10)).to.deep.equal([]);
+        for (const n of [1, 2, 3]) await store.recordCallOutcome(outcome(n));
+        expect(await store.recentCallOutcomes(10)).to.deep.equal([outcome(3), outcome(2), outcome(1)]);
+        expect(await store.recentCallOutcomes(2)).to.deep.equal([outcome(3), outcome(2)]);
+        expect(await store.recentCallOutcomes(0)).to.deep.equal([]);
+        expect(await store.recentCallOutcomes(-1)).to.deep.equal([]);
+      });
+
+      it('keeps only the most recent outcomes', async function () {
+        const { store } = await open({ outcomesKept: 3 });
+        for (const n of [1, 2, 3, 4, 5, 6, 7]) await store.recordCallOutcome(outcome(n));
+        expect(await store.recentCallOutcomes(100)).to.deep.equal([outcome(7), outcome(6), outcome(5)]);
+      });
+
+      it('hands out copies', async function () {
+        const { store } = await open();
+        const recorded = outcome(1);
+        await store.recordCallOutcome(recorded);
+        recorded.status = 'changed';
+        const [read] = await store.recentCallOutcomes(1);
+        expect(read).to.deep.equal(outcome(1));
+        read!.status = 'changed';
+        expect(await store.recentCallOutcomes(1)).to.deep.equal([outcome(1)]);
+      });
+    });
+
+    it('answers ping', async function () {
+      const { store } = await open();
+      await store.ping();
+    });
+  });
+}
+
+callStoreContract('MemoryStore', async ({ outcomesKept }) => {
+  let now = Date.UTC(2025, 0, 1);
+  const store = new MemoryStore({ now: () => now, ...(outcomesKept === undefined ? {} : { outcomesKept }) });
+  return {
+    store,
+    elapse: async (ms) => {
+      now += ms;
+    },
+  };
+});
+
+describe('MemoryStore', function () {
+  it('drops expired entries on later writes, so finished calls do not pile up', async function () {
+    let now = 0;
+    const store = new MemoryStore({ now: () => now, sweepEveryMs: 1_000 });
+    for (let i = 0; i < 100; i += 1) {
+      await store.saveSession(`CA${i}`, session(), 1);
+      await store.saveReply(`CA${i}`, 'token', '<Response/>', 1);
+    }
+    expect(store.sizes()).to.include({ sessions: 100, replies: 100 });
+    now += 2_000;
+    await store.saveSession(CALL, session(), 60);
+    expect(store.sizes()).to.include({ sessions: 1, replies: 0 });
+  });
+
+  it('forgets a call lock once nobody holds or waits for it', async function () {
+    const store = new MemoryStore();
+    await Promise.all([store.withCallLock(CALL, async () => sleep(5)), store.withCallLock(CALL, async () => sleep(5))]);
+    await rejection(store.withCallLock(CALL, async () => Promise.reject(new Error('boom'))));
+    expect(store.sizes().locks).to.equal(0);
+  });
+
+  it('keeps at most outcomesKept outcomes in memory', async function () {
+    const store = new MemoryStore({ outcomesKept: 5 });
+    for (let n = 1; n <= 50; n += 1) await store.recordCallOutcome(outcome(n));
+    expect(store.sizes().outcomes).to.equal(5);
+    expect((await store.recentCallOutcomes(100)).map((o) => o.callSid)).to.deep.equal([50, 49, 48, 47, 46].map((n) => outcome(n).callSid));
+  });
+});
+
+describe('RedisStore', function () {
+  const runPrefix = uniquePrefix();
+  let url: string;
+  let admin: Redis;
+  let counter = 0;
+
+  before(async function () {
+    url = await testRedisUrl();
+    admin = await testRedisClient(url);
+  });
+
+  after(async function () {
+    if (!admin) return;
+    await flushPrefix(admin, runPrefix);
+    expect(await keysUnder(admin, runPrefix)).to.deep.equal([]);
+    admin.disconnect();
+  });
+
+  callStoreContract('RedisStore', async ({ outcomesKept }) => {
+    counter += 1;
+    const store = RedisStore.connect(url, `${runPrefix}${counter}:`, outcomesKept === undefined ? {} : { outcomesKept });
+    return { store, elapse: (ms) => sleep(ms) };
+  });
+
+  describe('keys', function () {
+    let store: RedisStore;
+    let prefix: string;
+
+    beforeEach(function () {
+      counter += 1;
+      prefix = `${runPrefix}${counter}:`;
+      store = RedisStore.connect(url, prefix);
+    });
+
+    afterEach(async function () {
+      await store.close();
+    });
+
+    it('gives every key of one call the prefix and the call hash tag', async function () {
+      await store.saveSession(CALL, session(), 60);
+      await store.saveReply(CALL, 'token-1', '<Response/>', 60);
+      await store.saveSession(OTHER_CALL, session(), 60);
+      await store.recordCallOutcome(outcome(1));
+      const keys = await store.withCallLock(CALL, () => keysUnder(admin, prefix), { leaseMs: 5_000 });
+
+      expect(keys).to.have.length(5);
+      for (const key of keys) expect(key.startsWith(prefix), key).to.equal(true);
+      const ofCall = keys.filter((key) => key.includes(CALL));
+      expect(ofCall).to.have.length(3);
+      for (const key of ofCall) expect(key, key).to.contain(`{${CALL}}`);
+      expect(ofCall.sort()).to.deep.equal([`${prefix}call:{${CALL}}:lock`, `${prefix}call:{${CALL}}:reply:token-1`, `${prefix}call:{${CALL}}:session`]);
+      expect(keys).to.include(`${prefix}calls:outcomes`);
+    });
+
+    it('keeps a hostile CallSid or token inside its own hash tag', async function () {
+      await store.saveSession('CA}x{y', session(), 60);
+      await store.saveReply('CA}x{y', 'a}b:c', '<Response/>', 60);
+      const keys = await keysUnder(admin, prefix);
+      expect(keys).to.have.length(2);
+      for (const key of keys) expect(key).to.match(/^[^{}]*\{[^{}]+\}[^{}]*$/);
+      expect(await store.getReply('CA}x{y', 'a}b:c')).to.equal('<Response/>');
+    });
+
+    it('stores sessions and replies with a TTL and the lock with its lease', async function () {
+      await store.saveSession(CALL, session(), 60);
+      await store.saveReply(CALL, 'token-1', '<Response/>', 30);
+      const keys = store.keys(CALL);
+      expect(await admin.ttl(keys.session)).to.be.within(59, 60);
+      expect(await admin.ttl(keys.reply('token-1'))).to.be.within(29, 30);
+      expect(JSON.parse((await admin.get(keys.session))!)).to.deep.equal(session());
+      const lease = await store.withCallLock(CALL, () => admin.pttl(keys.lock), { leaseMs: 3_000 });
+      expect(lease).to.be.within(1, 3_000);
+      expect(await admin.exists(keys.lock)).to.equal(0);
+    });
+  });
+
+  describe('when Redis is unreachable', function () {
+    it('fails commands fast instead of hanging the webhook, and reports without secrets', async function () {
+      const errors: string[] = [];
+      const store = RedisStore.connect('redis://:sekrit-password@127.0.0.1:1', runPrefix, { onError: (m) => errors.push(m) });
+      try {
+        const started = Date.now();
+        expect(await rejection(store.getSession(CALL))).to.be.instanceOf(Error);
+        expect(Date.now() - started).to.be.below(3_000);
+        expect(await rejection(store.ping())).to.be.instanceOf(Error);
+        expect(await rejection(store.withCallLock(CALL, async () => 'ran', { waitMs: 100 }))).to.not.be.instanceOf(CallBusyError);
+        expect(Date.now() - started).to.be.below(9_000);
+        expect(errors).to.not.be.empty;
+        for (const message of errors) expect(message).to.not.contain('sekrit');
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('reconnects by itself when Redis comes back', async function () {
+      if (!(await hasRedisServerBinary())) this.skip();
+      const port = await freePort();
+      const store = RedisStore.connect(`redis://127.0.0.1:${port}`, runPrefix);
+      let server: RedisServer | null = null;
+      try {
+        expect(await rejection(store.ping())).to.be.instanceOf(Error);
+        server = await startRedisServer(port);
+        const deadline = Date.now() + 5_000;
+        for (;;) {
+          try {
+            await store.ping();
+            break;
+          } catch (error) {
+            if (Date.now() > deadline) throw error;
+            await sleep(100);
+          }
+        }
+        await store.saveSession(CALL, session(), 60);
+        expect(await store.getSession(CALL)).to.deep.equal(session());
+      } finally {
+        await store.close();
+        server?.stop();
+      }
+    });
+  });
+});
+
+describe('openStore', function () {
+  it('opens the in-process store without a Redis URL', async function () {
+    const store = await openStore({ redisUrl: null, redisPrefix: 'cc:' });
+    expect(store.kind).to.equal('memory');
+    await store.ping();
+    await store.close();
+  });
+
+  it('opens Redis when a URL is given', async function () {
+    const store = await openStore({ redisUrl: await testRedisUrl(), redisPrefix: uniquePrefix() });
+    try {
+      expect(store.kind).to.equal('redis');
+      await store.ping();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses, clearly and without the password, a Redis that does not answer', async function () {
+    const started = Date.now();
+    const error = await rejection(openStore({ redisUrl: 'redis://:sekrit-password@127.0.0.1:1', redisPrefix: 'cc:' }));
+    expect(Date.now() - started).to.be.below(3_000);
+    expect(error).to.be.instanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).to.contain('127.0.0.1:1').and.contain('did not answer').and.contain('REDIS_URL');
+    expect(message).to.not.contain('sekrit');
+  });
+});

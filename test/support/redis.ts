@@ -1,0 +1,147 @@
+// Finds (or starts) a Redis for the tests, once per mocha run.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+
+const INSTALL_HINT =
+  'The Redis tests need a Redis server. Either set REDIS_URL=redis://host:port to one the tests may write to ' +
+  '(they only touch keys under a random test: prefix), or install Redis so a throwaway redis-server can be started ' +
+  '(Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis).';
+
+let cachedUrl: Promise<string> | null = null;
+
+/** A Redis URL the tests may use: REDIS_URL, else 127.0.0.1:6379, else a throwaway redis-server. */
+export function testRedisUrl(): Promise<string> {
+  cachedUrl ??= findRedis().catch((error: unknown) => {
+    cachedUrl = null;
+    throw error;
+  });
+  return cachedUrl;
+}
+
+async function findRedis(): Promise<string> {
+  const tried: string[] = [];
+  const fromEnv = process.env.REDIS_URL;
+  if (fromEnv) {
+    if (await answers(fromEnv)) return fromEnv;
+    tried.push('REDIS_URL does not answer');
+  }
+  const local = 'redis://127.0.0.1:6379';
+  if (await answers(local)) return local;
+  tried.push('nothing answers on 127.0.0.1:6379');
+  try {
+    return (await startRedisServer()).url;
+  } catch (error) {
+    tried.push(error instanceof Error ? error.message : String(error));
+  }
+  throw new Error(`${INSTALL_HINT} (${tried.join('; ')})`);
+}
+
+/** A client that connects once, without retrying, for probing. */
+async function answers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not find a free port'));
+      });
+    });
+  });
+}
+
+export type RedisServer = { url: string; port: number; stop(): void };
+
+/** Starts a throwaway, non-persisting redis-server (killed when the test process exits). */
+export async function startRedisServer(port?: number): Promise<RedisServer> {
+  const chosen = port ?? (await freePort());
+  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  let failure: Error | null = null;
+  child.once('error', (error: NodeJS.ErrnoException) => {
+    failure = error.code === 'ENOENT' ? new Error('no redis-server binary on PATH') : error;
+  });
+  child.once('exit', (code) => {
+    failure ??= new Error(`redis-server exited with code ${code}`);
+  });
+  const stop = (): void => {
+    process.removeListener('exit', stop);
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  };
+  process.once('exit', stop);
+  child.unref();
+
+  const url = `redis://127.0.0.1:${chosen}`;
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    if (failure) throw failure;
+    if (await answers(url)) return { url, port: chosen, stop };
+    await sleep(50);
+  }
+  stop();
+  throw failure ?? new Error(`redis-server on port ${chosen} did not answer within 5 s`);
+}
+
+export function hasRedisServerBinary(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('redis-server', ['--version'], { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/** A key prefix no other test run shares. */
+export function uniquePrefix(): string {
+  return `test:${randomBytes(6).toString('hex')}:`;
+}
+
+/** A plain client for tests (inspecting keys, cleaning up); disconnect it when done. */
+export async function testRedisClient(url?: string): Promise<Redis> {
+  const client = new Redis(url ?? (await testRedisUrl()), { maxRetriesPerRequest: 1, connectTimeout: 1_000 });
+  client.on('error', () => {});
+  return client;
+}
+
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** Every key under `prefix`, found with SCAN (never KEYS on a shared server). */
+export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', 500);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return [...new Set(found)];
+}
+
+/** Deletes the keys under `prefix` and nothing else (never FLUSHALL/FLUSHDB). */
+export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('flushPrefix needs a non-empty prefix');
+  const keys = await keysUnder(redis, prefix);
+  for (let i = 0; i < keys.length; i += 500) {
+    await redis.unlink(...keys.slice(i, i + 500));
+  }
+  return keys.length;
+}

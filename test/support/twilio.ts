@@ -1,0 +1,63 @@
+// Posts webhooks at the line the way Twilio does: the full parameter set, signed.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Express } from 'express';
+import request from 'supertest';
+import twilio from 'twilio';
+
+export const PUBLIC_URL = 'https://ivr.example.test';
+export const AUTH_TOKEN = 'test-auth-token-7f3a';
+
+export function newCallSid(): string {
+  return `CA${randomBytes(16).toString('hex')}`;
+}
+
+/** Twilio's standard voice request parameters (twilio.com/docs/voice/twiml#request-parameters). */
+export function callParams(callSid: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    CallSid: callSid,
+    AccountSid: 'AC0123456789abcdef0123456789abcdef',
+    ApplicationSid: 'AP0123456789abcdef0123456789abcdef',
+    From: '+19165550143', Caller: '+19165550143', To: '+18669013212', Called: '+18669013212',
+    CallStatus: 'in-progress', ApiVersion: '2010-04-01', Direction: 'inbound', CallerName: '',
+    FromCity: 'SACRAMENTO', FromState: 'CA', FromZip: '95814', FromCountry: 'US',
+    CallerCity: 'SACRAMENTO', CallerState: 'CA', CallerZip: '95814', CallerCountry: 'US',
+    ToCity: '', ToState: '', ToZip: '', ToCountry: 'US',
+    CalledCity: '', CalledState: '', CalledZip: '', CalledCountry: 'US',
+    ...extra,
+  };
+}
+
+export type Posted = { status: number; text: string };
+
+export async function post(
+  app: Express,
+  path: string,
+  params: Record<string, string>,
+  options: { token?: string; publicUrl?: string; signature?: string | null; idempotencyToken?: string } = {},
+): Promise<Posted> {
+  const url = (options.publicUrl ?? PUBLIC_URL) + path;
+  let req = request(app).post(path).type('form').set('I-Twilio-Idempotency-Token', options.idempotencyToken ?? randomUUID());
+  const signature = options.signature === undefined ? twilio.getExpectedTwilioSignature(options.token ?? AUTH_TOKEN, url, params) : options.signature;
+  if (signature !== null) req = req.set('X-Twilio-Signature', signature);
+  const res = await req.send(params);
+  return { status: res.status, text: res.text };
+}
+
+/** The action URL of the reply's <Gather> (or <Dial>), as a path the next post can use. */
+export function nextPath(twiml: string, attribute: 'action' = 'action'): string {
+  const match = new RegExp(`${attribute}="([^"]+)"`).exec(twiml);
+  if (!match?.[1]) throw new Error(`no ${attribute} URL in ${twiml}`);
+  return match[1].replace(/&amp;/g, '&').replace(PUBLIC_URL, '');
+}
+
+/** The <Redirect> a silent caller falls through to. */
+export function noInputPath(twiml: string): string {
+  const match = /<Redirect[^>]*>([^<]+)<\/Redirect>/.exec(twiml);
+  if (!match?.[1]) throw new Error(`no Redirect in ${twiml}`);
+  return match[1].replace(/&amp;/g, '&').replace(PUBLIC_URL, '');
+}
+
+/** What the line says in a reply, as plain text. */
+export function saidIn(twiml: string): string {
+  return [...twiml.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)].map((m) => m[1]).join(' ').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
