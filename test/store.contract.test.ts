@@ -292,6 +292,13 @@ function callStoreContract(name: string, factory: Factory): void {
         expect(await store.getReply(OTHER_CALL, 'token-1')).to.equal(null);
       });
 
+      it('saves the session and the reply to its idempotency token together', async function () {
+        const { store } = await open();
+        await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-9', twiml: '<Response><Hangup/></Response>' });
+        expect(await store.getSession(CALL)).to.deep.equal(session());
+        expect(await store.getReply(CALL, 'token-9')).to.equal('<Response><Hangup/></Response>');
+      });
+
       it('does not lose replies when the session is deleted', async function () {
         const { store } = await open();
         await store.saveSession(CALL, session(), 60);

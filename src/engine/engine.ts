@@ -145,8 +145,7 @@ export class Engine {
       lastTwiml: twiml,
       startedAt: usable?.startedAt ?? this.options.clock().toISOString(),
     };
-    await store.saveSession(turn.callSid, record, sessionTtlSeconds);
-    if (turn.idempotencyToken) await store.saveReply(turn.callSid, turn.idempotencyToken, twiml, sessionTtlSeconds);
+    await store.saveSession(turn.callSid, record, sessionTtlSeconds, turn.idempotencyToken ? { idempotencyToken: turn.idempotencyToken, twiml } : undefined);
     return { twiml, outcome, state: stateName(settled), language };
   }
 

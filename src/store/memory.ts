@@ -66,8 +66,9 @@ export class MemoryStore implements CallStore {
     return this.read(this.sessions, callSid) as SessionRecord | null;
   }
 
-  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
+  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; twiml: string }): Promise<void> {
     this.write(this.sessions, callSid, record, ttlSeconds);
+    if (reply) this.write(this.replies, replyKey(callSid, reply.idempotencyToken), reply.twiml, ttlSeconds);
   }
 
   async deleteSession(callSid: string): Promise<void> {

@@ -92,8 +92,19 @@ export class RedisStore implements CallStore {
     return json === null ? null : (this.parse(json, 'session') as SessionRecord | null);
   }
 
-  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number): Promise<void> {
-    await this.redis.set(this.keys(callSid).session, JSON.stringify(record), 'EX', ttlSecondsOf(ttlSeconds));
+  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; twiml: string }): Promise<void> {
+    const keys = this.keys(callSid);
+    const ttl = ttlSecondsOf(ttlSeconds);
+    if (!reply) {
+      await this.redis.set(keys.session, JSON.stringify(record), 'EX', ttl);
+      return;
+    }
+    // One transaction: a crash between the two writes must not leave a new turn whose retry is not recognised.
+    const results = await this.redis.multi().set(keys.session, JSON.stringify(record), 'EX', ttl).set(keys.reply(reply.idempotencyToken), reply.twiml, 'EX', ttl).exec();
+    if (results === null) throw new Error('saving the session was aborted');
+    for (const [error] of results) {
+      if (error) throw error;
+    }
   }
 
   async deleteSession(callSid: string): Promise<void> {

@@ -43,7 +43,8 @@ export type LockOptions = {
 export interface CallStore {
   readonly kind: 'redis' | 'memory';
   getSession(callSid: string): Promise<SessionRecord | null>;
-  saveSession(callSid: string, record: SessionRecord, ttlSeconds: number): Promise<void>;
+  /** Saves the session and, in the same atomic write, the reply to the request's idempotency token. */
+  saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; twiml: string }): Promise<void>;
   deleteSession(callSid: string): Promise<void>;
   /** Runs `work` holding the call's lock, so two webhooks of one call never interleave. Throws CallBusyError after waitMs. */
   withCallLock<T>(callSid: string, work: () => Promise<T>, options?: LockOptions): Promise<T>;
