@@ -10,6 +10,8 @@ export type Config = {
   readonly agentNumber: string;
   readonly paymentConnector: string;
   readonly ssnHashKey: string;
+  /** Encrypts a new PIN in the mail outbox until the letter is printed. */
+  readonly pinLetterKey: string;
   readonly bcryptCost: number;
   readonly sessionTtlSeconds: number;
   readonly warnings: readonly string[];
@@ -17,6 +19,7 @@ export type Config = {
 
 export const DEV_AUTH_TOKEN = 'dev-only-auth-token-not-for-production';
 export const DEV_SSN_HASH_KEY = 'dev-only-ssn-hash-key-not-for-production';
+export const DEV_PIN_LETTER_KEY = 'dev-only-pin-letter-key-not-for-production';
 // A fictional number (555-01xx is reserved for fiction): never the line's own, which would loop.
 export const PLACEHOLDER_AGENT_NUMBER = '+19165550100';
 
@@ -57,6 +60,15 @@ export function loadConfig(env: Env = process.env): Config {
     warnings.push('SSN_HASH_KEY is unset: using a fixed development key');
   }
 
+  let pinLetterKey = env.PIN_LETTER_KEY ?? '';
+  if (!pinLetterKey) {
+    if (production) throw new ConfigError('PIN_LETTER_KEY is required when NODE_ENV=production');
+    pinLetterKey = DEV_PIN_LETTER_KEY;
+    warnings.push('PIN_LETTER_KEY is unset: using a fixed development key for PINs in the mail outbox');
+  } else if (pinLetterKey.length < 32) {
+    throw new ConfigError('PIN_LETTER_KEY must be at least 32 characters');
+  }
+
   let agentNumber = env.AGENT_NUMBER ?? '';
   if (agentNumber && !/^\+[1-9]\d{6,14}$/.test(agentNumber)) throw new ConfigError(`AGENT_NUMBER must be E.164 (+15551234567), got "${agentNumber}"`);
   if (!agentNumber) {
@@ -77,6 +89,7 @@ export function loadConfig(env: Env = process.env): Config {
     agentNumber,
     paymentConnector: env.PAYMENT_CONNECTOR || 'Default',
     ssnHashKey,
+    pinLetterKey,
     bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),
     sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 4 * 3600, 60, 7 * 24 * 3600),
     warnings,

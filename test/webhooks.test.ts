@@ -170,6 +170,8 @@ describe('webhooks (real Redis)', function () {
       let res = await answer(callSid);
       res = await press(nextPath(res.text), callSid, '1');
       for (let i = 0; i < 3; i++) res = await post(line.app, noInputPath(res.text), callParams(callSid));
+      expect(saidIn(res.text)).to.include("We're having trouble understanding your choice");
+      expect(saidIn(res.text)).not.to.include('something went wrong');
       expect(saidIn(res.text)).to.include('Goodbye');
       expect(res.text).to.match(/<Hangup\/><\/Response>$/);
     });
@@ -247,6 +249,22 @@ describe('webhooks (real Redis)', function () {
       await line.store.saveSession(callSid, { ...session!, machineVersion: 'older' }, 60);
       res = await press(nextPath(res.text), callSid, '4');
       expect(saidIn(res.text)).to.include('Main menu.');
+    });
+
+    it('a saved snapshot is live (not stopped), so the next webhook can move it on', async () => {
+      const callSid = newCallSid();
+      await answer(callSid);
+      const session = await line.store.getSession(callSid);
+      expect((session?.snapshot as { status: string }).status).to.equal('active');
+    });
+
+    it('three wrong keys in office hours transfer to a representative', async () => {
+      const callSid = newCallSid();
+      let res = await answer(callSid);
+      res = await press(nextPath(res.text), callSid, '1');
+      for (let i = 0; i < 3; i++) res = await press(nextPath(res.text), callSid, '8');
+      expect(saidIn(res.text)).to.include("We're having trouble understanding your choice");
+      expect(res.text).to.include('<Dial action=');
     });
 
     it('sessions are saved with a TTL under the prefix, in the call hash tag', async () => {

@@ -129,6 +129,8 @@ export class Engine {
     if (outcome === 'applied' && turn.event) actor.send(turn.event);
 
     const settled = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: this.options.settleTimeoutMs ?? 8000 });
+    // Persist before stopping: a stopped actor's snapshot says "stopped" and would not run again.
+    const snapshot = actor.getPersistedSnapshot();
     actor.stop();
     if (settled.status === 'error') throw settled.error;
     const next = nextOf(settled);
@@ -141,7 +143,7 @@ export class Engine {
       machineVersion: MACHINE_VERSION,
       turn: nextTurn,
       language,
-      snapshot: actor.getPersistedSnapshot(),
+      snapshot,
       lastTwiml: twiml,
       startedAt: usable?.startedAt ?? this.options.clock().toISOString(),
     };

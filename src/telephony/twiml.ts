@@ -67,8 +67,9 @@ export function renderApology(language: Language, representativesAvailable: bool
   const response = new VoiceResponse();
   if (representativesAvailable) {
     sayAll(response, [{ id: 'error.transfer' }], language);
+    // No action URL: with the store failing there is nothing to come back to, and after a
+    // conversation with a representative the caller must not hear "we could not reach anyone".
     response.dial({ timeout: DIAL_TIMEOUT }, agentNumber);
-    sayAll(response, [{ id: 'agent.unreached' }, { id: 'goodbye' }], language);
   } else {
     sayAll(response, [{ id: 'error.closed' }, { id: 'hours.representatives' }, { id: 'goodbye' }], language);
   }

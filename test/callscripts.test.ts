@@ -1,0 +1,212 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import express from 'express';
+import {
+  CallScriptError,
+  findCallScripts,
+  formatRun,
+  loadCallScript,
+  parseCallScript,
+  runCallScript,
+  startLocalLine,
+  type CallScriptResult,
+} from '../scripts/callscript.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const scriptsDir = path.join(here, 'calls');
+const files = await findCallScripts([scriptsDir]);
+
+describe('call scripts (test/calls)', () => {
+  it('has call scripts to play', () => {
+    expect(files, `no *.yaml in ${scriptsDir}`).not.to.be.empty;
+  });
+
+  for (const file of files) {
+    it(path.relative(scriptsDir, file), async function () {
+      this.timeout(60_000);
+      const script = await loadCallScript(file);
+      const line = await startLocalLine(script.at ? { at: script.at } : {});
+      let result: CallScriptResult;
+      try {
+        result = await runCallScript(script, line);
+      } finally {
+        await line.close();
+      }
+      if (!result.passed) {
+        const problems = line.logs.filter((entry) => !entry.includes('"level":"info"'));
+        expect.fail(`\n${formatRun(result)}${problems.length > 0 ? `\n\nthe line logged:\n${problems.join('\n')}` : ''}\n`);
+      }
+    });
+  }
+});
+
+describe('the call script format', () => {
+  const parse = (source: string) => parseCallScript(source, 'test/calls/example.yaml');
+  const problem = (source: string): string => {
+    try {
+      parse(source);
+    } catch (error) {
+      if (error instanceof CallScriptError) return error.message;
+      throw error;
+    }
+    throw new Error('the script was accepted');
+  };
+
+  it('reads every step kind, keeps keys and numbers as written, and takes expect as text or a list', () => {
+    const script = parse(`
+name: Caller checks a balance
+at: 2026-11-24T10:00:00-08:00
+from: +19165550143
+steps:
+  - expect: Thank you for calling
+  - press: "0123 #"
+  - expect: [one, "two"]
+  - expect-not: three
+  - silence
+  - say: balance please
+  - retry
+  - hangup
+  - expect-ended
+`);
+    expect(script.name).to.equal('Caller checks a balance');
+    expect(script.at?.toISOString()).to.equal('2026-11-24T18:00:00.000Z');
+    expect(script.from).to.equal('+19165550143');
+    expect(script.steps.map((step) => step.kind)).to.deep.equal(['expect', 'press', 'expect', 'expect-not', 'silence', 'say', 'retry', 'hangup', 'expect-ended']);
+    expect(script.steps[1]).to.deep.include({ keys: '0123#', line: 7 });
+    expect(script.steps[2]).to.deep.include({ texts: ['one', 'two'] });
+    expect(script.steps[5]).to.deep.include({ words: 'balance please' });
+  });
+
+  it('names the file, line and step of an unknown step kind, with a suggestion', () => {
+    expect(problem('steps:\n  - expect: hi\n  - pres: "1"\n')).to.equal(
+      'test/calls/example.yaml:3: step 2: unknown step kind "pres" (did you mean "press"?); known kinds: expect, expect-not, press, say, silence, retry, hangup, expect-ended',
+    );
+  });
+
+  for (const [what, source, message] of [
+    ['an unquoted star', 'steps:\n  - press: *\n', /quote keys that start with \* or #/],
+    ['a # that YAML would read as a comment', 'steps:\n  - press: 1234 #\n', /step 1: " #" starts a YAML comment/],
+    ['keys that are not on a keypad', 'steps:\n  - press: 12a\n', /step 1: press takes phone keys 0-9, \* and #/],
+    ['a press without keys', 'steps:\n  - press:\n', /step 1: press needs a value/],
+    ['a value on silence', 'steps:\n  - silence: please\n', /step 1: silence takes no value/],
+    ['two kinds in one step', 'steps:\n  - press: "1"\n    expect: hi\n', /step 1 has several kinds \(press, expect\)/],
+    ['an empty expect', 'steps:\n  - expect: ""\n', /step 1: expect needs a value/],
+    ['a time without an offset', 'at: 2026-11-24T10:00:00\nsteps:\n  - silence\n', /at must be a date and time with its offset/],
+    ['a date that does not exist', 'at: 2026-02-30T10:00:00-08:00\nsteps:\n  - silence\n', /at must be/],
+    ['a caller number not in E.164', 'from: 916-555-0143\nsteps:\n  - silence\n', /from must be a phone number in E\.164/],
+    ['an unknown setting', 'nmae: x\nsteps:\n  - silence\n', /unknown setting "nmae" \(did you mean "name"\?\)/],
+    ['no steps', 'name: x\n', /steps must be a list with at least one step/],
+    ['a list at the top', '- silence\n', /a call script is a mapping/],
+  ] as const) {
+    it(`refuses ${what}`, () => {
+      expect(problem(source)).to.match(message);
+    });
+  }
+
+  it('finds scripts in directories and takes files as given', async () => {
+    const found = await findCallScripts([scriptsDir, path.join(scriptsDir, 'en-office-hours.yaml')]);
+    expect(found).to.include(path.join(scriptsDir, 'en-office-hours.yaml'));
+    expect(new Set(found).size).to.equal(found.length);
+  });
+});
+
+describe('playing a call script', () => {
+  const TOKEN = 'runner-test-token';
+  let server: Server;
+  let baseUrl: string;
+  type Answer = { status: number; body: string };
+  let answers: Record<string, Answer | (() => Answer)>;
+  let statusCalls = 0;
+
+  const twiml = (inner: string) => ({ status: 200, body: `<?xml version="1.0" encoding="UTF-8"?><Response>${inner}</Response>` });
+
+  before(async () => {
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.post('/{*path}', (req, res) => {
+      if (req.path === '/voice/status') statusCalls++;
+      const found = answers[req.path] ?? { status: 404, body: 'not found' };
+      const answer = typeof found === 'function' ? found() : found;
+      res.status(answer.status).type('text/xml').send(answer.body);
+    });
+    await new Promise<void>((resolve) => {
+      server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+  });
+  beforeEach(() => {
+    statusCalls = 0;
+    answers = {
+      '/voice': twiml('<Gather action="/voice/menu" numDigits="1"><Say>Main menu. For hours, press 5.</Say></Gather><Say>Goodbye.</Say>'),
+      '/voice/menu': twiml('<Say>We are open 24 hours.</Say><Hangup/>'),
+      '/voice/status': twiml(''),
+    };
+  });
+
+  const play = (source: string) => runCallScript(parseCallScript(source, 'inline.yaml'), { baseUrl, authToken: TOKEN });
+
+  it('passes when every expectation holds, ignoring case and spacing, and hangs up at the end', async () => {
+    const result = await play('steps:\n  - expect: "MAIN   menu"\n  - expect-not: goodbye\n');
+    expect(result.passed, formatRun(result)).to.equal(true);
+    expect(statusCalls).to.equal(1);
+    expect(result.events.at(-2)).to.deep.equal({ kind: 'caller', text: '(hangs up)' });
+  });
+
+  it('reports the failing step with what was expected and what was heard, and stops there', async () => {
+    const result = await play('steps:\n  - press: "5"\n  - expect: closed on Sundays\n  - press: "1"\n');
+    expect(result.passed).to.equal(false);
+    expect(result.failure).to.deep.equal({
+      step: 2,
+      message: 'the line did not say what was expected',
+      expected: '"closed on Sundays"',
+      heard: 'We are open 24 hours.',
+    });
+    expect(formatRun(result)).to.include('✗ step 2 (expect, line 3): the line did not say what was expected');
+  });
+
+  it('only checks what was said since the last input', async () => {
+    const result = await play('steps:\n  - press: "5"\n  - expect: main menu\n');
+    expect(result.failure?.step).to.equal(2);
+  });
+
+  it('fails a script whose line answered with an application error, even with no expectation left', async () => {
+    answers['/voice/menu'] = { status: 500, body: 'boom' };
+    const result = await play('steps:\n  - press: "5"\n');
+    expect(result.passed).to.equal(false);
+    expect(result.failure?.step).to.equal(1);
+    expect(result.failure?.message).to.match(/application error.*HTTP 500/);
+  });
+
+  it('fails when the status callback fails', async () => {
+    answers['/voice/status'] = { status: 500, body: 'boom' };
+    const result = await play('steps:\n  - expect: main menu\n');
+    expect(result.failure?.message).to.match(/the status callback failed: HTTP 500/);
+  });
+
+  it('checks that the line, not the caller, ended the call', async () => {
+    expect((await play('steps:\n  - press: "5"\n  - expect-ended\n')).passed).to.equal(true);
+    expect((await play('steps:\n  - hangup\n  - expect-ended\n')).failure?.message).to.match(/the caller hung up/);
+    expect((await play('steps:\n  - expect-ended\n')).failure?.message).to.match(/still waiting/);
+  });
+
+  it('fails a step that acts on a call that has ended', async () => {
+    const result = await play('steps:\n  - press: "5"\n  - press: "1"\n');
+    expect(result.failure).to.deep.include({ step: 2, message: 'cannot press keys: the call has ended' });
+  });
+
+  it('fails a retry that gets a different answer', async () => {
+    let count = 0;
+    answers['/voice'] = twiml('<Gather action="/voice/count" numDigits="1"/>');
+    answers['/voice/count'] = () => twiml(`<Say>answer ${++count}</Say><Gather action="/voice/count" numDigits="1"/>`);
+    const result = await play('steps:\n  - press: "1"\n  - retry\n');
+    expect(result.failure?.step).to.equal(2);
+    expect(result.failure?.message).to.match(/retry of POST .*\/voice\/count.*got a different answer/);
+  });
+});
