@@ -1,10 +1,16 @@
 // The phone line's menus (spec section 2) as one XState machine. Pure: it says things by
 // emitting `say`, asks the domain only through named guards and actors that the engine
 // `provide()`s, and marks every state that waits for the caller with `meta.wait`.
-import { and, assign, emit, setup } from 'xstate';
+// Persisted between webhooks, so it never holds an SSN or a PIN: entered digits go straight
+// into an invoked actor's input and are gone once it settles.
+import { and, assign, emit, fromPromise, setup } from 'xstate';
 import type { Utterance, Language } from '../prompts/speak.ts';
+import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
+import type { ParticipantId } from '../src/domain/caseload.ts';
 import { representativesAvailable } from '../src/domain/hours.ts';
+import { PIN_TRIES_PER_CALL } from '../src/domain/pin.ts';
 import type { CallerEvent, StateMeta } from './events.ts';
+import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
 
 export type LineInput = { language?: Language; resume?: boolean };
 
@@ -14,6 +20,19 @@ export type LineContext = {
   strikes: number;
   /** The call lost its session (expired, or a restart of the in-process store): start at the main menu. */
   resumed: boolean;
+  /** The participant the caller proved to be (ID or SSN, then PIN); null until then. */
+  participantId: ParticipantId | null;
+  /** Who the caller says they are, before proving it; null also when the number matched nobody. */
+  candidate: ParticipantId | null;
+  /** Where a successful login leads. */
+  intent: 'account' | 'changePin';
+  loginFailures: number;
+  forgotFailures: number;
+  pinProblems: number;
+  /** A letters-only digest of the new PIN between its two entries (never the PIN). */
+  pendingPin: string | null;
+  historyPage: number;
+  historyHasMore: boolean;
 };
 
 export type Said = { type: 'say'; lines: Utterance[] };
@@ -23,6 +42,13 @@ const u = (id: Utterance['id'], language?: Language): Utterance => (language ? {
 /** Most failures in a row at one prompt before we stop asking (spec section 3). */
 export const MAX_STRIKES = 3;
 
+const provided = (name: string) => async (): Promise<never> => {
+  throw new Error(`the ${name} actor is provided by the engine`);
+};
+
+type Prompt = Utterance[] | ((context: LineContext) => Utterance[]);
+const linesOf = (prompt: Prompt, context: LineContext): Utterance[] => (typeof prompt === 'function' ? prompt(context) : prompt);
+
 export const lineSetup = setup({
   types: {
     context: {} as LineContext,
@@ -31,60 +57,97 @@ export const lineSetup = setup({
     emitted: {} as Said,
     meta: {} as StateMeta,
   },
+  actors: {
+    identify: fromPromise<ParticipantId | null, { entry: string }>(provided('identify')),
+    login: fromPromise<LoginResult, { candidate: ParticipantId | null; pin: string }>(provided('login')),
+    balances: fromPromise<BalanceReport, { participantId: ParticipantId }>(provided('balances')),
+    history: fromPromise<HistoryItem[], { participantId: ParticipantId }>(provided('history')),
+    caseInformation: fromPromise<CaseInformation, { participantId: ParticipantId }>(provided('caseInformation')),
+    forgotPin: fromPromise<ForgotPinResult, { candidate: ParticipantId | null; ssn: string }>(provided('forgotPin')),
+    proposePin: fromPromise<ProposedPin, { participantId: ParticipantId; pin: string }>(provided('proposePin')),
+    confirmPin: fromPromise<boolean, { participantId: ParticipantId; pin: string; digest: string }>(provided('confirmPin')),
+  },
   actions: {
     say: emit((_, params: { lines: Utterance[] }) => ({ type: 'say' as const, lines: params.lines })),
     setLanguage: assign((_, params: { language: Language }) => ({ language: params.language })),
     clearStrikes: assign({ strikes: 0 }),
     welcome: emit({ type: 'say', lines: [u('confidentiality')] }),
     // A failed attempt: say so and ask again, more helpfully the second time; then count it.
-    sayRetry: emit(({ context, event }, params: { prompt: Utterance[] }) => {
+    sayRetry: emit(({ context, event }, params: { prompt: Utterance[]; entry?: boolean; invalid?: Utterance[] }) => {
       const first = context.strikes === 0;
-      const notice = event.type === 'noInput' ? (first ? 'retry.noInput' : 'retry.noInputAgain') : first ? 'retry.invalid' : 'retry.invalidAgain';
-      return { type: 'say' as const, lines: [u(notice), ...params.prompt] };
+      let notice: Utterance[];
+      if (event.type === 'noInput') notice = [u(params.entry ? (first ? 'entry.noInput' : 'entry.noInputAgain') : first ? 'retry.noInput' : 'retry.noInputAgain')];
+      else notice = params.invalid ?? [u(first ? 'retry.invalid' : 'retry.invalidAgain')];
+      return { type: 'say' as const, lines: [...notice, ...params.prompt] };
     }),
     countStrike: assign({ strikes: ({ context }) => context.strikes + 1 }),
+    forgetCandidate: assign({ candidate: null }),
+    update: assign((_, params: Partial<LineContext>) => params),
+    nextHistoryPage: assign({ historyPage: ({ context }) => context.historyPage + 1 }),
   },
   guards: {
     pressed: ({ event }, params: { key: string }) => event.type === 'digits' && event.digits === params.key,
+    cancelled: ({ event }) => event.type === 'digits' && event.digits.includes('*'),
+    digitCount: ({ event }, params: { lengths: readonly number[] | null }) =>
+      event.type === 'digits' && /^\d+$/.test(event.digits) && (params.lengths === null || params.lengths.includes(event.digits.length)),
     lastStrike: ({ context }) => context.strikes >= MAX_STRIKES - 1,
     representativesAvailable: () => representativesAvailable(new Date()),
     resumed: ({ context }) => context.resumed,
+    loggedIn: ({ context }) => context.participantId !== null,
+    loginLimitReached: ({ context }) => context.loginFailures >= PIN_TRIES_PER_CALL,
+    forgotLimitReached: ({ context }) => context.forgotFailures >= PIN_TRIES_PER_CALL,
+    historyHasMore: ({ context }) => context.historyHasMore,
     dialAnswered: ({ event }) => event.type === 'dialEnded' && (event.status === 'completed' || event.status === 'answered'),
   },
 });
 
-type Option = string | { target: string; say?: Utterance[] };
+type GuardName = 'loggedIn' | 'loginLimitReached' | 'forgotLimitReached' | 'historyHasMore' | 'representativesAvailable';
+type Choice = { target?: string; guard?: GuardName; say?: Prompt; assign?: Partial<LineContext>; then?: 'nextHistoryPage'; reenter?: boolean };
+type Option = string | Choice | Choice[];
+
+const sayLines = (prompt: Prompt) => ({ type: 'say' as const, params: ({ context }: { context: LineContext }) => ({ lines: linesOf(prompt, context) }) });
+
+function choiceActions(choice: Choice) {
+  return [
+    ...(choice.assign ? [{ type: 'update' as const, params: choice.assign }] : []),
+    ...(choice.then ? [choice.then] : []),
+    ...(choice.say ? [sayLines(choice.say)] : []),
+  ];
+}
 
 /**
  * A menu: says its prompt on entry, dispatches keys by a table, and handles the keys that
  * work everywhere (0 representative, 9 repeat, * back) and the no-input / wrong-key path.
+ * `repeat` names a state to go back through for 9 (a readout fetched again), `back` the state for *.
  */
-export function menu(spec: { prompt: Utterance[]; options?: Record<string, Option>; back?: string }) {
-  const { prompt, options = {}, back } = spec;
-  const say = (lines: Utterance[]) => ({ type: 'say' as const, params: { lines } });
-  const chosen = Object.entries(options).map(([key, option]) => {
-    const { target, say: lines = [] } = typeof option === 'string' ? { target: option } : option;
-    return { guard: { type: 'pressed' as const, params: { key } }, target, actions: lines.length ? [say(lines)] : [] };
+export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; back?: string; repeat?: string }) {
+  const { prompt, options = {}, back, repeat } = spec;
+  const again = sayLines(prompt);
+  const chosen = Object.entries(options).flatMap(([key, option]) => {
+    const choices = typeof option === 'string' ? [{ target: option }] : Array.isArray(option) ? option : [option];
+    const pressed = { type: 'pressed' as const, params: { key } };
+    return choices.map((choice) => ({
+      guard: choice.guard ? and([pressed, choice.guard]) : pressed,
+      ...(choice.target ? { target: choice.target } : {}),
+      ...(choice.reenter ? { reenter: true } : {}),
+      actions: choice.target ? choiceActions(choice) : ['clearStrikes' as const, ...choiceActions(choice)],
+    }));
   });
   const failed = [
     { guard: 'lastStrike' as const, target: '#line.gaveUp' },
-    { actions: [{ type: 'sayRetry' as const, params: { prompt } }, 'countStrike' as const] },
+    { actions: [{ type: 'sayRetry' as const, params: ({ context }: { context: LineContext }) => ({ prompt: linesOf(prompt, context) }) }, 'countStrike' as const] },
   ];
+  const pressed = (key: string) => ({ type: 'pressed' as const, params: { key } });
   return lineSetup.createStateConfig({
     meta: { wait: { input: 'menu' } },
-    entry: ['clearStrikes', say(prompt)],
+    entry: ['clearStrikes', again],
     on: {
       digits: [
         ...chosen,
-        { guard: { type: 'pressed', params: { key: '9' } }, actions: ['clearStrikes', say(prompt)] },
-        back
-          ? { guard: { type: 'pressed', params: { key: '*' } }, target: back }
-          : { guard: { type: 'pressed', params: { key: '*' } }, actions: ['clearStrikes', say(prompt)] },
-        { guard: and([{ type: 'pressed', params: { key: '0' } }, 'representativesAvailable']), target: '#line.transfer' },
-        {
-          guard: { type: 'pressed', params: { key: '0' } },
-          actions: ['clearStrikes', say([u('agent.closed'), u('hours.representatives'), ...prompt])],
-        },
+        repeat ? { guard: pressed('9'), target: repeat } : { guard: pressed('9'), actions: ['clearStrikes', again] },
+        back ? { guard: pressed('*'), target: back } : { guard: pressed('*'), actions: ['clearStrikes', again] },
+        { guard: and([pressed('0'), 'representativesAvailable']), target: '#line.transfer' },
+        { guard: pressed('0'), actions: ['clearStrikes', sayLines([u('agent.closed'), u('hours.representatives')]), again] },
         ...failed,
       ],
       noInput: failed,
@@ -92,12 +155,47 @@ export function menu(spec: { prompt: Utterance[]; options?: Record<string, Optio
   });
 }
 
+/**
+ * A digit entry finished with #: `*` anywhere in it goes back, an entry of an accepted length
+ * moves on to `then` (whose invoke reads the digits from the event, so they are never stored).
+ */
+export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number[] | null; invalid?: Utterance[]; then: string; back: string }) {
+  const { prompt, lengths, invalid, then, back } = spec;
+  const failed = [
+    { guard: 'lastStrike' as const, target: '#line.gaveUp' },
+    { actions: [{ type: 'sayRetry' as const, params: { prompt, entry: true, ...(invalid ? { invalid } : {}) } }, 'countStrike' as const] },
+  ];
+  return lineSetup.createStateConfig({
+    meta: { wait: { input: 'digits', maxLength: lengths ? Math.max(...lengths) : 20 } },
+    entry: ['clearStrikes', sayLines(prompt)],
+    on: {
+      digits: [
+        { guard: 'cancelled', target: back },
+        { guard: { type: 'digitCount', params: { lengths } }, target: then },
+        ...failed,
+      ],
+      noInput: failed,
+    },
+  });
+}
+
+const digitsOf = (event: CallerEvent): string => (event.type === 'digits' ? event.digits : '');
 const navigation = u('menu.navigation');
 const languageMenu = [u('language.english', 'en'), u('language.spanish', 'es')];
+const mainPrompt = [u('main.title'), u('main.options'), u('menu.repeatHint')];
+
+function loggedInAs(context: LineContext): ParticipantId {
+  if (!context.participantId) throw new Error('an account state was reached without a login');
+  return context.participantId;
+}
 
 export const lineMachine = lineSetup.createMachine({
   id: 'line',
-  context: ({ input }) => ({ language: input.language ?? 'en', strikes: 0, resumed: input.resume ?? false }),
+  context: ({ input }) => ({
+    language: input.language ?? 'en', strikes: 0, resumed: input.resume ?? false,
+    participantId: null, candidate: null, intent: 'account', loginFailures: 0, forgotFailures: 0, pinProblems: 0,
+    pendingPin: null, historyPage: 0, historyHasMore: false,
+  }),
   initial: 'start',
   states: {
     start: {
@@ -121,9 +219,240 @@ export const lineMachine = lineSetup.createMachine({
       },
     },
     mainMenu: menu({
-      prompt: [u('main.title'), u('main.options'), u('menu.repeatHint')],
-      options: { '4': 'paymentInfo', '5': 'hours' },
+      prompt: mainPrompt,
+      options: {
+        '1': [
+          { guard: 'loggedIn', target: 'account' },
+          { guard: 'loginLimitReached', say: [u('login.limitThisCall'), ...mainPrompt] },
+          { target: 'login', assign: { intent: 'account' } },
+        ],
+        '3': 'pinHelp',
+        '4': 'paymentInfo',
+        '5': 'hours',
+      },
     }),
+
+    login: {
+      initial: 'enterId',
+      states: {
+        enterId: digitEntry({ prompt: [u('login.enterId')], lengths: [9, 10], invalid: [u('login.badLength')], then: 'identifying', back: '#line.mainMenu' }),
+        identifying: {
+          invoke: {
+            src: 'identify',
+            input: ({ event }) => ({ entry: digitsOf(event) }),
+            onDone: { target: 'enterPin', actions: assign({ candidate: ({ event }) => event.output }) },
+          },
+        },
+        enterPin: digitEntry({ prompt: [u('login.enterPin')], lengths: null, then: 'checking', back: '#line.mainMenu' }),
+        checking: {
+          invoke: {
+            src: 'login',
+            input: ({ context, event }) => ({ candidate: context.candidate, pin: digitsOf(event) }),
+            onDone: [
+              {
+                guard: ({ event }) => event.output.ok,
+                target: 'verified',
+                actions: assign({ participantId: ({ event }) => (event.output.ok ? event.output.participantId : null), candidate: null }),
+              },
+              {
+                guard: ({ event }) => !event.output.ok && event.output.reason === 'locked',
+                target: '#line.mainMenu',
+                actions: ['forgetCandidate', { type: 'say', params: { lines: [u('login.locked')] } }],
+              },
+              {
+                guard: ({ context }) => context.loginFailures + 1 >= PIN_TRIES_PER_CALL,
+                target: '#line.mainMenu',
+                actions: ['forgetCandidate', assign({ loginFailures: ({ context }) => context.loginFailures + 1 }), { type: 'say', params: { lines: [u('login.mismatch'), u('login.tooMany')] } }],
+              },
+              {
+                target: 'enterId',
+                actions: ['forgetCandidate', assign({ loginFailures: ({ context }) => context.loginFailures + 1 }), { type: 'say', params: { lines: [u('login.mismatch'), u('login.tryAgain')] } }],
+              },
+            ],
+          },
+        },
+        verified: {
+          always: [
+            { guard: ({ context }) => context.intent === 'changePin', target: '#line.changePin' },
+            { target: '#line.account', actions: { type: 'say', params: { lines: [u('login.verified')] } } },
+          ],
+        },
+      },
+    },
+
+    account: {
+      initial: 'menu',
+      states: {
+        menu: menu({
+          prompt: [u('account.title'), u('account.options'), navigation],
+          options: { '1': 'balance', '2': 'history', '3': 'caseInformation' },
+          back: '#line.mainMenu',
+        }),
+        balance: {
+          initial: 'loading',
+          states: {
+            loading: {
+              invoke: {
+                src: 'balances',
+                input: ({ context }) => ({ participantId: loggedInAs(context) }),
+                onDone: { target: 'heard', actions: { type: 'say', params: ({ event }) => ({ lines: balanceReadout(event.output) }) } },
+              },
+            },
+            heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading' }),
+          },
+        },
+        history: {
+          initial: 'loading',
+          entry: assign({ historyPage: 0 }),
+          states: {
+            loading: {
+              invoke: {
+                src: 'history',
+                input: ({ context }) => ({ participantId: loggedInAs(context) }),
+                onDone: {
+                  target: 'heard',
+                  actions: [
+                    assign({ historyHasMore: ({ context, event }) => historyPage(event.output, context.historyPage).hasMore }),
+                    { type: 'say', params: ({ context, event }) => ({ lines: historyPage(event.output, context.historyPage).lines }) },
+                  ],
+                },
+              },
+            },
+            heard: menu({
+              prompt: (context) => (context.historyHasMore ? [u('history.more'), navigation] : [navigation]),
+              options: {
+                '1': { guard: 'historyHasMore', target: 'loading', then: 'nextHistoryPage' },
+              },
+              back: '#line.account.menu',
+              repeat: 'loading',
+            }),
+          },
+        },
+        caseInformation: {
+          initial: 'loading',
+          states: {
+            loading: {
+              invoke: {
+                src: 'caseInformation',
+                input: ({ context }) => ({ participantId: loggedInAs(context) }),
+                onDone: { target: 'heard', actions: { type: 'say', params: ({ event }) => ({ lines: caseInformationReadout(event.output) }) } },
+              },
+            },
+            heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading' }),
+          },
+        },
+      },
+    },
+
+    pinHelp: {
+      initial: 'menu',
+      states: {
+        menu: menu({
+          prompt: [u('pin.title'), u('pin.options'), navigation],
+          options: {
+            '1': [
+              { guard: 'forgotLimitReached', say: [u('forgot.limitThisCall'), u('pin.title'), u('pin.options'), navigation] },
+              { target: 'forgot' },
+            ],
+            '2': [
+              { guard: 'loginLimitReached', say: [u('login.limitThisCall'), u('pin.title'), u('pin.options'), navigation] },
+              { target: '#line.login', assign: { intent: 'changePin' }, say: [u('change.intro')] },
+            ],
+          },
+          back: '#line.mainMenu',
+        }),
+        forgot: {
+          initial: 'enterId',
+          states: {
+            enterId: digitEntry({ prompt: [u('forgot.enterId')], lengths: [10], invalid: [u('forgot.idLength')], then: 'identifying', back: '#line.pinHelp.menu' }),
+            identifying: {
+              invoke: {
+                src: 'identify',
+                input: ({ event }) => ({ entry: digitsOf(event) }),
+                onDone: { target: 'enterSsn', actions: assign({ candidate: ({ event }) => event.output }) },
+              },
+            },
+            enterSsn: digitEntry({ prompt: [u('forgot.enterSsn')], lengths: [9], invalid: [u('forgot.ssnLength')], then: 'resetting', back: '#line.pinHelp.menu' }),
+            resetting: {
+              invoke: {
+                src: 'forgotPin',
+                input: ({ context, event }) => ({ candidate: context.candidate, ssn: digitsOf(event) }),
+                onDone: [
+                  {
+                    guard: ({ event }) => event.output.ok,
+                    target: '#line.mainMenu',
+                    actions: ['forgetCandidate', { type: 'say', params: { lines: [u('forgot.done'), u('agent.returning')] } }],
+                  },
+                  {
+                    guard: ({ event }) => !event.output.ok && event.output.reason === 'recently-reset',
+                    target: '#line.mainMenu',
+                    actions: [
+                      'forgetCandidate',
+                      { type: 'say', params: ({ event }) => ({ lines: [{ id: 'forgot.recent', values: { date: { kind: 'date', at: !event.output.ok && event.output.reason === 'recently-reset' ? event.output.lastResetAt : '' } } }, u('agent.returning')] }) },
+                    ],
+                  },
+                  {
+                    guard: ({ context }) => context.forgotFailures + 1 >= PIN_TRIES_PER_CALL,
+                    target: '#line.mainMenu',
+                    actions: ['forgetCandidate', assign({ forgotFailures: ({ context }) => context.forgotFailures + 1 }), { type: 'say', params: { lines: [u('forgot.mismatch'), u('forgot.tooMany')] } }],
+                  },
+                  {
+                    target: 'enterId',
+                    actions: ['forgetCandidate', assign({ forgotFailures: ({ context }) => context.forgotFailures + 1 }), { type: 'say', params: { lines: [u('forgot.mismatch'), u('login.tryAgain')] } }],
+                  },
+                ],
+              },
+            },
+          },
+        },
+      },
+    },
+
+    changePin: {
+      initial: 'enterNew',
+      entry: assign({ pinProblems: 0, pendingPin: null }),
+      states: {
+        enterNew: digitEntry({ prompt: [u('change.enterNew')], lengths: null, then: 'checking', back: '#line.pinHelp.menu' }),
+        checking: {
+          invoke: {
+            src: 'proposePin',
+            input: ({ context, event }) => ({ participantId: loggedInAs(context), pin: digitsOf(event) }),
+            onDone: [
+              { guard: ({ event }) => event.output.ok, target: 'reenter', actions: assign({ pendingPin: ({ event }) => (event.output.ok ? event.output.digest : null) }) },
+              {
+                guard: ({ context }) => context.pinProblems + 1 >= PIN_TRIES_PER_CALL,
+                target: '#line.mainMenu',
+                actions: { type: 'say', params: ({ event }) => ({ lines: [...problemNotice(event.output), u('change.tooMany')] }) },
+              },
+              {
+                target: 'enterNew',
+                actions: [assign({ pinProblems: ({ context }) => context.pinProblems + 1 }), { type: 'say', params: ({ event }) => ({ lines: problemNotice(event.output) }) }],
+              },
+            ],
+          },
+        },
+        reenter: digitEntry({ prompt: [u('change.reenter')], lengths: null, then: 'saving', back: '#line.pinHelp.menu' }),
+        saving: {
+          invoke: {
+            src: 'confirmPin',
+            input: ({ context, event }) => ({ participantId: loggedInAs(context), pin: digitsOf(event), digest: context.pendingPin ?? '' }),
+            onDone: [
+              { guard: ({ event }) => event.output, target: '#line.mainMenu', actions: [assign({ pendingPin: null }), { type: 'say', params: { lines: [u('change.done'), u('agent.returning')] } }] },
+              {
+                guard: ({ context }) => context.pinProblems + 1 >= PIN_TRIES_PER_CALL,
+                target: '#line.mainMenu',
+                actions: [assign({ pendingPin: null }), { type: 'say', params: { lines: [u('change.mismatch'), u('change.tooMany')] } }],
+              },
+              {
+                target: 'enterNew',
+                actions: [assign({ pendingPin: null, pinProblems: ({ context }) => context.pinProblems + 1 }), { type: 'say', params: { lines: [u('change.mismatch')] } }],
+              },
+            ],
+          },
+        },
+      },
+    },
+
     paymentInfo: {
       initial: 'menu',
       states: {
@@ -159,3 +488,9 @@ export const lineMachine = lineSetup.createMachine({
     ended: { type: 'final', meta: { end: 'hangup' } },
   },
 });
+
+function problemNotice(result: ProposedPin): Utterance[] {
+  if (result.ok) return [];
+  const id = ({ length: 'change.length', 'same-as-old': 'change.same', 'repeated-digit': 'change.repeated', 'straight-run': 'change.run' } as const)[result.reason];
+  return [u(id)];
+}

@@ -16,8 +16,8 @@ export const catalog = {
 
   'main.title': { en: 'Main menu.', es: 'Menú principal.' },
   'main.options': {
-    en: 'For payment options and our mailing address, press 4. For office hours and other ways to reach us, press 5. To speak with a representative, press 0.',
-    es: 'Para opciones de pago y nuestra dirección postal, oprima 4. Para el horario de oficina y otras formas de comunicarse con nosotros, oprima 5. Para hablar con un representante, oprima 0.',
+    en: 'For your account information, like your balance, payments and court dates, press 1. For PIN help, press 3. For payment options and our mailing address, press 4. For office hours and other ways to reach us, press 5. To speak with a representative, press 0.',
+    es: 'Para la información de su cuenta, como su saldo, sus pagos y sus fechas de corte, oprima 1. Para ayuda con su PIN, oprima 3. Para opciones de pago y nuestra dirección postal, oprima 4. Para el horario de oficina y otras formas de comunicarse con nosotros, oprima 5. Para hablar con un representante, oprima 0.',
   },
   'menu.navigation': {
     en: 'To hear this again, press 9. To go back, press star. To speak with a representative, press 0.',
@@ -91,6 +91,177 @@ export const catalog = {
   'payInfo.coap': {
     en: 'In some cases where the child received public assistance, the law allows a parent to pay less than the total amount owed to the government. This is called a compromise of arrears. To find out whether you may qualify, visit childsup.ca.gov or speak with a representative.',
     es: 'En algunos casos en que el menor recibió asistencia pública, la ley permite que un padre o madre pague menos del total que le debe al gobierno. Esto se llama compromiso de atrasos. Para saber si usted podría calificar, visite childsup.ca.gov o hable con un representante.',
+  },
+
+  'entry.noInput': { en: "Sorry, I didn't hear any numbers.", es: 'Perdón, no escuché ningún número.' },
+  'entry.noInputAgain': {
+    en: "I still didn't hear anything. Enter the numbers on your phone's keypad, then press pound. To go back, press star.",
+    es: 'Todavía no escuché nada. Marque los números en el teclado de su teléfono y luego oprima la tecla de número. Para regresar, oprima asterisco.',
+  },
+
+  'login.enterId': {
+    en: 'Please enter your 10-digit participant ID or your 9-digit Social Security number, then press pound.',
+    es: 'Por favor marque su número de participante de 10 dígitos o su número de Seguro Social de 9 dígitos, y luego oprima la tecla de número.',
+  },
+  'login.badLength': {
+    en: 'That number does not have the right number of digits. A participant ID has 10 digits, and a Social Security number has 9.',
+    es: 'Ese número no tiene la cantidad correcta de dígitos. El número de participante tiene 10 dígitos, y el número de Seguro Social tiene 9.',
+  },
+  'login.enterPin': { en: 'Now enter your PIN, then press pound.', es: 'Ahora marque su PIN y luego oprima la tecla de número.' },
+  'login.mismatch': {
+    en: 'That participant ID or PIN does not match our records.',
+    es: 'Ese número de participante o PIN no coincide con nuestros registros.',
+  },
+  'login.tryAgain': { en: 'Please try again.', es: 'Por favor intente de nuevo.' },
+  'login.tooMany': {
+    en: 'We could not verify your identity. If you forgot your PIN, choose PIN help from the main menu, and a new PIN will be mailed to you.',
+    es: 'No pudimos verificar su identidad. Si olvidó su PIN, elija ayuda con su PIN en el menú principal, y le enviaremos un PIN nuevo por correo.',
+  },
+  'login.limitThisCall': {
+    en: 'You have reached the limit of PIN tries for this call. If you forgot your PIN, press 3 for PIN help.',
+    es: 'Llegó al límite de intentos de PIN en esta llamada. Si olvidó su PIN, oprima 3 para ayuda con su PIN.',
+  },
+  'login.locked': {
+    en: 'For your security, PIN login for this account is locked after too many incorrect tries. To unlock it, choose PIN help from the main menu, then forgot my PIN, and a new PIN will be mailed to you.',
+    es: 'Por su seguridad, el acceso con PIN de esta cuenta está bloqueado por demasiados intentos incorrectos. Para desbloquearlo, elija ayuda con su PIN en el menú principal y luego olvidé mi PIN, y le enviaremos un PIN nuevo por correo.',
+  },
+  'login.verified': { en: 'Thank you. Your identity is verified.', es: 'Gracias. Su identidad está verificada.' },
+
+  'account.title': { en: 'Account menu.', es: 'Menú de su cuenta.' },
+  'account.options': {
+    en: 'For your balance, press 1. For your payment history, press 2. For case information, court dates and appointments, press 3.',
+    es: 'Para su saldo, oprima 1. Para su historial de pagos, oprima 2. Para información de su caso, fechas de corte y citas, oprima 3.',
+  },
+
+  'balance.none': { en: 'You have no open cases.', es: 'Usted no tiene casos abiertos.' },
+  'balance.totalPaying': {
+    en: 'On your {count} open cases where you pay support, the total balance is {amount}.',
+    es: 'En sus {count} casos abiertos en los que usted paga manutención, el saldo total es de {amount}.',
+  },
+  'balance.totalReceiving': {
+    en: 'On your {count} open cases where you receive support, the total balance owed is {amount}.',
+    es: 'En sus {count} casos abiertos en los que usted recibe manutención, el saldo total que se debe es de {amount}.',
+  },
+  'balance.case': {
+    en: 'For the case ending in {last4}, where you {role}: monthly support, {monthly}. Due this month, {due}. Past-due support, {principal}. Interest, {interest}. Total balance, {total}.',
+    es: 'Para el caso que termina en {last4}, en el que usted {role}: manutención mensual, {monthly}. Vence este mes, {due}. Manutención atrasada, {principal}. Intereses, {interest}. Saldo total, {total}.',
+  },
+  'balance.credit': { en: 'This case also has a credit of {amount}.', es: 'Este caso también tiene un crédito de {amount}.' },
+  'balance.moreCases': {
+    en: 'You have {count} more open cases. A representative can tell you about them.',
+    es: 'Usted tiene {count} casos abiertos más. Un representante le puede dar información sobre ellos.',
+  },
+  'role.paying': { en: 'pay support', es: 'paga manutención' },
+  'role.receiving': { en: 'receive support', es: 'recibe manutención' },
+
+  'history.intro': {
+    en: 'Here are your payments from the last 12 months, newest first.',
+    es: 'Estos son sus pagos de los últimos 12 meses, empezando por el más reciente.',
+  },
+  'history.none': { en: 'There are no payments in the last 12 months.', es: 'No hay pagos en los últimos 12 meses.' },
+  'history.item': {
+    en: 'On {date}, {amount} from {method}, case ending in {last4}.',
+    es: 'El {date}, {amount} por {method}, caso que termina en {last4}.',
+  },
+  'history.more': { en: 'For more payments, press 1.', es: 'Para escuchar más pagos, oprima 1.' },
+  'history.end': { en: 'That is all the payments in the last 12 months.', es: 'Esos son todos los pagos de los últimos 12 meses.' },
+  'method.wage-withholding': { en: 'wage withholding', es: 'retención de salario' },
+  'method.check': { en: 'a check', es: 'cheque' },
+  'method.money-order': { en: 'a money order', es: 'giro postal' },
+  'method.card': { en: 'a card payment', es: 'pago con tarjeta' },
+  'method.eft': { en: 'an electronic funds transfer', es: 'transferencia electrónica' },
+  'method.cash': { en: 'a cash payment', es: 'pago en efectivo' },
+  'method.tax-intercept': { en: 'a tax refund intercept', es: 'intercepción de reembolso de impuestos' },
+
+  'caseInfo.none': { en: 'We have no cases on file for you.', es: 'No tenemos casos registrados a su nombre.' },
+  'caseInfo.case': {
+    en: 'Case number {caseNumber}, {county} County, {status}. You are the {party} on this case.',
+    es: 'Caso número {caseNumber}, condado de {county}, {status}. En este caso, usted es {party}.',
+  },
+  'status.open': { en: 'open', es: 'abierto' },
+  'status.closed': { en: 'closed', es: 'cerrado' },
+  'party.paying': { en: 'paying parent', es: 'quien paga la manutención' },
+  'party.receiving': { en: 'receiving parent', es: 'quien recibe la manutención' },
+  'caseInfo.noAppointments': {
+    en: 'You have no upcoming court dates or appointments.',
+    es: 'Usted no tiene fechas de corte ni citas próximas.',
+  },
+  'caseInfo.appointmentsIntro': {
+    en: 'Your upcoming court dates and appointments, soonest first:',
+    es: 'Sus próximas fechas de corte y citas, empezando por la más cercana:',
+  },
+  'caseInfo.appointment': {
+    en: '{kind} on {date}, at {time}, at {location}. {description}. Case ending in {last4}.',
+    es: '{kind} el {date}, a las {time}, en {location}. {description}. Caso que termina en {last4}.',
+  },
+  'kind.court-hearing': { en: 'A court hearing', es: 'Una audiencia en la corte' },
+  'kind.appointment': { en: 'An appointment', es: 'Una cita' },
+
+  'pin.title': { en: 'PIN help.', es: 'Ayuda con su PIN.' },
+  'pin.options': {
+    en: 'If you forgot your PIN, press 1, and a new PIN will be mailed to you. To change your PIN, press 2.',
+    es: 'Si olvidó su PIN, oprima 1, y le enviaremos un PIN nuevo por correo. Para cambiar su PIN, oprima 2.',
+  },
+  'forgot.enterId': {
+    en: 'Please enter your 10-digit participant ID, then press pound. You can find it on letters from us.',
+    es: 'Por favor marque su número de participante de 10 dígitos y luego oprima la tecla de número. Lo encuentra en las cartas que le enviamos.',
+  },
+  'forgot.idLength': { en: 'A participant ID has 10 digits.', es: 'El número de participante tiene 10 dígitos.' },
+  'forgot.enterSsn': {
+    en: 'Now enter your 9-digit Social Security number, then press pound.',
+    es: 'Ahora marque su número de Seguro Social de 9 dígitos y luego oprima la tecla de número.',
+  },
+  'forgot.ssnLength': { en: 'A Social Security number has 9 digits.', es: 'El número de Seguro Social tiene 9 dígitos.' },
+  'forgot.mismatch': {
+    en: 'That participant ID and Social Security number do not match our records.',
+    es: 'Ese número de participante y número de Seguro Social no coinciden con nuestros registros.',
+  },
+  'forgot.tooMany': {
+    en: 'We could not verify your identity. A representative can help you.',
+    es: 'No pudimos verificar su identidad. Un representante le puede ayudar.',
+  },
+  'forgot.limitThisCall': {
+    en: 'You have reached the limit of tries for this call. A representative can help you.',
+    es: 'Llegó al límite de intentos en esta llamada. Un representante le puede ayudar.',
+  },
+  'forgot.done': {
+    en: 'Thank you. A new PIN will be mailed to the address we have on file. It should arrive within 7 to 10 days. Your old PIN no longer works. For your security, we never say a PIN on the phone.',
+    es: 'Gracias. Le enviaremos un PIN nuevo por correo a la dirección que tenemos registrada. Debe llegar en un plazo de 7 a 10 días. Su PIN anterior ya no funciona. Por su seguridad, nunca decimos un PIN por teléfono.',
+  },
+  'forgot.recent': {
+    en: 'A new PIN was already mailed on {date}. It should arrive within 7 to 10 days of that date. You can ask for another new PIN 24 hours after the last one.',
+    es: 'Ya le enviamos un PIN nuevo por correo el {date}. Debe llegar en un plazo de 7 a 10 días a partir de esa fecha. Puede pedir otro PIN nuevo 24 horas después del último.',
+  },
+  'change.intro': {
+    en: 'To change your PIN, first we need to verify your identity with your current PIN.',
+    es: 'Para cambiar su PIN, primero necesitamos verificar su identidad con su PIN actual.',
+  },
+  'change.enterNew': {
+    en: 'Enter your new PIN, 4 to 8 digits, then press pound.',
+    es: 'Marque su PIN nuevo, de 4 a 8 dígitos, y luego oprima la tecla de número.',
+  },
+  'change.reenter': { en: 'Enter your new PIN again, then press pound.', es: 'Marque su PIN nuevo otra vez y luego oprima la tecla de número.' },
+  'change.length': { en: 'Your PIN must have 4 to 8 digits.', es: 'Su PIN debe tener de 4 a 8 dígitos.' },
+  'change.same': { en: 'Your new PIN must be different from your current PIN.', es: 'Su PIN nuevo debe ser diferente de su PIN actual.' },
+  'change.repeated': {
+    en: 'Your PIN cannot be one digit repeated, like 1 1 1 1.',
+    es: 'Su PIN no puede ser un solo dígito repetido, como 1 1 1 1.',
+  },
+  'change.run': {
+    en: 'Your PIN cannot be digits in a row, like 1 2 3 4 or 9 8 7 6.',
+    es: 'Su PIN no puede ser una serie de dígitos seguidos, como 1 2 3 4 o 9 8 7 6.',
+  },
+  'change.mismatch': {
+    en: 'The two PINs you entered do not match. Let us start again.',
+    es: 'Los dos PIN que marcó no coinciden. Empecemos de nuevo.',
+  },
+  'change.tooMany': {
+    en: 'Your PIN was not changed. You can try again later, or speak with a representative.',
+    es: 'Su PIN no se cambió. Puede intentarlo más tarde o hablar con un representante.',
+  },
+  'change.done': {
+    en: 'Your PIN has been changed. Use your new PIN the next time you call.',
+    es: 'Su PIN fue cambiado. Use su PIN nuevo la próxima vez que llame.',
   },
 
   goodbye: { en: 'Thank you for calling. Goodbye.', es: 'Gracias por llamar. Adiós.' },

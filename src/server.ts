@@ -1,10 +1,15 @@
 // Builds the line: configuration, store, engine and routes. src/index.ts only listens.
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Config } from './config.ts';
+import { Accounts } from './domain/accounts.ts';
+import { DEMO_CASELOAD_PATH, loadCaseloadFile } from './domain/caseload-loader.ts';
 import { representativesAvailable } from './domain/hours.ts';
+import type { CaseloadStore } from './store/caseload.ts';
+import { MemoryCaseloadStore } from './store/caseload-memory.ts';
+import { RedisCaseloadStore } from './store/caseload-redis.ts';
 import { Engine } from './engine/engine.ts';
 import { describeError, jsonLogger, type Logger } from './log.ts';
-import { openStore, type CallStore } from './store/index.ts';
+import { openStore, RedisStore, type CallStore } from './store/index.ts';
 import { requireTwilioSignature } from './telephony/signature.ts';
 import { replyUrls, voiceRoutes } from './telephony/routes.ts';
 import { renderApology } from './telephony/twiml.ts';
@@ -15,10 +20,19 @@ export type LineOptions = {
   clock?: () => Date;
   /** Defaults to the store REDIS_URL names, or the in-process one. */
   store?: CallStore;
+  /** Defaults to the caseload beside `store` in Redis, or the in-process one with the demo caseload. */
+  caseload?: CaseloadStore;
   logger?: Logger;
 };
 
-export type Line = { app: Express; config: Config; store: CallStore; engine: Engine; close(): Promise<void> };
+export type Line = { app: Express; config: Config; store: CallStore; caseload: CaseloadStore; accounts: Accounts; engine: Engine; close(): Promise<void> };
+
+async function defaultCaseload(store: CallStore, config: Config): Promise<CaseloadStore> {
+  if (store instanceof RedisStore) return new RedisCaseloadStore(store.redis, config.redisPrefix);
+  const caseload = new MemoryCaseloadStore();
+  await loadCaseloadFile(DEMO_CASELOAD_PATH, caseload, config);
+  return caseload;
+}
 
 export async function createLine(options: LineOptions): Promise<Line> {
   const { config } = options;
@@ -27,8 +41,12 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
 
+  const caseload = options.caseload ?? (await defaultCaseload(store, config));
+  const accounts = new Accounts(caseload, config, clock);
+
   const engine = new Engine({
     store,
+    accounts,
     logger,
     clock,
     agentNumber: config.agentNumber,
@@ -68,6 +86,8 @@ export async function createLine(options: LineOptions): Promise<Line> {
     app,
     config,
     store,
+    caseload,
+    accounts,
     engine,
     close: async () => {
       if (ownStore) await store.close();

@@ -5,7 +5,9 @@ import { createActor, waitFor, type SnapshotFrom } from 'xstate';
 import type { CallerEvent, StateMeta } from '../../flows/events.ts';
 import { lineMachine } from '../../flows/line.ts';
 import type { Language, Utterance } from '../../prompts/speak.ts';
+import type { Accounts } from '../domain/accounts.ts';
 import { representativesAvailable } from '../domain/hours.ts';
+import { accountActors } from './domain-actors.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { CallStore, SessionRecord } from '../store/store.ts';
 import { renderApology, renderReply, type Next, type ReplyUrls } from '../telephony/twiml.ts';
@@ -38,7 +40,9 @@ export type EngineOptions = {
   sessionTtlSeconds: number;
   /** Builds the absolute URLs a reply points Twilio at. */
   urlsFor: (turn: number, language: Language) => ReplyUrls;
-  /** The menus; tests and later issues provide() their domain here. */
+  /** What the account menus ask; bound to the machine's named actors. */
+  accounts: Accounts;
+  /** The menus, if not the line's own (tests). */
   machine?: LineMachine;
   /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise. */
   settleTimeoutMs?: number;
@@ -70,6 +74,7 @@ export class Engine {
     const { clock } = options;
     this.machine = (options.machine ?? lineMachine).provide({
       guards: { representativesAvailable: () => representativesAvailable(clock()) },
+      actors: accountActors(options.accounts),
     });
   }
 

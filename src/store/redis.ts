@@ -48,7 +48,7 @@ export class RedisStore implements CallStore {
   private readonly onError: ((message: string) => void) | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    readonly redis: Redis,
     private readonly prefix = 'cc:',
     options: RedisStoreOptions = {},
   ) {

@@ -1,0 +1,19 @@
+// The flows' named actors, bound to the domain. The machine names them in setup(); this is the
+// one place they meet the store.
+import { fromPromise } from 'xstate';
+import type { Accounts } from '../domain/accounts.ts';
+import type { ParticipantId } from '../domain/caseload.ts';
+
+export function accountActors(accounts: Accounts) {
+  return {
+    identify: fromPromise(({ input }: { input: { entry: string } }) => accounts.identify(input.entry)),
+    login: fromPromise(({ input }: { input: { candidate: ParticipantId | null; pin: string } }) => accounts.login(input.candidate, input.pin)),
+    balances: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.balances(input.participantId)),
+    history: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.history(input.participantId)),
+    caseInformation: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.caseInformation(input.participantId)),
+    forgotPin: fromPromise(({ input }: { input: { candidate: ParticipantId | null; ssn: string } }) => accounts.forgotPin(input.candidate, input.ssn)),
+    proposePin: fromPromise(({ input }: { input: { participantId: ParticipantId; pin: string } }) => accounts.proposePin(input.participantId, input.pin)),
+    confirmPin: fromPromise(({ input }: { input: { participantId: ParticipantId; pin: string; digest: string } }) =>
+      accounts.confirmPin(input.participantId, input.pin, input.digest)),
+  };
+}
