@@ -1,0 +1,207 @@
+// Callers' secrets stay secret, callers hear only their own cases, and lockouts hold across
+// calls and instances: over HTTP, against a real Redis, with the demo caseload.
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { loadConfig } from '../src/config.ts';
+import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
+import { decryptForLetter } from '../src/domain/pin.ts';
+import type { Logger } from '../src/log.ts';
+import { createLine, type Line } from '../src/server.ts';
+import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
+import { RedisStore } from '../src/store/redis.ts';
+import { Caller } from './support/caller.ts';
+import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
+
+const NOW = new Date('2026-11-24T10:00:00-08:00');
+const DANA = { id: '4821930576', ssn: '987654320', pin: '735194' };
+const TERRENCE = { id: '7719203846', ssn: '987654321', pin: '482615' };
+const KEVIN = { id: '5302184967', ssn: '987654322', pin: '920374' };
+const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', AGENT_NUMBER: '+19165550199' });
+
+describe('privacy and isolation (real Redis)', function () {
+  this.timeout(60_000);
+  let redis: Redis;
+  let monitor: Redis;
+  let prefix: string;
+  let lines: Line[];
+  let logged: string[];
+  let commands: string[];
+
+  const logger: Logger = {
+    info: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
+    warn: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
+    error: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
+  };
+
+  async function newLine(): Promise<Line> {
+    const store = RedisStore.connect(await testRedisUrl(), prefix);
+    const line = await createLine({ config: { ...config, redisPrefix: prefix }, store, clock: () => NOW, logger });
+    lines.push(line);
+    return line;
+  }
+
+  before(async () => {
+    redis = await testRedisClient(await testRedisUrl());
+  });
+  after(() => redis.disconnect());
+
+  beforeEach(async () => {
+    prefix = uniquePrefix();
+    lines = [];
+    logged = [];
+    commands = [];
+    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
+    // Every command any client sends to Redis from here on, with its arguments.
+    monitor = await redis.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
+  });
+
+  afterEach(async () => {
+    monitor.disconnect();
+    for (const line of lines) await line.store.close();
+    await flushPrefix(redis, prefix);
+  });
+
+  /** Everything the line wrote down or told Twilio, to search for secrets. */
+  function trail(callers: Caller[]): string {
+    return [...logged, ...commands, ...callers.flatMap((c) => c.urls)].join('\n');
+  }
+
+  it('logging in, failing to log in, resetting and changing a PIN leave no SSN or PIN in logs, Redis or URLs', async () => {
+    const line = await newLine();
+    const callers: Caller[] = [];
+    const call = () => {
+      const caller = new Caller(line.app);
+      callers.push(caller);
+      return caller;
+    };
+
+    // Log in by SSN, then by participant ID; fail once with a wrong PIN.
+    let c = await call().login(DANA.ssn, DANA.pin);
+    expect(c.heard).to.include('identity is verified');
+    await c.press('1');
+    c = await call().login(DANA.id, '111999');
+    expect(c.heard).to.include('does not match our records');
+    await c.press(DANA.ssn);
+    await c.press(DANA.pin);
+    expect(c.heard).to.include('identity is verified');
+
+    // Forgot PIN for Kevin: the new PIN exists only encrypted in the outbox.
+    c = await call().toMainMenu();
+    await c.press('3');
+    await c.press('1');
+    await c.press(KEVIN.id);
+    await c.press(KEVIN.ssn);
+    expect(c.heard).to.include('will be mailed');
+    const letters = await line.caseload.letters();
+    expect(letters).to.have.length(1);
+    const mailedPin = decryptForLetter(letters[0]!.encryptedPin, config.pinLetterKey);
+    expect(mailedPin).to.match(/^\d{6}$/);
+    expect(c.heard).not.to.include(mailedPin);
+    expect(JSON.stringify(letters)).not.to.include(mailedPin);
+
+    // Kevin logs in with the mailed PIN and changes it.
+    c = await call().toMainMenu();
+    await c.press('3');
+    await c.press('2');
+    await c.press(KEVIN.id);
+    await c.press(mailedPin);
+    expect(c.heard).to.include('new PIN');
+    const chosen = '582946';
+    await c.press(chosen);
+    await c.press(chosen);
+    expect(c.heard).to.include('Your PIN has been changed');
+    c = await call().login(KEVIN.id, chosen);
+    expect(c.heard).to.include('identity is verified');
+
+    for (const caller of callers) await caller.hangUp();
+    const everything = trail(callers);
+    expect(commands.length).to.be.greaterThan(50);
+    for (const secret of [DANA.ssn, DANA.pin, '111999', KEVIN.ssn, mailedPin, chosen]) {
+      expect(everything, `secret ${secret}`).not.to.include(secret);
+    }
+    // Sessions written during those calls hold no secret either (they are in `commands`, checked
+    // above); and no URL carries a participant ID.
+    for (const url of callers.flatMap((x) => x.urls)) expect(url).not.to.match(/\d{9,}/);
+  });
+
+  it('a logged-in caller hears only their own cases, whatever keys they press', async () => {
+    const line = await newLine();
+    // Terrence receives on 300000123456, where Dana pays. Dana also receives on 300000234561
+    // (Kevin pays); Kevin pays on 190000045678 too. Terrence is party to none of those.
+    const others = ['300000234561', '190000045678', '100000567890', '190000678901', '37004512'];
+    const spaced = (n: string) => n.split('').join(' ');
+    const forbidden = [...others.map(spaced), ...others.map((n) => `ending in ${spaced(n.slice(-4))}`), 'Dana', 'Kevin', 'Whitfield', 'Ashby'];
+
+    const c = await new Caller(line.app).login(TERRENCE.id, TERRENCE.pin);
+    for (const key of ['1', '9', '*', '2', '1', '1', '9', '*', '3', '9', '*']) await c.press(key);
+    expect(c.everything.join(' ')).to.include('ending in 3 4 5 6');
+    // Then a long random walk through every key the line accepts.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const keys = ['1', '2', '3', '4', '5', '9', '*', '#', '6', '7', '8'];
+    for (let i = 0; i < 150; i++) {
+      if (/<Hangup\/>|<Dial/.test(c.twiml)) break;
+      const key = keys[Math.floor(random() * keys.length)]!;
+      if (c.twiml.includes('finishOnKey="#"')) await c.press('*');
+      else await c.press(key);
+    }
+    const heard = c.everything.join('\n');
+    for (const text of forbidden) expect(heard, text).not.to.include(text);
+  });
+
+  it('two parents of one case each hear the case, in their own role', async () => {
+    const line = await newLine();
+    const dana = await new Caller(line.app).login(DANA.id, DANA.pin);
+    await dana.press('1');
+    expect(dana.heard).to.include('For the case ending in 3 4 5 6, where you pay support');
+    const terrence = await new Caller(line.app).login(TERRENCE.id, TERRENCE.pin);
+    await terrence.press('1');
+    expect(terrence.heard).to.include('For the case ending in 3 4 5 6, where you receive support');
+    expect(terrence.heard).not.to.include('4 5 6 1');
+  });
+
+  it('six failed PIN tries across calls and across two instances lock PIN login until a reset', async () => {
+    const first = await newLine();
+    const second = await newLine();
+    const instances = [first, second];
+    for (let i = 0; i < 6; i++) {
+      const c = await new Caller(instances[i % 2]!.app).login(TERRENCE.id, '999999');
+      if (i < 5) expect(c.heard).to.include('does not match our records');
+      else expect(c.heard).to.include('locked');
+    }
+    // The right PIN is refused now, on either instance.
+    for (const instance of instances) {
+      const c = await new Caller(instance.app).login(TERRENCE.id, TERRENCE.pin);
+      expect(c.heard).to.include('locked');
+      expect(c.heard).not.to.include('identity is verified');
+    }
+    // Forgot PIN clears the lock; the mailed PIN works on the other instance.
+    const reset = await new Caller(first.app).toMainMenu();
+    await reset.press('3');
+    await reset.press('1');
+    await reset.press(TERRENCE.id);
+    await reset.press(TERRENCE.ssn);
+    expect(reset.heard).to.include('will be mailed');
+    const [letter] = await second.caseload.letters();
+    const pin = decryptForLetter(letter!.encryptedPin, config.pinLetterKey);
+    const after = await new Caller(second.app).login(TERRENCE.id, pin);
+    expect(after.heard).to.include('identity is verified');
+    // And a second reset within 24 hours is refused with the date of the first.
+    const again = await new Caller(second.app).toMainMenu();
+    await again.press('3');
+    await again.press('1');
+    await again.press(TERRENCE.id);
+    await again.press(TERRENCE.ssn);
+    expect(again.heard).to.include('already mailed on Tuesday, November 24, 2026');
+    expect(await second.caseload.letters()).to.have.length(1);
+  });
+
+  it('an unknown participant ID hears the same message as a wrong PIN', async () => {
+    const line = await newLine();
+    const unknown = await new Caller(line.app).login('1234567890', '735194');
+    const wrong = await new Caller(line.app).login(DANA.id, '000111');
+    expect(unknown.heard).to.equal(wrong.heard);
+  });
+});

@@ -1,0 +1,52 @@
+// A caller on the line over HTTP (signed webhooks through supertest), for webhook-level tests.
+import type { Express } from 'express';
+import { AUTH_TOKEN, callParams, newCallSid, nextPath, noInputPath, post, saidIn } from './twilio.ts';
+
+export class Caller {
+  readonly callSid = newCallSid();
+  twiml = '';
+  heard = '';
+  readonly urls: string[] = [];
+  readonly everything: string[] = [];
+
+  constructor(private readonly app: Express, private readonly token = AUTH_TOKEN) {}
+
+  private async send(path: string, extra: Record<string, string> = {}): Promise<this> {
+    const res = await post(this.app, path, callParams(this.callSid, extra), { token: this.token });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${path}: ${res.text}`);
+    this.twiml = res.text;
+    this.heard = saidIn(res.text);
+    this.everything.push(this.heard);
+    for (const match of res.text.matchAll(/(?:action="|<Redirect[^>]*>)([^"<]+)/g)) if (match[1]) this.urls.push(match[1]);
+    return this;
+  }
+
+  answer(): Promise<this> {
+    return this.send('/voice', { CallStatus: 'ringing' });
+  }
+
+  press(digits: string): Promise<this> {
+    return this.send(nextPath(this.twiml), { Digits: digits, msg: 'Gather End' });
+  }
+
+  silence(): Promise<this> {
+    return this.send(noInputPath(this.twiml));
+  }
+
+  /** Answer, choose a language, and reach the main menu. */
+  async toMainMenu(language: 'en' | 'es' = 'en'): Promise<this> {
+    await this.answer();
+    return this.press(language === 'en' ? '1' : '2');
+  }
+
+  async login(id: string, pin: string, language: 'en' | 'es' = 'en'): Promise<this> {
+    await this.toMainMenu(language);
+    await this.press('1');
+    await this.press(id);
+    return this.press(pin);
+  }
+
+  async hangUp(): Promise<void> {
+    await post(this.app, '/voice/status', callParams(this.callSid, { CallStatus: 'completed', CallDuration: '60' }), { token: this.token });
+  }
+}
