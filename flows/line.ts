@@ -211,8 +211,12 @@ export const lineMachine = lineSetup.createMachine({
         digits: [
           { guard: { type: 'pressed', params: { key: '1' } }, target: 'mainMenu', actions: [{ type: 'setLanguage', params: { language: 'en' } }, 'welcome'] },
           { guard: { type: 'pressed', params: { key: '2' } }, target: 'mainMenu', actions: [{ type: 'setLanguage', params: { language: 'es' } }, 'welcome'] },
-          { guard: 'lastStrike', target: 'mainMenu', actions: [{ type: 'setLanguage', params: { language: 'en' } }, 'welcome'] },
-          { actions: ['countStrike', { type: 'say', params: { lines: languageMenu } }] },
+          { guard: { type: 'pressed', params: { key: '9' } }, actions: ['clearStrikes', { type: 'say', params: { lines: languageMenu } }] },
+          { guard: and([{ type: 'pressed', params: { key: '0' } }, 'representativesAvailable']), target: 'transfer' },
+          { guard: { type: 'pressed', params: { key: '0' } }, actions: ['clearStrikes', { type: 'say', params: { lines: [u('agent.closed'), u('hours.representatives'), ...languageMenu] } }] },
+          { guard: 'lastStrike', target: 'gaveUp' },
+          // The caller has not chosen a language yet: the notice is said in both.
+          { actions: ['countStrike', { type: 'say', params: { lines: [u('retry.invalid', 'en'), u('retry.invalid', 'es'), ...languageMenu] } }] },
         ],
         // Silence means English (spec section 2).
         noInput: { target: 'mainMenu', actions: [{ type: 'setLanguage', params: { language: 'en' } }, 'welcome'] },
