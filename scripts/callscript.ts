@@ -14,7 +14,7 @@ export type Step = { line: number } & (
   | { kind: 'expect' | 'expect-not'; texts: string[] }
   | { kind: 'press'; keys: string }
   | { kind: 'say'; words: string }
-  | { kind: 'silence' | 'retry' | 'hangup' | 'expect-ended' }
+  | { kind: 'silence' | 'retry' | 'hangup' | 'expect-ended' | 'redial' }
 );
 export type StepKind = Step['kind'];
 
@@ -39,6 +39,7 @@ const STEP_KINDS: Readonly<Record<StepKind, ValueShape>> = {
   retry: 'none',
   hangup: 'none',
   'expect-ended': 'none',
+  redial: 'none',
 };
 const TOP_LEVEL_KEYS = ['name', 'description', 'at', 'from', 'steps'];
 
@@ -163,7 +164,7 @@ export function parseCallScript(source: string, file: string): CallScript {
     const empty = valueNode === null || (isScalar(valueNode) && valueNode.value === '');
     if (shape === 'none') {
       if (!empty) fail(valueNode, `${where}: ${kind} takes no value (write "- ${kind}")`);
-      script.steps.push({ kind: kind as 'silence' | 'retry' | 'hangup' | 'expect-ended', line });
+      script.steps.push({ kind: kind as 'silence' | 'retry' | 'hangup' | 'expect-ended' | 'redial', line });
       return;
     }
     if (empty) fail(valueNode ?? kindNode, `${where}: ${kind} needs a value${kind === 'press' ? ' (quote # and *: press: "#")' : ''}`);
@@ -250,13 +251,15 @@ export async function runCallScript(
     events.push(event);
     options.onEvent?.(event);
   };
-  const phone = new Phone({
-    baseUrl: target.baseUrl,
-    publicUrl: target.publicUrl ?? target.baseUrl,
-    authToken: target.authToken,
-    ...(script.from ? { from: script.from } : {}),
-    onEntry: (entry) => emit({ kind: entry.who, text: entry.text }),
-  });
+  const newPhone = () =>
+    new Phone({
+      baseUrl: target.baseUrl,
+      publicUrl: target.publicUrl ?? target.baseUrl,
+      authToken: target.authToken,
+      ...(script.from ? { from: script.from } : {}),
+      onEntry: (entry) => emit({ kind: entry.who, text: entry.text }),
+    });
+  let phone = newPhone();
 
   const applicationError = (step: number | null): Failure | null => {
     const error = phone.applicationErrors[0];
@@ -308,6 +311,13 @@ export async function runCallScript(
         emit({ kind: 'pass', step: number, text: 'the retry got the same answer' });
         return null;
       }
+      case 'redial':
+        // A second call to the same line (lockouts and resets are remembered across calls).
+        if (!phone.ended) await phone.hangup();
+        emit({ kind: 'system', text: 'the caller calls again' });
+        phone = newPhone();
+        await phone.dial();
+        return applicationError(number);
       case 'expect-ended':
         if (!phone.ended) return { step: number, message: 'expected the line to have ended the call, but it is still waiting for the caller', heard: phone.heardSinceLastInput() || '(nothing)' };
         if (phone.endedBy !== 'line') return { step: number, message: `expected the line to have ended the call, but ${phone.endedBy === 'caller' ? 'the caller hung up' : 'it ended on an application error'}` };
