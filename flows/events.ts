@@ -3,18 +3,26 @@
 
 export type DialStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 
+/** What Twilio's <Pay> ended with (the action callback's Result). */
+export type PayResult =
+  | 'success' | 'too-many-failed-attempts' | 'payment-connector-error' | 'caller-interrupted-with-star'
+  | 'caller-hung-up' | 'validation-error' | 'internal-error';
+
 export type CallerEvent =
   /** Keys from a <Gather>; `#` (finishOnKey) is never included, `*` is. */
   | { type: 'digits'; digits: string }
   /** The <Gather> timed out with nothing entered. */
   | { type: 'noInput' }
   /** The transfer to a representative ended. */
-  | { type: 'dialEnded'; status: DialStatus };
+  | { type: 'dialEnded'; status: DialStatus }
+  /** <Pay> finished. Only the result, the confirmation code and the card's last four digits ever arrive here. */
+  | { type: 'payResult'; result: PayResult; confirmationCode: string; last4: string };
 
 /** What the caller is waiting on, read from the settled state's meta by the renderer. */
 export type WaitFor =
   | { input: 'menu' }
   | { input: 'digits'; maxLength: number }
-  | { input: 'dial' };
+  | { input: 'dial' }
+  | { input: 'pay' };
 
 export type StateMeta = { wait?: WaitFor; end?: 'hangup' };

@@ -6,6 +6,7 @@
 import { and, assign, emit, fromPromise, setup } from 'xstate';
 import type { Utterance, Language } from '../prompts/speak.ts';
 import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
+import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
 import type { ParticipantId } from '../src/domain/caseload.ts';
 import { representativesAvailable } from '../src/domain/hours.ts';
 import { PIN_TRIES_PER_CALL } from '../src/domain/pin.ts';
@@ -33,7 +34,26 @@ export type LineContext = {
   pendingPin: string | null;
   historyPage: number;
   historyHasMore: boolean;
+  /** Card payment: who pays (proved by ID + SSN, or logged in), on which case, how much. */
+  payerId: ParticipantId | null;
+  payIdFailures: number;
+  payCases: PayableCase[];
+  payCase: number;
+  payQuote: { amount: number; fee: number; charge: number } | null;
+  amountProblems: number;
+  payAttempts: number;
+  /** What the receipt repeats; never card data beyond what Twilio masks. */
+  payReceipt: { amount: number; confirmationCode: string; receivedAt: string } | null;
 };
+
+/** What <Pay> is asked to charge, for the renderer. */
+export type PayRequest = { caseNumber: string; chargeCents: number; amountCents: number };
+
+export function payRequestOf(context: LineContext): PayRequest | null {
+  const chosen = context.payCases[context.payCase];
+  if (!chosen || !context.payQuote) return null;
+  return { caseNumber: chosen.caseNumber, chargeCents: context.payQuote.charge, amountCents: context.payQuote.amount };
+}
 
 export type Said = { type: 'say'; lines: Utterance[] };
 
@@ -41,6 +61,8 @@ const u = (id: Utterance['id'], language?: Language): Utterance => (language ? {
 
 /** Most failures in a row at one prompt before we stop asking (spec section 3). */
 export const MAX_STRIKES = 3;
+/** Card payment attempts in one call (spec section 6). */
+export const MAX_PAY_ATTEMPTS = 3;
 
 const provided = (name: string) => async (): Promise<never> => {
   throw new Error(`the ${name} actor is provided by the engine`);
@@ -66,6 +88,11 @@ export const lineSetup = setup({
     forgotPin: fromPromise<ForgotPinResult, { candidate: ParticipantId | null; ssn: string }>(provided('forgotPin')),
     proposePin: fromPromise<ProposedPin, { participantId: ParticipantId; pin: string }>(provided('proposePin')),
     confirmPin: fromPromise<boolean, { participantId: ParticipantId; pin: string; digest: string }>(provided('confirmPin')),
+    verifyIdentity: fromPromise<ParticipantId | null, { candidate: ParticipantId | null; ssn: string }>(provided('verifyIdentity')),
+    payableCases: fromPromise<Payable, { participantId: ParticipantId }>(provided('payableCases')),
+    quote: fromPromise<Quote, { amount: string }>(provided('quote')),
+    // The card's last four digits pass through (never stored) so the receipt can say them.
+    recordPayment: fromPromise<Receipt & { last4: string }, CardPayment & { last4: string }>(provided('recordPayment')),
   },
   actions: {
     say: emit((_, params: { lines: Utterance[] }) => ({ type: 'say' as const, lines: params.lines })),
@@ -84,6 +111,7 @@ export const lineSetup = setup({
     forgetCandidate: assign({ candidate: null }),
     update: assign((_, params: Partial<LineContext>) => params),
     nextHistoryPage: assign({ historyPage: ({ context }) => context.historyPage + 1 }),
+    pickCase: assign({ payCase: ({ event }) => (event.type === 'digits' ? Number(event.digits) - 1 : 0) }),
   },
   guards: {
     pressed: ({ event }, params: { key: string }) => event.type === 'digits' && event.digits === params.key,
@@ -97,11 +125,14 @@ export const lineSetup = setup({
     loginLimitReached: ({ context }) => context.loginFailures >= PIN_TRIES_PER_CALL,
     forgotLimitReached: ({ context }) => context.forgotFailures >= PIN_TRIES_PER_CALL,
     historyHasMore: ({ context }) => context.historyHasMore,
+    payIdLimitReached: ({ context }) => context.payIdFailures >= PIN_TRIES_PER_CALL,
+    casePicked: ({ context, event }) => event.type === 'digits' && /^[1-9]$/.test(event.digits) && Number(event.digits) <= context.payCases.length,
+    payLimitReached: ({ context }) => context.payAttempts >= MAX_PAY_ATTEMPTS,
     dialAnswered: ({ event }) => event.type === 'dialEnded' && (event.status === 'completed' || event.status === 'answered'),
   },
 });
 
-type GuardName = 'loggedIn' | 'loginLimitReached' | 'forgotLimitReached' | 'historyHasMore' | 'representativesAvailable';
+type GuardName = 'loggedIn' | 'loginLimitReached' | 'forgotLimitReached' | 'historyHasMore' | 'payIdLimitReached' | 'payLimitReached' | 'representativesAvailable';
 type Choice = { target?: string; guard?: GuardName; say?: Prompt; assign?: Partial<LineContext>; then?: 'nextHistoryPage'; reenter?: boolean };
 type Option = string | Choice | Choice[];
 
@@ -120,8 +151,10 @@ function choiceActions(choice: Choice) {
  * work everywhere (0 representative, 9 repeat, * back) and the no-input / wrong-key path.
  * `repeat` names a state to go back through for 9 (a readout fetched again), `back` the state for *.
  */
-export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; back?: string; repeat?: string }) {
-  const { prompt, options = {}, back, repeat } = spec;
+export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; back?: string; repeat?: string; pickCase?: string }) {
+  const { prompt, options = {}, back, repeat, pickCase } = spec;
+  // A choice among the cases read to the caller ("for the case ending in 3456, press 1").
+  const picked = pickCase ? [{ guard: 'casePicked' as const, target: pickCase, actions: ['pickCase' as const] }] : [];
   const again = sayLines(prompt);
   const chosen = Object.entries(options).flatMap(([key, option]) => {
     const choices = typeof option === 'string' ? [{ target: option }] : Array.isArray(option) ? option : [option];
@@ -143,6 +176,7 @@ export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; b
     entry: ['clearStrikes', again],
     on: {
       digits: [
+        ...picked,
         ...chosen,
         repeat ? { guard: pressed('9'), target: repeat } : { guard: pressed('9'), actions: ['clearStrikes', again] },
         back ? { guard: pressed('*'), target: back } : { guard: pressed('*'), actions: ['clearStrikes', again] },
@@ -182,7 +216,18 @@ export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number
 const digitsOf = (event: CallerEvent): string => (event.type === 'digits' ? event.digits : '');
 const navigation = u('menu.navigation');
 const languageMenu = [u('language.english', 'en'), u('language.spanish', 'es')];
-const mainPrompt = [u('main.title'), u('main.options'), u('menu.repeatHint')];
+const mainPrompt = [u('main.title'), u('main.options'), u('main.agentHint'), u('menu.repeatHint')];
+const payCaseEnding = (context: LineContext) => ({ kind: 'digits' as const, value: (context.payCases[context.payCase]?.caseNumber ?? '').slice(-4) });
+const money = (cents: number) => ({ kind: 'money' as const, cents });
+const backFromPayment = [{ guard: 'loggedIn' as const, target: '#line.account.menu' }, { target: '#line.mainMenu' }];
+const receiptLines = (context: LineContext): Utterance[] => {
+  const receipt = context.payReceipt;
+  if (!receipt) return [];
+  return [
+    { id: 'pay.confirmation', values: { code: { kind: 'digits', value: receipt.confirmationCode } } },
+    { id: 'pay.credited', values: { date: { kind: 'date', at: receipt.receivedAt } } },
+  ];
+};
 
 function loggedInAs(context: LineContext): ParticipantId {
   if (!context.participantId) throw new Error('an account state was reached without a login');
@@ -195,6 +240,7 @@ export const lineMachine = lineSetup.createMachine({
     language: input.language ?? 'en', strikes: 0, resumed: input.resume ?? false,
     participantId: null, candidate: null, intent: 'account', loginFailures: 0, forgotFailures: 0, pinProblems: 0,
     pendingPin: null, historyPage: 0, historyHasMore: false,
+    payerId: null, payIdFailures: 0, payCases: [], payCase: 0, payQuote: null, amountProblems: 0, payAttempts: 0, payReceipt: null,
   }),
   initial: 'start',
   states: {
@@ -229,6 +275,10 @@ export const lineMachine = lineSetup.createMachine({
           { guard: 'loggedIn', target: 'account' },
           { guard: 'loginLimitReached', say: [u('login.limitThisCall'), ...mainPrompt] },
           { target: 'login', assign: { intent: 'account' } },
+        ],
+        '2': [
+          { guard: 'payLimitReached', say: [u('pay.tooMany'), ...mainPrompt] },
+          { target: 'payment' },
         ],
         '3': 'pinHelp',
         '4': 'paymentInfo',
@@ -289,7 +339,15 @@ export const lineMachine = lineSetup.createMachine({
       states: {
         menu: menu({
           prompt: [u('account.title'), u('account.options'), navigation],
-          options: { '1': 'balance', '2': 'history', '3': 'caseInformation' },
+          options: {
+            '1': 'balance',
+            '2': 'history',
+            '3': 'caseInformation',
+            '4': [
+              { guard: 'payLimitReached', say: [u('pay.tooMany'), u('account.title'), u('account.options'), navigation] },
+              { target: '#line.payment' },
+            ],
+          },
           back: '#line.mainMenu',
         }),
         balance: {
@@ -457,6 +515,163 @@ export const lineMachine = lineSetup.createMachine({
       },
     },
 
+    payment: {
+      initial: 'start',
+      entry: assign({ payQuote: null, amountProblems: 0, payReceipt: null }),
+      states: {
+        start: {
+          always: [
+            { guard: 'loggedIn', target: 'loading', actions: assign({ payerId: ({ context }) => context.participantId }) },
+            { guard: 'payIdLimitReached', target: '#line.mainMenu', actions: { type: 'say', params: { lines: [u('forgot.limitThisCall')] } } },
+            { target: 'enterId', actions: { type: 'say', params: { lines: [u('pay.intro')] } } },
+          ],
+        },
+        enterId: digitEntry({ prompt: [u('forgot.enterId')], lengths: [10], invalid: [u('forgot.idLength')], then: 'identifying', back: '#line.mainMenu' }),
+        identifying: {
+          invoke: {
+            src: 'identify',
+            input: ({ event }) => ({ entry: digitsOf(event) }),
+            onDone: { target: 'enterSsn', actions: assign({ candidate: ({ event }) => event.output }) },
+          },
+        },
+        enterSsn: digitEntry({ prompt: [u('forgot.enterSsn')], lengths: [9], invalid: [u('forgot.ssnLength')], then: 'verifying', back: '#line.mainMenu' }),
+        verifying: {
+          invoke: {
+            src: 'verifyIdentity',
+            input: ({ context, event }) => ({ candidate: context.candidate, ssn: digitsOf(event) }),
+            onDone: [
+              { guard: ({ event }) => event.output !== null, target: 'loading', actions: [assign({ payerId: ({ event }) => event.output }), 'forgetCandidate'] },
+              {
+                guard: ({ context }) => context.payIdFailures + 1 >= PIN_TRIES_PER_CALL,
+                target: '#line.mainMenu',
+                actions: ['forgetCandidate', assign({ payIdFailures: ({ context }) => context.payIdFailures + 1 }), { type: 'say', params: { lines: [u('forgot.mismatch'), u('forgot.tooMany')] } }],
+              },
+              {
+                target: 'enterId',
+                actions: ['forgetCandidate', assign({ payIdFailures: ({ context }) => context.payIdFailures + 1 }), { type: 'say', params: { lines: [u('forgot.mismatch'), u('login.tryAgain')] } }],
+              },
+            ],
+          },
+        },
+        loading: {
+          invoke: {
+            src: 'payableCases',
+            input: ({ context }) => ({ participantId: context.payerId ?? loggedInAs(context) }),
+            onDone: [
+              {
+                guard: ({ event }) => !event.output.ok,
+                target: 'leaving',
+                actions: { type: 'say', params: ({ event }) => ({ lines: [u(!event.output.ok && event.output.reason === 'receiving-only' ? 'pay.receivingOnly' : 'pay.noOpenCase')] }) },
+              },
+              {
+                guard: ({ event }) => event.output.ok && event.output.cases.length === 1,
+                target: 'amount',
+                actions: assign({ payCases: ({ event }) => (event.output.ok ? event.output.cases : []), payCase: 0 }),
+              },
+              { target: 'choose', actions: assign({ payCases: ({ event }) => (event.output.ok ? event.output.cases : []), payCase: 0 }) },
+            ],
+          },
+        },
+        leaving: { always: backFromPayment },
+        choose: menu({
+          prompt: (context) => [
+            u('pay.chooseIntro'),
+            ...context.payCases.map((c, index): Utterance => ({
+              id: 'pay.chooseCase',
+              values: { last4: { kind: 'digits', value: c.caseNumber.slice(-4) }, key: { kind: 'number', value: index + 1 } },
+            })),
+          ],
+          pickCase: 'amount',
+          back: '#line.mainMenu',
+        }),
+        amount: {
+          initial: 'enter',
+          entry: { type: 'say', params: ({ context }) => ({ lines: [{ id: 'pay.due', values: { last4: payCaseEnding(context), amount: money(context.payCases[context.payCase]?.currentMonthDue ?? 0) } }] }) },
+          states: {
+            enter: digitEntry({ prompt: [u('pay.enterAmount')], lengths: [1, 2, 3, 4, 5, 6, 7, 8, 9], then: 'quoting', back: '#line.mainMenu' }),
+            quoting: {
+              invoke: {
+                src: 'quote',
+                input: ({ event }) => ({ amount: digitsOf(event) }),
+                onDone: [
+                  { guard: ({ event }) => event.output.ok, target: '#line.payment.confirm', actions: assign({ payQuote: ({ event }) => (event.output.ok ? { amount: event.output.amount, fee: event.output.fee, charge: event.output.charge } : null) }) },
+                  {
+                    guard: ({ context }) => context.amountProblems + 1 >= MAX_STRIKES,
+                    target: '#line.payment.leaving',
+                    actions: { type: 'say', params: ({ event }) => ({ lines: [...amountProblem(event.output), u('pay.amountTooMany')] }) },
+                  },
+                  {
+                    target: 'enter',
+                    actions: [assign({ amountProblems: ({ context }) => context.amountProblems + 1 }), { type: 'say', params: ({ event }) => ({ lines: amountProblem(event.output) }) }],
+                  },
+                ],
+              },
+            },
+          },
+        },
+        confirm: menu({
+          prompt: (context) => [
+            { id: 'pay.confirm', values: { amount: money(context.payQuote?.amount ?? 0), last4: payCaseEnding(context) } },
+            ...(context.payQuote && context.payQuote.fee > 0 ? [{ id: 'pay.fee' as const, values: { fee: money(context.payQuote.fee), charge: money(context.payQuote.charge) } }] : []),
+            u('pay.confirmKeys'),
+          ],
+          options: { '1': { target: 'paying', say: [u('pay.cardNext')] }, '2': 'amount' },
+          back: '#line.mainMenu',
+        }),
+        paying: {
+          meta: { wait: { input: 'pay' } },
+          on: {
+            payResult: [
+              { guard: ({ event }) => event.result === 'success', target: 'recording' },
+              // The caller is gone: nothing to say, nothing recorded.
+              { guard: ({ event }) => event.result === 'caller-hung-up', target: '#line.ended' },
+              {
+                guard: ({ context }) => context.payAttempts + 1 >= MAX_PAY_ATTEMPTS,
+                target: 'leaving',
+                actions: [assign({ payAttempts: ({ context }) => context.payAttempts + 1 }), { type: 'say', params: { lines: [u('pay.failed'), u('pay.tooMany')] } }],
+              },
+              { target: 'failed', actions: [assign({ payAttempts: ({ context }) => context.payAttempts + 1 }), { type: 'say', params: { lines: [u('pay.failed')] } }] },
+            ],
+          },
+        },
+        recording: {
+          invoke: {
+            src: 'recordPayment',
+            input: ({ context, event }) => {
+              const request = payRequestOf(context);
+              if (!request || event.type !== 'payResult') throw new Error('a payment result arrived without a payment in progress');
+              return {
+                caseNumber: request.caseNumber as CardPayment['caseNumber'], amount: request.amountCents as CardPayment['amount'],
+                confirmationCode: event.confirmationCode, last4: event.last4,
+              };
+            },
+            onDone: {
+              target: 'receipt',
+              actions: [
+                assign({ payAttempts: ({ context }) => context.payAttempts + 1, payReceipt: ({ event }) => ({ amount: event.output.amount, confirmationCode: event.output.confirmationCode, receivedAt: event.output.receivedAt }) }),
+                {
+                  type: 'say',
+                  params: ({ event }) => ({
+                    lines: [{ id: 'pay.approved', values: { amount: money(event.output.amount), last4: { kind: 'digits', value: event.output.last4 } } }],
+                  }),
+                },
+              ],
+            },
+          },
+        },
+        receipt: menu({
+          prompt: (context) => [...receiptLines(context), u('pay.receiptKeys')],
+          options: { '1': { say: (context) => [...receiptLines(context), u('pay.receiptKeys')] } },
+          back: '#line.payment.leaving',
+        }),
+        failed: menu({
+          prompt: [u('pay.retryKeys')],
+          options: { '1': { target: 'paying', say: [u('pay.cardNext')] } },
+          back: '#line.payment.leaving',
+        }),
+      },
+    },
+
     paymentInfo: {
       initial: 'menu',
       states: {
@@ -492,6 +707,11 @@ export const lineMachine = lineSetup.createMachine({
     ended: { type: 'final', meta: { end: 'hangup' } },
   },
 });
+
+function amountProblem(quote: Quote): Utterance[] {
+  if (quote.ok) return [];
+  return [{ id: quote.reason === 'below-minimum' ? 'pay.belowMinimum' : 'pay.aboveMaximum', values: { amount: { kind: 'money', cents: quote.limit } } }];
+}
 
 function problemNotice(result: ProposedPin): Utterance[] {
   if (result.ok) return [];

@@ -16,8 +16,12 @@ export const catalog = {
 
   'main.title': { en: 'Main menu.', es: 'Menú principal.' },
   'main.options': {
-    en: 'For your account information, like your balance, payments and court dates, press 1. For PIN help, press 3. For payment options and our mailing address, press 4. For office hours and other ways to reach us, press 5. To speak with a representative, press 0.',
-    es: 'Para la información de su cuenta, como su saldo, sus pagos y sus fechas de corte, oprima 1. Para ayuda con su PIN, oprima 3. Para opciones de pago y nuestra dirección postal, oprima 4. Para el horario de oficina y otras formas de comunicarse con nosotros, oprima 5. Para hablar con un representante, oprima 0.',
+    en: 'For your account information, like your balance, payments and court dates, press 1. To make a one-time card payment, press 2. For PIN help, press 3. For payment options and our mailing address, press 4. For office hours and other ways to reach us, press 5.',
+    es: 'Para la información de su cuenta, como su saldo, sus pagos y sus fechas de corte, oprima 1. Para hacer un pago único con tarjeta, oprima 2. Para ayuda con su PIN, oprima 3. Para opciones de pago y nuestra dirección postal, oprima 4. Para el horario de oficina y otras formas de comunicarse con nosotros, oprima 5.',
+  },
+  'main.agentHint': {
+    en: 'To speak with a representative, press 0 at any time.',
+    es: 'Para hablar con un representante, oprima 0 en cualquier momento.',
   },
   'menu.navigation': {
     en: 'To hear this again, press 9. To go back, press star. To speak with a representative, press 0.',
@@ -81,8 +85,8 @@ export const catalog = {
     es: 'Envíe cheques y giros postales, solo para pagos, a: California State Disbursement Unit, P.O. Box 9 8 9 0 6 7, West Sacramento, California, 9 5 7 9 8. Otra vez: P.O. Box 9 8 9 0 6 7, West Sacramento, California, 9 5 7 9 8. Escriba su número de participante y su número de caso en cada cheque o giro postal. Por favor no envíe dinero en efectivo.',
   },
   'payInfo.card': {
-    en: 'You can pay by debit or credit card online at childsup.ca.gov. Card payments are free, need no registration, and can be made as many times as you like. To have payments taken automatically from your bank account or card, register online at childsup.ca.gov. Registration is free, and a PIN is mailed to you once you are registered.',
-    es: 'Puede pagar con tarjeta de débito o de crédito en línea en childsup.ca.gov. Los pagos con tarjeta son gratuitos, no requieren inscripción y puede hacerlos las veces que quiera. Para que sus pagos se retiren automáticamente de su cuenta bancaria o tarjeta, inscríbase en línea en childsup.ca.gov. La inscripción es gratuita, y le enviaremos un PIN por correo una vez inscrito.',
+    en: 'You can pay by debit or credit card on this line at any time: press 2 at the main menu. Card payments are free, need no registration, and can be made as many times as you like. You can also pay online at childsup.ca.gov. To have payments taken automatically from your bank account or card, register online at childsup.ca.gov. Registration is free, and a PIN is mailed to you once you are registered.',
+    es: 'Puede pagar con tarjeta de débito o de crédito en esta línea en cualquier momento: oprima 2 en el menú principal. Los pagos con tarjeta son gratuitos, no requieren inscripción y puede hacerlos las veces que quiera. También puede pagar en línea en childsup.ca.gov. Para que sus pagos se retiren automáticamente de su cuenta bancaria o tarjeta, inscríbase en línea en childsup.ca.gov. La inscripción es gratuita, y le enviaremos un PIN por correo una vez inscrito.',
   },
   'payInfo.crediting': {
     en: 'A payment is credited on the date the State Disbursement Unit receives it, in Pacific time. A card payment is received the moment it is approved. A payment for this month that arrives after the last day of the month is credited to the next month, and interest may be charged on the unpaid amount. If you pay by mail, send your payment several days early.',
@@ -129,8 +133,8 @@ export const catalog = {
 
   'account.title': { en: 'Account menu.', es: 'Menú de su cuenta.' },
   'account.options': {
-    en: 'For your balance, press 1. For your payment history, press 2. For case information, court dates and appointments, press 3.',
-    es: 'Para su saldo, oprima 1. Para su historial de pagos, oprima 2. Para información de su caso, fechas de corte y citas, oprima 3.',
+    en: 'For your balance, press 1. For your payment history, press 2. For case information, court dates and appointments, press 3. To make a payment, press 4.',
+    es: 'Para su saldo, oprima 1. Para su historial de pagos, oprima 2. Para información de su caso, fechas de corte y citas, oprima 3. Para hacer un pago, oprima 4.',
   },
 
   'balance.none': { en: 'You have no open cases.', es: 'Usted no tiene casos abiertos.' },
@@ -262,6 +266,109 @@ export const catalog = {
   'change.done': {
     en: 'Your PIN has been changed. Use your new PIN the next time you call.',
     es: 'Su PIN fue cambiado. Use su PIN nuevo la próxima vez que llame.',
+  },
+
+  'pay.intro': {
+    en: 'You can pay child support by debit or credit card. There is no fee, and you do not need to register.',
+    es: 'Puede pagar la manutención con tarjeta de débito o de crédito. No hay ningún cargo y no necesita inscribirse.',
+  },
+  'pay.receivingOnly': {
+    en: 'Our records show that you receive support on your open cases, so there is no payment for you to make on this line. To hear your balance or your payments, choose account information from the main menu.',
+    es: 'Nuestros registros indican que usted recibe manutención en sus casos abiertos, así que no tiene un pago que hacer en esta línea. Para escuchar su saldo o sus pagos, elija la información de su cuenta en el menú principal.',
+  },
+  'pay.noOpenCase': {
+    en: 'We did not find an open case on which you pay support, so we cannot take a payment on this line. A representative can help you.',
+    es: 'No encontramos un caso abierto en el que usted pague manutención, así que no podemos recibir un pago en esta línea. Un representante le puede ayudar.',
+  },
+  'pay.chooseIntro': { en: 'You pay support on more than one case.', es: 'Usted paga manutención en más de un caso.' },
+  'pay.chooseCase': { en: 'For the case ending in {last4}, press {key}.', es: 'Para el caso que termina en {last4}, oprima {key}.' },
+  'pay.due': {
+    en: 'The amount due this month on the case ending in {last4} is {amount}.',
+    es: 'La cantidad que vence este mes en el caso que termina en {last4} es de {amount}.',
+  },
+  'pay.enterAmount': {
+    en: 'Enter the amount you want to pay in dollars and cents, without a decimal point, then press pound. For example, for $150.00, enter 1 5 0 0 0, then pound.',
+    es: 'Marque la cantidad que desea pagar en dólares y centavos, sin punto decimal, y luego oprima la tecla de número. Por ejemplo, para 150 dólares, marque 1 5 0 0 0 y luego la tecla de número.',
+  },
+  'pay.belowMinimum': { en: 'The smallest payment we can take is {amount}.', es: 'El pago más pequeño que podemos recibir es de {amount}.' },
+  'pay.aboveMaximum': {
+    en: 'The largest payment we can take on this line is {amount}.',
+    es: 'El pago más grande que podemos recibir en esta línea es de {amount}.',
+  },
+  'pay.amountTooMany': {
+    en: 'We could not take that amount. A representative can help you.',
+    es: 'No pudimos aceptar esa cantidad. Un representante le puede ayudar.',
+  },
+  'pay.confirm': { en: 'You entered {amount} for the case ending in {last4}.', es: 'Usted marcó {amount} para el caso que termina en {last4}.' },
+  'pay.fee': {
+    en: 'A fee of {fee} will be added, for a total charge of {charge}.',
+    es: 'Se agregará un cargo de {fee}, para un total de {charge}.',
+  },
+  'pay.confirmKeys': { en: 'To confirm, press 1. To re-enter the amount, press 2.', es: 'Para confirmar, oprima 1. Para volver a marcar la cantidad, oprima 2.' },
+  'pay.cardNext': {
+    en: 'Now we will ask for your card details. Have your card ready. To stop at any time, press star.',
+    es: 'Ahora le pediremos los datos de su tarjeta. Tenga su tarjeta a la mano. Para detenerse en cualquier momento, oprima asterisco.',
+  },
+  'pay.prompt.cardNumber': { en: 'Please enter your card number, then press pound.', es: 'Por favor marque el número de su tarjeta y luego oprima la tecla de número.' },
+  'pay.prompt.cardNumberInvalid': {
+    en: 'That card number is not valid. Please enter it again, then press pound.',
+    es: 'Ese número de tarjeta no es válido. Por favor márquelo otra vez y luego oprima la tecla de número.',
+  },
+  'pay.prompt.cardType': {
+    en: 'We accept Visa, Mastercard, American Express and Discover. Please enter the number of one of those cards, then press pound.',
+    es: 'Aceptamos Visa, Mastercard, American Express y Discover. Por favor marque el número de una de esas tarjetas y luego oprima la tecla de número.',
+  },
+  'pay.prompt.expiry': {
+    en: 'Please enter the expiration date: 2 digits for the month, then 2 digits for the year, then press pound.',
+    es: 'Por favor marque la fecha de vencimiento: 2 dígitos para el mes, luego 2 dígitos para el año, y luego oprima la tecla de número.',
+  },
+  'pay.prompt.expiryInvalid': {
+    en: 'That expiration date is not valid. Please enter it again, then press pound.',
+    es: 'Esa fecha de vencimiento no es válida. Por favor márquela otra vez y luego oprima la tecla de número.',
+  },
+  'pay.prompt.securityCode': {
+    en: 'Please enter the security code from your card, then press pound.',
+    es: 'Por favor marque el código de seguridad de su tarjeta y luego oprima la tecla de número.',
+  },
+  'pay.prompt.securityCodeInvalid': {
+    en: 'That security code is not valid. Please enter it again, then press pound.',
+    es: 'Ese código de seguridad no es válido. Por favor márquelo otra vez y luego oprima la tecla de número.',
+  },
+  'pay.prompt.postalCode': {
+    en: 'Please enter the ZIP code of your billing address, then press pound.',
+    es: 'Por favor marque el código postal de su dirección de facturación y luego oprima la tecla de número.',
+  },
+  'pay.prompt.postalCodeInvalid': {
+    en: 'That ZIP code is not valid. Please enter it again, then press pound.',
+    es: 'Ese código postal no es válido. Por favor márquelo otra vez y luego oprima la tecla de número.',
+  },
+  'pay.prompt.timeout': { en: "Sorry, I didn't hear anything.", es: 'Perdón, no escuché nada.' },
+  'pay.prompt.processing': { en: 'Please wait while we process your payment.', es: 'Por favor espere mientras procesamos su pago.' },
+  'pay.approved': {
+    en: 'Thank you. Your payment of {amount} with the card ending in {last4} was approved.',
+    es: 'Gracias. Su pago de {amount} con la tarjeta que termina en {last4} fue aprobado.',
+  },
+  'pay.confirmation': { en: 'Your confirmation number is {code}.', es: 'Su número de confirmación es {code}.' },
+  'pay.credited': { en: 'The payment is credited to your case on {date}.', es: 'El pago se acredita a su caso el {date}.' },
+  'pay.receiptKeys': {
+    en: 'To hear the confirmation number again, press 1. To go back, press star.',
+    es: 'Para escuchar el número de confirmación otra vez, oprima 1. Para regresar, oprima asterisco.',
+  },
+  'pay.failed': {
+    en: 'The payment did not go through, and nothing was charged to your card.',
+    es: 'El pago no se realizó, y no se hizo ningún cargo a su tarjeta.',
+  },
+  'pay.retryKeys': {
+    en: 'To try again, press 1. To speak with a representative, press 0. To go back, press star.',
+    es: 'Para intentarlo otra vez, oprima 1. Para hablar con un representante, oprima 0. Para regresar, oprima asterisco.',
+  },
+  'pay.tooMany': {
+    en: 'We could not take a card payment on this call. A representative can help you, or you can pay online at childsup.ca.gov.',
+    es: 'No pudimos recibir un pago con tarjeta en esta llamada. Un representante le puede ayudar, o puede pagar en línea en childsup.ca.gov.',
+  },
+  'pay.unconfirmed': {
+    en: 'Your payment of {amount} went through at our card processor, but we could not confirm it in our records yet. It will be recorded shortly, and you do not need to pay again. Please write down your confirmation number: {code}. Again, your confirmation number is {code}.',
+    es: 'Su pago de {amount} se realizó con nuestro procesador de tarjetas, pero todavía no pudimos confirmarlo en nuestros registros. Se registrará en breve, y no necesita pagar otra vez. Por favor anote su número de confirmación: {code}. Otra vez, su número de confirmación es {code}.',
   },
 
   goodbye: { en: 'Thank you for calling. Goodbye.', es: 'Gracias por llamar. Adiós.' },

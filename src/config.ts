@@ -9,6 +9,12 @@ export type Config = {
   readonly twilioAuthToken: string;
   readonly agentNumber: string;
   readonly paymentConnector: string;
+  /** Most a caller may pay in one card payment, in cents. */
+  readonly paymentMaxCents: number;
+  /** A fee added to card payments, in hundredths of a percent (0: none, the agency's default). */
+  readonly paymentFeeBasisPoints: number;
+  /** Where card payments that succeeded at Twilio wait if the store cannot take them yet. */
+  readonly paymentSpoolFile: string;
   readonly ssnHashKey: string;
   /** Encrypts a new PIN in the mail outbox until the letter is printed. */
   readonly pinLetterKey: string;
@@ -34,6 +40,24 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+function moneyCents(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d{1,7})\.(\d{2})$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be dollars and cents like 10000.00, got "${raw}"`);
+  const cents = Number(match[1]) * 100 + Number(match[2]);
+  if (cents < 100) throw new ConfigError(`${name} must be at least 1.00`);
+  return cents;
+}
+
+function percentBasisPoints(env: Env, name: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return 0;
+  const match = /^(\d{1,2})(?:\.(\d{1,2}))?$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be a percentage like 2.5, got "${raw}"`);
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -88,6 +112,9 @@ export function loadConfig(env: Env = process.env): Config {
     twilioAuthToken,
     agentNumber,
     paymentConnector: env.PAYMENT_CONNECTOR || 'Default',
+    paymentMaxCents: moneyCents(env, 'PAYMENT_MAX', 1_000_000),
+    paymentFeeBasisPoints: percentBasisPoints(env, 'PAYMENT_FEE_PERCENT'),
+    paymentSpoolFile: env.PAYMENT_SPOOL_FILE || 'var/payment-spool.jsonl',
     ssnHashKey,
     pinLetterKey,
     bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),

@@ -2,6 +2,8 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Config } from './config.ts';
 import { Accounts } from './domain/accounts.ts';
+import { Payments } from './domain/payments.ts';
+import { PaymentSpool } from './store/payment-spool.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from './domain/caseload-loader.ts';
 import { representativesAvailable } from './domain/hours.ts';
 import type { CaseloadStore } from './store/caseload.ts';
@@ -25,7 +27,13 @@ export type LineOptions = {
   logger?: Logger;
 };
 
-export type Line = { app: Express; config: Config; store: CallStore; caseload: CaseloadStore; accounts: Accounts; engine: Engine; close(): Promise<void> };
+export type Line = {
+  app: Express; config: Config; store: CallStore; caseload: CaseloadStore; accounts: Accounts; payments: Payments; engine: Engine;
+  close(): Promise<void>;
+};
+
+/** How often spooled card payments are tried again while the store is away. */
+export const SPOOL_REPLAY_MS = 15_000;
 
 async function defaultCaseload(store: CallStore, config: Config): Promise<CaseloadStore> {
   if (store instanceof RedisStore) return new RedisCaseloadStore(store.redis, config.redisPrefix);
@@ -43,10 +51,15 @@ export async function createLine(options: LineOptions): Promise<Line> {
 
   const caseload = options.caseload ?? (await defaultCaseload(store, config));
   const accounts = new Accounts(caseload, config, clock);
+  const payments = new Payments(caseload, config, clock);
+  const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
 
   const engine = new Engine({
     store,
     accounts,
+    payments,
+    paymentSpool,
+    paymentConnector: config.paymentConnector,
     logger,
     clock,
     agentNumber: config.agentNumber,
@@ -82,14 +95,24 @@ export async function createLine(options: LineOptions): Promise<Line> {
   };
   app.use(lastResort);
 
+  // Payments spooled while the store was away (by this process, or before a restart) go in as soon as it is back.
+  const replay = () => {
+    engine.replaySpooledPayments().catch((error: unknown) => logger.error('payment spool replay failed', { error: describeError(error) }));
+  };
+  replay();
+  const replayTimer = setInterval(replay, SPOOL_REPLAY_MS);
+  replayTimer.unref();
+
   return {
     app,
     config,
     store,
     caseload,
     accounts,
+    payments,
     engine,
     close: async () => {
+      clearInterval(replayTimer);
       if (ownStore) await store.close();
     },
   };

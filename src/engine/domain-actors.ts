@@ -3,9 +3,17 @@
 import { fromPromise } from 'xstate';
 import type { Accounts } from '../domain/accounts.ts';
 import type { ParticipantId } from '../domain/caseload.ts';
+import type { CardPayment, Payments } from '../domain/payments.ts';
 
-export function accountActors(accounts: Accounts) {
+export function domainActors(accounts: Accounts, payments: Payments) {
   return {
+    verifyIdentity: fromPromise(({ input }: { input: { candidate: ParticipantId | null; ssn: string } }) => accounts.verifyIdentity(input.candidate, input.ssn)),
+    payableCases: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => payments.payableCases(input.participantId)),
+    quote: fromPromise(async ({ input }: { input: { amount: string } }) => payments.quote(/^\d{1,9}$/.test(input.amount) ? Number(input.amount) : -1)),
+    recordPayment: fromPromise(async ({ input }: { input: CardPayment & { last4: string } }) => {
+      const { last4, ...payment } = input;
+      return { ...(await payments.record(payment)), last4 };
+    }),
     identify: fromPromise(({ input }: { input: { entry: string } }) => accounts.identify(input.entry)),
     login: fromPromise(({ input }: { input: { candidate: ParticipantId | null; pin: string } }) => accounts.login(input.candidate, input.pin)),
     balances: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.balances(input.participantId)),

@@ -3,14 +3,16 @@
 import { createHash } from 'node:crypto';
 import { createActor, waitFor, type SnapshotFrom } from 'xstate';
 import type { CallerEvent, StateMeta } from '../../flows/events.ts';
-import { lineMachine } from '../../flows/line.ts';
+import { lineMachine, payRequestOf } from '../../flows/line.ts';
 import type { Language, Utterance } from '../../prompts/speak.ts';
 import type { Accounts } from '../domain/accounts.ts';
 import { representativesAvailable } from '../domain/hours.ts';
-import { accountActors } from './domain-actors.ts';
+import type { Payments } from '../domain/payments.ts';
+import type { PaymentSpool } from '../store/payment-spool.ts';
+import { domainActors } from './domain-actors.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { CallStore, SessionRecord } from '../store/store.ts';
-import { renderApology, renderReply, type Next, type ReplyUrls } from '../telephony/twiml.ts';
+import { renderApology, renderPaymentUnconfirmed, renderReply, type Next, type PayRequest, type ReplyUrls } from '../telephony/twiml.ts';
 
 export type LineMachine = typeof lineMachine;
 type LineSnapshot = SnapshotFrom<LineMachine>;
@@ -30,6 +32,8 @@ export type Turn = {
   idempotencyToken: string | null;
   /** For the log line only. */
   path: string;
+  /** On a <Pay> callback: the case and amount its action URL was issued for. */
+  payment?: { caseNumber: string; amountCents: number } | null;
 };
 
 export type EngineOptions = {
@@ -39,9 +43,13 @@ export type EngineOptions = {
   agentNumber: string;
   sessionTtlSeconds: number;
   /** Builds the absolute URLs a reply points Twilio at. */
-  urlsFor: (turn: number, language: Language) => ReplyUrls;
-  /** What the account menus ask; bound to the machine's named actors. */
+  urlsFor: (turn: number, language: Language, pay: PayRequest | null) => ReplyUrls;
+  paymentConnector: string;
+  /** What the account and payment menus ask; bound to the machine's named actors. */
   accounts: Accounts;
+  payments: Payments;
+  /** Where a card payment that succeeded at Twilio waits when the store cannot take it. */
+  paymentSpool: PaymentSpool;
   /** The menus, if not the line's own (tests). */
   machine?: LineMachine;
   /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise. */
@@ -74,7 +82,7 @@ export class Engine {
     const { clock } = options;
     this.machine = (options.machine ?? lineMachine).provide({
       guards: { representativesAvailable: () => representativesAvailable(clock()) },
-      actors: accountActors(options.accounts),
+      actors: domainActors(options.accounts, options.payments),
     });
   }
 
@@ -92,6 +100,9 @@ export class Engine {
       return result.twiml;
     } catch (error) {
       logger.error('webhook failed', { call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', error: describeError(error) });
+      if (turn.event?.type === 'payResult' && turn.event.result === 'success' && turn.payment) {
+        return this.spoolPayment(turn, turn.event.confirmationCode, turn.payment, language);
+      }
       return renderApology(language, representativesAvailable(this.options.clock()), this.options.agentNumber);
     } finally {
       logger.info('webhook', {
@@ -143,7 +154,9 @@ export class Engine {
 
     const nextTurn = (usable?.turn ?? 0) + 1;
     const language = settled.context.language;
-    const twiml = renderReply({ language, said, next }, this.options.urlsFor(nextTurn, language), this.options.agentNumber);
+    const pay = next && 'input' in next && next.input === 'pay' ? payRequestOf(settled.context) : null;
+    if ('input' in next && next.input === 'pay' && !pay) throw new Error('the line asked for <Pay> with nothing to charge');
+    const twiml = renderReply({ language, said, next, pay }, this.options.urlsFor(nextTurn, language, pay), this.options.agentNumber, { paymentConnector: this.options.paymentConnector });
     const record: SessionRecord = {
       machineVersion: MACHINE_VERSION,
       turn: nextTurn,
@@ -154,6 +167,35 @@ export class Engine {
     };
     await store.saveSession(turn.callSid, record, sessionTtlSeconds, turn.idempotencyToken ? { idempotencyToken: turn.idempotencyToken, twiml } : undefined);
     return { twiml, outcome, state: stateName(settled), language };
+  }
+
+  /**
+   * A card payment succeeded at Twilio but could not be recorded (the store is away): it goes to
+   * the durable spool, is replayed until recorded, and the caller keeps the confirmation number.
+   */
+  private async spoolPayment(turn: Turn, confirmationCode: string, payment: { caseNumber: string; amountCents: number }, language: Language): Promise<string> {
+    const { logger } = this.options;
+    try {
+      await this.options.paymentSpool.append({ ...payment, confirmationCode, receivedAt: this.options.clock().toISOString(), callSid: turn.callSid });
+      logger.warn('payment spooled', { call: turn.callSid, confirmation: confirmationCode, amountCents: payment.amountCents });
+    } catch (error) {
+      // Both the store and the disk failed: the confirmation code in this line is the reconciliation record.
+      logger.error('payment not recorded', { call: turn.callSid, confirmation: confirmationCode, caseNumber: payment.caseNumber, amountCents: payment.amountCents, error: describeError(error) });
+    }
+    return renderPaymentUnconfirmed(language, payment.amountCents, confirmationCode);
+  }
+
+  /** Replays spooled payments into the store; safe to run at any time, from any instance. */
+  async replaySpooledPayments(): Promise<number> {
+    const { payments, paymentSpool, logger } = this.options;
+    const recorded = await paymentSpool.replay(async (spooled) => {
+      await payments.record(
+        { caseNumber: spooled.caseNumber as never, amount: spooled.amountCents as never, confirmationCode: spooled.confirmationCode },
+        new Date(spooled.receivedAt),
+      );
+      logger.info('spooled payment recorded', { call: spooled.callSid, confirmation: spooled.confirmationCode });
+    });
+    return recorded;
   }
 
   /** Twilio's status callback: a final status ends the session and records the outcome. */

@@ -1,7 +1,7 @@
 // The in-process caseload: the same contract as Redis, for trying the line without one.
 import { randomUUID } from 'node:crypto';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { CaseloadStore, Letter, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter } from './caseload.ts';
+import type { CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
 
 type World = {
   participants: Map<string, string>;
@@ -14,12 +14,13 @@ type World = {
   pinFailures: Map<string, number[]>;
   pinLocked: Set<string>;
   lastReset: Map<string, { at: number; iso: string }>;
+  paid: Map<string, string>;
 };
 
 function emptyWorld(): World {
   return {
     participants: new Map(), ssn: new Map(), pins: new Map(), casesOf: new Map(), cases: new Map(),
-    payments: new Map(), appointments: new Map(), pinFailures: new Map(), pinLocked: new Set(), lastReset: new Map(),
+    payments: new Map(), appointments: new Map(), pinFailures: new Map(), pinLocked: new Set(), lastReset: new Map(), paid: new Map(),
   };
 }
 
@@ -104,5 +105,18 @@ export class MemoryCaseloadStore implements CaseloadStore {
 
   async letters(): Promise<QueuedLetter[]> {
     return this.outbox.map((l) => JSON.parse(l) as QueuedLetter);
+  }
+
+  async recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment> {
+    const world = this.world;
+    const first = world.paid.get(payment.confirmationCode);
+    if (first) return { status: 'duplicate', payment: JSON.parse(first) as LinePayment };
+    const current = read<Case>(world.cases.get(caseNumber));
+    if (!current) return { status: 'no-case' };
+    const json = JSON.stringify(payment);
+    world.cases.set(caseNumber, JSON.stringify(apply(current)));
+    world.payments.set(caseNumber, [json, ...(world.payments.get(caseNumber) ?? [])]);
+    world.paid.set(payment.confirmationCode, json);
+    return { status: 'recorded', payment };
   }
 }

@@ -30,6 +30,12 @@ export type PinPolicy = {
 };
 
 export type PinFailure = { failuresInWindow: number; locked: boolean };
+
+/** A payment taken by the line; `confirmationCode` (Twilio's PaymentConfirmationCode) makes it unique. */
+export type LinePayment = Payment & { confirmationCode: string };
+export type RecordedPayment =
+  | { status: 'recorded' | 'duplicate'; payment: LinePayment }
+  | { status: 'no-case' };
 export type PinReset = { ok: true; letterId: string } | { ok: false; reason: 'recently-reset'; lastResetAt: string };
 
 export interface CaseloadStore {
@@ -53,4 +59,11 @@ export interface CaseloadStore {
   resetPin(participantId: ParticipantId, pinHash: string, letter: Letter, at: Date, policy: PinPolicy): Promise<PinReset>;
   /** Oldest first; for the print-and-mail job and for tests. */
   letters(): Promise<QueuedLetter[]>;
+
+  /**
+   * Records a payment and its effect on the case in one atomic step, once per confirmation code:
+   * a repeat (a retried or concurrent callback) records nothing and returns the first payment.
+   * `apply` is the money rule (domain), run against the case as it is at that moment.
+   */
+  recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment>;
 }

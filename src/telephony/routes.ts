@@ -1,7 +1,8 @@
 // The webhook contract (spec section 9): Twilio's parameters in, one typed event to the engine,
 // TwiML out. Only this file knows Twilio's parameter names.
 import express, { type Request, type Response, type Router } from 'express';
-import type { CallerEvent, DialStatus } from '../../flows/events.ts';
+import type { CallerEvent, DialStatus, PayResult } from '../../flows/events.ts';
+import type { PayRequest } from './twiml.ts';
 import type { Language } from '../../prompts/speak.ts';
 import type { Engine } from '../engine/engine.ts';
 import { emptyResponse, type ReplyUrls } from './twiml.ts';
@@ -11,22 +12,40 @@ export const PATHS = {
   input: '/voice/input',
   noInput: '/voice/no-input',
   dialEnded: '/voice/dial-ended',
+  pay: '/voice/pay',
+  payStatus: '/voice/pay-status',
   status: '/voice/status',
 } as const;
+
+const PAY_RESULTS = new Set<PayResult>([
+  'success', 'too-many-failed-attempts', 'payment-connector-error', 'caller-interrupted-with-star', 'caller-hung-up', 'validation-error', 'internal-error',
+]);
 
 const FINAL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const DIAL_STATUSES = new Set<DialStatus>(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']);
 
-/** Action URLs carry only the turn and the language: never anything the caller entered. */
+/**
+ * Action URLs carry only the turn and the language, never anything the caller entered. The <Pay>
+ * action also names the case and amount being charged, so a payment Twilio approved can still be
+ * recorded if the session cannot be read (the URL is ours, and Twilio signs it back to us).
+ */
 export function replyUrls(publicUrl: string) {
-  return (turn: number, language: Language): ReplyUrls => {
+  return (turn: number, language: Language, pay: PayRequest | null = null): ReplyUrls => {
     const query = `?turn=${turn}&lang=${language}`;
     return {
       input: `${publicUrl}${PATHS.input}${query}`,
       noInput: `${publicUrl}${PATHS.noInput}${query}`,
       dialEnded: `${publicUrl}${PATHS.dialEnded}${query}`,
+      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&case=${pay.caseNumber}&amount=${pay.amountCents}` : ''}`,
+      payStatus: `${publicUrl}${PATHS.payStatus}`,
     };
   };
+}
+
+/** The masked card number's last four digits ("xxxx-xxxx-xxxx-4242"), and nothing else of it. */
+function lastFour(masked: string | null): string {
+  const digits = (masked ?? '').replace(/\D/g, '');
+  return digits.length >= 4 ? digits.slice(-4) : '';
 }
 
 function param(req: Request, name: string): string | null {
@@ -54,9 +73,12 @@ export function voiceRoutes(engine: Engine): Router {
     }
     const turn = query(req, 'turn');
     const lang = query(req, 'lang');
+    const caseNumber = query(req, 'case');
+    const amount = query(req, 'amount');
     const twiml = await engine.take({
       callSid,
       event: toEvent(req),
+      payment: caseNumber && /^\d{6,15}$/.test(caseNumber) && amount && /^\d{3,9}$/.test(amount) ? { caseNumber, amountCents: Number(amount) } : null,
       turn: turn && /^\d{1,9}$/.test(turn) ? Number(turn) : null,
       language: lang === 'en' || lang === 'es' ? lang : null,
       idempotencyToken: req.header('I-Twilio-Idempotency-Token') ?? null,
@@ -76,6 +98,22 @@ export function voiceRoutes(engine: Engine): Router {
     const status = param(req, 'DialCallStatus') as DialStatus | null;
     return { type: 'dialEnded', status: status && DIAL_STATUSES.has(status) ? status : 'failed' };
   }));
+
+  // <Pay>'s action: only Result, the confirmation code and the masked card number are read.
+  router.post(PATHS.pay, take((req) => {
+    const result = param(req, 'Result') as PayResult | null;
+    return {
+      type: 'payResult',
+      result: result && PAY_RESULTS.has(result) ? result : 'internal-error',
+      confirmationCode: (param(req, 'PaymentConfirmationCode') ?? '').slice(0, 64),
+      last4: lastFour(param(req, 'PaymentCardNumber')),
+    };
+  }));
+
+  // <Pay>'s progress callbacks: accepted, not acted on; nothing of what they carry is kept.
+  router.post(PATHS.payStatus, (_req, res) => {
+    sendTwiml(res, emptyResponse());
+  });
 
   router.post(PATHS.status, async (req, res) => {
     const callSid = param(req, 'CallSid');

@@ -7,7 +7,9 @@ const { VoiceResponse } = twilio.twiml;
 
 export type Next = WaitFor | { end: 'hangup' };
 
-export type Reply = { language: Language; said: readonly Utterance[]; next: Next };
+export type PayRequest = { caseNumber: string; chargeCents: number; amountCents: number };
+
+export type Reply = { language: Language; said: readonly Utterance[]; next: Next; pay?: PayRequest | null };
 
 export type ReplyUrls = {
   /** The <Gather> action: where keys are posted. */
@@ -16,7 +18,12 @@ export type ReplyUrls = {
   noInput: string;
   /** The <Dial> action: Twilio posts DialCallStatus there when the transfer ends. */
   dialEnded: string;
+  /** The <Pay> action and its status callback. */
+  pay: string;
+  payStatus: string;
 };
+
+export type PaySettings = { paymentConnector: string };
 
 // Seconds Twilio waits for the first key and between keys. Callers on cell phones, often
 // reading a number off a letter, need longer for digit entries than for a menu key.
@@ -34,10 +41,60 @@ function sayAll(target: Sayer, said: readonly Utterance[], language: Language): 
   }
 }
 
-export function renderReply(reply: Reply, urls: ReplyUrls, agentNumber: string): string {
+type PromptSpec = { for: 'payment-card-number' | 'expiration-date' | 'security-code' | 'postal-code' | 'payment-processing'; errorType?: ('timeout' | 'invalid-card-number' | 'invalid-card-type' | 'invalid-date' | 'invalid-security-code')[]; id: Utterance['id'] };
+
+// Every <Pay> prompt in the caller's language, so a Spanish caller never hears Twilio's English
+// defaults (twilio.com/docs/voice/twiml/pay#prompt).
+const PAY_PROMPTS: readonly PromptSpec[] = [
+  { for: 'payment-card-number', id: 'pay.prompt.cardNumber' },
+  { for: 'payment-card-number', errorType: ['timeout'], id: 'pay.prompt.timeout' },
+  { for: 'payment-card-number', errorType: ['invalid-card-number'], id: 'pay.prompt.cardNumberInvalid' },
+  { for: 'payment-card-number', errorType: ['invalid-card-type'], id: 'pay.prompt.cardType' },
+  { for: 'expiration-date', id: 'pay.prompt.expiry' },
+  { for: 'expiration-date', errorType: ['timeout'], id: 'pay.prompt.timeout' },
+  { for: 'expiration-date', errorType: ['invalid-date'], id: 'pay.prompt.expiryInvalid' },
+  { for: 'security-code', id: 'pay.prompt.securityCode' },
+  { for: 'security-code', errorType: ['timeout'], id: 'pay.prompt.timeout' },
+  { for: 'security-code', errorType: ['invalid-security-code'], id: 'pay.prompt.securityCodeInvalid' },
+  { for: 'postal-code', id: 'pay.prompt.postalCode' },
+  { for: 'postal-code', errorType: ['timeout'], id: 'pay.prompt.timeout' },
+  { for: 'payment-processing', id: 'pay.prompt.processing' },
+];
+
+function dollars(cents: number): string {
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+}
+
+export function renderReply(reply: Reply, urls: ReplyUrls, agentNumber: string, settings: PaySettings = { paymentConnector: 'Default' }): string {
   const response = new VoiceResponse();
   const { next, said, language } = reply;
-  if ('end' in next) {
+  if ('input' in next && next.input === 'pay') {
+    if (!reply.pay) throw new Error('<Pay> needs an amount and a case');
+    sayAll(response, said, language);
+    // Card data goes to Twilio and the connector only; our action URL gets the result, the
+    // confirmation code and masked digits (twilio.com/docs/voice/twiml/pay#action).
+    const pay = response.pay({
+      input: 'dtmf',
+      action: urls.pay,
+      statusCallback: urls.payStatus,
+      statusCallbackMethod: 'POST',
+      timeout: ENTRY_TIMEOUT,
+      maxAttempts: 3,
+      securityCode: true,
+      postalCode: 'true',
+      paymentConnector: settings.paymentConnector,
+      paymentMethod: 'credit-card',
+      chargeAmount: dollars(reply.pay.chargeCents),
+      currency: 'usd',
+      description: `Child support payment, case ${reply.pay.caseNumber}`,
+      language: VOICE[language].language as never,
+      validCardTypes: ['visa', 'mastercard', 'amex', 'discover'],
+    });
+    for (const spec of PAY_PROMPTS) {
+      const prompt = pay.prompt({ for: spec.for, ...(spec.errorType ? { errorType: spec.errorType } : {}) });
+      sayAll(prompt, [{ id: spec.id }], language);
+    }
+  } else if ('end' in next) {
     sayAll(response, said, language);
     response.hangup();
   } else if (next.input === 'dial') {
@@ -73,6 +130,15 @@ export function renderApology(language: Language, representativesAvailable: bool
   } else {
     sayAll(response, [{ id: 'error.closed' }, { id: 'hours.representatives' }, { id: 'goodbye' }], language);
   }
+  response.hangup();
+  return response.toString();
+}
+
+/** The store could not take a payment Twilio approved: the caller keeps the confirmation number. */
+export function renderPaymentUnconfirmed(language: Language, amountCents: number, confirmationCode: string): string {
+  const response = new VoiceResponse();
+  const code = { kind: 'digits' as const, value: confirmationCode };
+  sayAll(response, [{ id: 'pay.unconfirmed', values: { amount: { kind: 'money', cents: amountCents }, code } }, { id: 'goodbye' }], language);
   response.hangup();
   return response.toString();
 }
