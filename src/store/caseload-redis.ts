@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { CaseloadStore, Letter, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter } from './caseload.ts';
+import type { CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
 
 const RECORD_PIN_FAILURE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
@@ -19,16 +19,45 @@ if n >= tonumber(ARGV[4]) then redis.call('SET', KEYS[3], '1') end
 return {n, redis.call('EXISTS', KEYS[3])}
 `;
 
+// The last reset's time is compared with the caller's `at`, as the in-process store does; the
+// marker's TTL only tidies it away.
+// Compare-and-set: the money rule runs in TypeScript against the case as read; the write lands
+// only if the case is still exactly that, and only once per confirmation code.
+const RECORD_PAYMENT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
+local first = redis.call('GET', KEYS[4])
+if first then return {'duplicate', first} end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'conflict'} end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('LPUSH', KEYS[3], ARGV[4])
+redis.call('SET', KEYS[4], ARGV[4])
+return {'recorded'}
+`;
+
 const RESET_PIN = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
 local last = redis.call('GET', KEYS[5])
-if last then return {'recently-reset', last} end
+if last and tonumber(ARGV[3]) - tonumber(last) < tonumber(ARGV[4]) then return {'recently-reset', last} end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('SET', KEYS[5], ARGV[3], 'PX', ARGV[4])
 redis.call('XADD', KEYS[6], '*', 'letter', ARGV[5])
 return {'ok'}
 `;
+
+const CHANGE_PIN = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'stale' end
+redis.call('SET', KEYS[2], ARGV[2])
+return 'ok'
+`;
+
+// A load whose process died leaves a generation nobody points at. One started this long ago is
+// surely dead; a younger one may be another load still writing, and is left alone.
+const ABANDONED_AFTER_MS = 3600_000;
+
+function startedAt(generation: string): number {
+  return parseInt(generation.split('-')[0] ?? '', 36);
+}
 
 export class RedisCaseloadStore implements CaseloadStore {
   private readonly base: string;
@@ -57,15 +86,41 @@ export class RedisCaseloadStore implements CaseloadStore {
     return this.redis.get(this.pointer);
   }
 
-  /** Runs a read against the current generation; null when nothing is loaded. */
+  /**
+   * Runs a read against the current generation; `empty` when nothing is loaded. A load drops the
+   * old generation right after switching, possibly mid-read, so the read counts only if the
+   * generation was still current when it finished (generations never come back).
+   */
   private async inCurrent<T>(read: (generation: string) => Promise<T>, empty: T): Promise<T> {
-    const generation = await this.generation();
-    return generation === null ? empty : read(generation);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const generation = await this.generation();
+      if (generation === null) return empty;
+      const value = await read(generation);
+      if ((await this.generation()) === generation) return value;
+    }
+    throw new Error('the caseload kept changing under a read');
   }
 
   async replaceCaseload(caseload: LoadedCaseload): Promise<void> {
     const generation = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
     await this.redis.sadd(this.generations, generation);
+    try {
+      await this.writeGeneration(generation, caseload);
+    } catch (error) {
+      // Nothing points at it yet, so it can go at once; if Redis is gone, a later load clears it.
+      await this.dropGeneration(generation).catch(() => {});
+      throw error;
+    }
+    const previous = await this.redis.getset(this.pointer, generation);
+    // Only the generation just replaced, and abandoned ones: dropping every other one would also
+    // drop a concurrent load half-way through, and that load would then switch to it.
+    for (const old of await this.redis.smembers(this.generations)) {
+      if (old === generation) continue;
+      if (old === previous || !(Date.now() - startedAt(old) < ABANDONED_AFTER_MS)) await this.dropGeneration(old);
+    }
+  }
+
+  private async writeGeneration(generation: string, caseload: LoadedCaseload): Promise<void> {
     const casesOf = new Map<string, string[]>();
     let batch = this.redis.pipeline();
     let queued = 0;
@@ -100,13 +155,6 @@ export class RedisCaseloadStore implements CaseloadStore {
       await flush();
     }
     await flush(true);
-    const previous = await this.redis.getset(this.pointer, generation);
-    // Everything else that was ever loaded (the one just replaced, or a load that died half-way) goes.
-    for (const old of await this.redis.smembers(this.generations)) {
-      if (old === generation) continue;
-      await this.dropGeneration(old);
-    }
-    void previous;
   }
 
   private async dropGeneration(generation: string): Promise<void> {
@@ -179,9 +227,10 @@ export class RedisCaseloadStore implements CaseloadStore {
   }
 
   async changePin(participantId: ParticipantId, pinHash: string): Promise<void> {
+    // Checked and written in one step: a SET into a generation being dropped could outlive the drop.
     await this.againstCurrent(async (g) => {
-      await this.redis.set(this.key(g, 'pin', participantId), pinHash);
-      return (await this.generation()) === g ? true : 'stale';
+      const status = await this.redis.eval(CHANGE_PIN, 2, this.pointer, this.key(g, 'pin', participantId), g, pinHash);
+      return status === 'ok' ? true : 'stale';
     });
   }
 
@@ -193,10 +242,10 @@ export class RedisCaseloadStore implements CaseloadStore {
         RESET_PIN, 6,
         this.pointer, this.key(g, 'pin', participantId), this.key(g, 'pin-failures', participantId),
         this.key(g, 'pin-locked', participantId), this.key(g, 'pin-reset', participantId), this.outbox,
-        g, pinHash, at.toISOString(), policy.resetIntervalMs, JSON.stringify(queued),
+        g, pinHash, at.getTime(), policy.resetIntervalMs, JSON.stringify(queued),
       )) as [string, string | undefined];
       if (status === 'stale') return 'stale';
-      if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: lastResetAt ?? '' };
+      if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(lastResetAt)).toISOString() };
       return { ok: true, letterId };
     });
   }
@@ -204,5 +253,26 @@ export class RedisCaseloadStore implements CaseloadStore {
   async letters(): Promise<QueuedLetter[]> {
     const entries = await this.redis.xrange(this.outbox, '-', '+');
     return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as QueuedLetter);
+  }
+
+  async recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment> {
+    const json = JSON.stringify(payment);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const generation = await this.generation();
+      if (generation === null) throw new Error('no caseload is loaded');
+      const paidKey = this.key(generation, 'paid', payment.confirmationCode);
+      const [caseJson, first] = await this.redis.mget(this.key(generation, 'case', caseNumber), paidKey);
+      if (first) return { status: 'duplicate', payment: JSON.parse(first) as LinePayment };
+      if (!caseJson) return { status: 'no-case' };
+      const next = JSON.stringify(apply(JSON.parse(caseJson) as Case));
+      const [status, stored] = (await this.redis.eval(
+        RECORD_PAYMENT, 4,
+        this.pointer, this.key(generation, 'case', caseNumber), this.key(generation, 'payments', caseNumber), paidKey,
+        generation, caseJson, next, json,
+      )) as [string, string | undefined];
+      if (status === 'recorded') return { status: 'recorded', payment };
+      if (status === 'duplicate') return { status: 'duplicate', payment: JSON.parse(stored ?? json) as LinePayment };
+    }
+    throw new Error('the case kept changing while a payment was being recorded');
   }
 }

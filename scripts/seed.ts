@@ -1,0 +1,43 @@
+// npm run seed -- FILE — loads a caseload file (CASELOAD.md) into the Redis named by
+// REDIS_URL, replacing the caseload there. A bad file changes nothing.
+import { performance } from 'node:perf_hooks';
+import { DEV_SSN_HASH_KEY, loadConfig, type Config } from '../src/config.ts';
+import { loadCaseloadFile } from '../src/domain/caseload-loader.ts';
+import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
+import { RedisStore, openStore } from '../src/store/index.ts';
+
+const USAGE = 'Usage: npm run seed -- FILE   (loads a caseload file into the Redis named by REDIS_URL)';
+
+const NO_REDIS =
+  'REDIS_URL is not set, so there is nothing to seed: without it the line uses its in-process store, ' +
+  'which loads the demo caseload (src/domain/demo-caseload.json) by itself at start. ' +
+  'Set REDIS_URL=redis://host:port to load FILE into that Redis.';
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+async function seed(path: string | undefined, config: Config): Promise<string> {
+  if (!path) throw new Error(USAGE);
+  if (!config.redisUrl) throw new Error(NO_REDIS);
+  // The SSN hash must be keyed as the line that reads the caseload keys it, or no SSN will match.
+  if (config.ssnHashKey === DEV_SSN_HASH_KEY) process.stderr.write('warning: SSN_HASH_KEY is unset: SSNs are hashed with the fixed development key\n');
+
+  const started = performance.now();
+  // Connect (and fail) before hashing: with a large file bcrypt alone can take minutes.
+  const store = await openStore(config);
+  try {
+    if (!(store instanceof RedisStore)) throw new Error('expected a Redis store');
+    const counts = await loadCaseloadFile(path, new RedisCaseloadStore(store.redis, config.redisPrefix), config);
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    return `Loaded ${count(counts.participants, 'participant')} and ${count(counts.cases, 'case')} from ${path} (prefix ${config.redisPrefix}) in ${seconds} s`;
+  } finally {
+    await store.close();
+  }
+}
+
+try {
+  process.stdout.write(`${await seed(process.argv[2], loadConfig())}\n`);
+} catch (error) {
+  // The message alone: loader errors name the file and the bad field, never an SSN or PIN.
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+}

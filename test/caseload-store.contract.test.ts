@@ -1,0 +1,654 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import bcrypt from 'bcrypt';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { roleIn, type Case, type CaseNumber, type Participant, type ParticipantId } from '../src/domain/caseload.ts';
+import { parseCaseloadFile, type ParsedCase, type ParsedCaseload } from '../src/domain/caseload-file.ts';
+import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-loader.ts';
+import { cents } from '../src/domain/money.ts';
+import { decryptForLetter, encryptForLetter, ssnHash } from '../src/domain/pin.ts';
+import type { CaseloadStore, Letter, LoadedCaseload, PinPolicy } from '../src/store/caseload.ts';
+import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
+import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
+import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+
+const SECRETS = { ssnHashKey: 'contract-test-ssn-key', bcryptCost: 4 };
+const LETTER_KEY = 'contract-test-pin-letter-key-0123456789';
+const POLICY: PinPolicy = { lockAfter: 3, failureWindowMs: 3600_000, resetIntervalMs: 24 * 3600_000 };
+const AT = new Date('2026-11-26T18:00:00Z');
+const minutes = (n: number) => new Date(AT.getTime() + n * 60_000);
+
+const id = (text: string) => text as ParticipantId;
+const caseNo = (text: string) => text as CaseNumber;
+
+function parsed(json: unknown): ParsedCaseload {
+  const result = parseCaseloadFile(json);
+  if (!result.ok) throw new Error(result.error);
+  return result.caseload;
+}
+
+const DEMO = parsed(JSON.parse(readFileSync(DEMO_CASELOAD_PATH, 'utf8')));
+const DANA = id('4821930576'); // pays on one case, receives on another
+const ALICIA = id('9041736285'); // receives on two cases
+const TAMSIN = id('8093561274'); // no PIN yet
+
+function demoParticipant(participantId: ParticipantId): { participant: Participant; ssn: string; pin: string | null } {
+  const found = DEMO.participants.find((p) => p.participant.participantId === participantId);
+  if (!found) throw new Error(`no demo participant ${participantId}`);
+  return found;
+}
+
+function demoCase(caseNumber: string): ParsedCase {
+  const found = DEMO.cases.find((c) => c.caseNumber === caseNumber);
+  if (!found) throw new Error(`no demo case ${caseNumber}`);
+  return found;
+}
+
+function withoutLedger({ payments, appointments, ...c }: ParsedCase): Case {
+  void payments;
+  void appointments;
+  return c;
+}
+
+// Small hand-built caseload: A pays on 1 and receives on 2, B receives on 1, C pays on 2, D has no case and no PIN.
+const SMALL = {
+  A: { participantId: '1000000001', ssn: '900000001', pin: '604281' },
+  B: { participantId: '1000000002', ssn: '900000002', pin: '57193046' },
+  C: { participantId: '1000000003', ssn: '900000003', pin: '3852' },
+  D: { participantId: '1000000004', ssn: '900000004' },
+} as const;
+const [A, B, C, D] = [id(SMALL.A.participantId), id(SMALL.B.participantId), id(SMALL.C.participantId), id(SMALL.D.participantId)];
+
+function smallFile(lastName = 'Okafor'): unknown {
+  const address = { line1: '1 Main Street', line2: null, city: 'Stockton', state: 'CA', zip: '95202' };
+  const person = (p: { participantId: string; ssn: string; pin?: string }, firstName: string) => ({
+    ...p, firstName, lastName, language: 'en', mailingAddress: address,
+  });
+  const money = { monthlyObligation: '300.00', currentMonthDue: '300.00', arrearsPrincipal: '0.00', arrearsInterest: '0.00' };
+  return {
+    version: 1,
+    participants: [person(SMALL.A, 'Ada'), person(SMALL.B, 'Ben'), person(SMALL.C, 'Cy'), person(SMALL.D, 'Dee')],
+    cases: [
+      {
+        caseNumber: '555000001', county: 'San Joaquin', status: 'open', payingParticipantId: SMALL.A.participantId, receivingParticipantId: SMALL.B.participantId,
+        ...money, payments: [], appointments: [],
+      },
+      {
+        caseNumber: '555000002', county: 'San Joaquin', status: 'closed', payingParticipantId: SMALL.C.participantId, receivingParticipantId: SMALL.A.participantId,
+        ...money, payments: [{ receivedAt: '2026-10-01T09:00:00-07:00', amount: '300.00', method: 'check' }], appointments: [],
+      },
+    ],
+  };
+}
+
+const small = (lastName?: string) => prepareCaseload(parsed(smallFile(lastName)), SECRETS);
+let demoLoaded: Promise<LoadedCaseload> | null = null;
+const demo = () => (demoLoaded ??= prepareCaseload(DEMO, SECRETS));
+
+function letterFor(participant: Participant, pin: string, at = AT): Letter {
+  return {
+    kind: 'pin-reset',
+    participantId: participant.participantId,
+    language: participant.language,
+    name: `${participant.firstName} ${participant.lastName}`,
+    address: participant.mailingAddress,
+    createdAt: at.toISOString(),
+    encryptedPin: encryptForLetter(pin, LETTER_KEY),
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the promise to reject, but it resolved');
+}
+
+// A caseload big enough that loading it takes many round trips; `version` changes every name,
+// PIN hash and case status, so a read can tell which version it saw.
+function bigCaseload(version: 'old' | 'new', size = 2_000): LoadedCaseload {
+  const pid = (i: number) => id(String(2_000_000_000 + (i % size)));
+  const participants = Array.from({ length: size }, (_, i) => ({
+    participant: {
+      participantId: pid(i), firstName: `${version}-first-${i}`, lastName: `${version}-last-${i}`, language: 'en' as const, phone: null,
+      mailingAddress: { line1: `${i} ${version} Street`, line2: null, city: 'Fresno', state: 'CA', zip: '93702' },
+    },
+    ssnHash: `ssn-hash-${i}`,
+    pinHash: `pin-hash-${version}-${i}`,
+  }));
+  const cases: ParsedCase[] = Array.from({ length: size }, (_, i) => ({
+    caseNumber: caseNo(String(700_000_000 + i)), county: 'Fresno', status: version === 'old' ? 'open' : 'closed',
+    payingParticipantId: pid(i), receivingParticipantId: pid(i + 1),
+    monthlyObligation: cents(10_000), currentMonthDue: cents(10_000), arrearsPrincipal: cents(version === 'old' ? 0 : 5_000), arrearsInterest: cents(0), credit: cents(0),
+    payments: [{ receivedAt: '2026-10-01T16:00:00.000Z', amount: cents(10_000), method: 'check' }],
+    appointments: [],
+  }));
+  return { participants, cases };
+}
+
+/** `elsewhere` is the same caseload as another process of the line sees it (for Redis: over another connection). */
+type Opened = { store: CaseloadStore; elsewhere: CaseloadStore };
+
+function caseloadStoreContract(name: string, open: () => Promise<Opened>): void {
+  describe(`CaseloadStore contract: ${name}`, function () {
+    let store: CaseloadStore;
+    let elsewhere: CaseloadStore;
+
+    beforeEach(async function () {
+      ({ store, elsewhere } = await open());
+    });
+
+    describe('reading the caseload', function () {
+      beforeEach(async function () {
+        await store.replaceCaseload(await demo());
+      });
+
+      it('finds a participant by ID and by SSN hash, and keeps no SSN or PIN in the participant', async function () {
+        const dana = demoParticipant(DANA);
+        const read = await store.participant(DANA);
+        expect(read).to.deep.equal(dana.participant);
+        expect(JSON.stringify(read)).to.not.contain(dana.ssn).and.not.contain(dana.pin);
+        expect(await store.participantBySsnHash(ssnHash(dana.ssn, SECRETS.ssnHashKey))).to.equal(DANA);
+        expect(await store.participantBySsnHash(ssnHash(dana.ssn, 'another key'))).to.equal(null);
+        expect(await store.participant(id('1234567890'))).to.equal(null);
+        expect(await store.participantBySsnHash(ssnHash('111223333', SECRETS.ssnHashKey))).to.equal(null);
+      });
+
+      it('keeps each PIN as a bcrypt hash of it, and none for a participant without a PIN', async function () {
+        const hash = await store.pinHash(DANA);
+        expect(hash).to.match(/^\$2[aby]\$04\$/);
+        expect(await bcrypt.compare(demoParticipant(DANA).pin!, hash!)).to.equal(true);
+        expect(await bcrypt.compare(demoParticipant(ALICIA).pin!, hash!)).to.equal(false);
+        expect(await store.pinHash(TAMSIN)).to.equal(null);
+        expect(await store.pinHash(id('1234567890'))).to.equal(null);
+      });
+
+      it('lists every case of a participant, in either role, without its ledger', async function () {
+        const danas = await store.casesOf(DANA);
+        expect(danas).to.deep.equal([withoutLedger(demoCase('300000123456')), withoutLedger(demoCase('300000234561'))]);
+        expect(danas.map((c) => roleIn(c, DANA))).to.deep.equal(['paying', 'receiving']);
+        const alicias = await store.casesOf(ALICIA);
+        expect(alicias.map((c) => c.caseNumber)).to.deep.equal(['190000678901', '37004512']);
+        expect(alicias.map((c) => roleIn(c, ALICIA))).to.deep.equal(['receiving', 'receiving']);
+        expect(await store.casesOf(id('1234567890'))).to.deep.equal([]);
+      });
+
+      it('answers [] for a participant with no cases', async function () {
+        await store.replaceCaseload(await small());
+        expect(await store.participant(D)).to.include({ firstName: 'Dee' });
+        expect(await store.casesOf(D)).to.deep.equal([]);
+        expect((await store.casesOf(A)).map((c) => [c.caseNumber, roleIn(c, A)])).to.deep.equal([['555000001', 'paying'], ['555000002', 'receiving']]);
+      });
+
+      it('lists payments newest first', async function () {
+        const payments = await store.payments(caseNo('300000123456'));
+        const expected = [...demoCase('300000123456').payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
+        expect(payments).to.have.length(8);
+        expect(payments).to.deep.equal(expected);
+        expect(payments[0]?.receivedAt).to.equal('2026-10-28T17:15:00.000Z');
+        expect(await store.payments(caseNo('300000234561'))).to.have.length(3);
+        expect(await store.payments(caseNo('999999999'))).to.deep.equal([]);
+      });
+
+      it('lists appointments', async function () {
+        expect(await store.appointments(caseNo('300000123456'))).to.deep.equal(demoCase('300000123456').appointments).and.to.have.length(3);
+        expect(await store.appointments(caseNo('300000234561'))).to.deep.equal([]);
+        expect(await store.appointments(caseNo('999999999'))).to.deep.equal([]);
+      });
+
+      it('hands out copies', async function () {
+        const read = await store.participant(DANA);
+        read!.firstName = 'changed';
+        read!.mailingAddress.city = 'changed';
+        const [first] = await store.casesOf(DANA);
+        first!.status = 'closed';
+        const [payment] = await store.payments(caseNo('300000123456'));
+        payment!.amount = cents(1);
+        expect(await store.participant(DANA)).to.deep.equal(demoParticipant(DANA).participant);
+        expect((await store.casesOf(DANA))[0]?.status).to.equal('open');
+        expect((await store.payments(caseNo('300000123456')))[0]?.amount).to.equal(45_000);
+      });
+    });
+
+    describe('replacing the caseload', function () {
+      it('replaces everything: participants, SSNs, PINs, cases and their ledgers', async function () {
+        await store.replaceCaseload(await demo());
+        await store.replaceCaseload(await small());
+        const dana = demoParticipant(DANA);
+        expect(await store.participant(DANA)).to.equal(null);
+        expect(await store.participantBySsnHash(ssnHash(dana.ssn, SECRETS.ssnHashKey))).to.equal(null);
+        expect(await store.pinHash(DANA)).to.equal(null);
+        expect(await store.casesOf(DANA)).to.deep.equal([]);
+        expect(await store.payments(caseNo('300000123456'))).to.deep.equal([]);
+        expect(await store.appointments(caseNo('300000123456'))).to.deep.equal([]);
+
+        expect(await store.participant(A)).to.include({ firstName: 'Ada', lastName: 'Okafor' });
+        expect(await store.participantBySsnHash(ssnHash(SMALL.A.ssn, SECRETS.ssnHashKey))).to.equal(A);
+        expect(await store.pinHash(D)).to.equal(null);
+        expect(await store.payments(caseNo('555000002'))).to.have.length(1);
+      });
+
+      it('forgets the PIN failures, locks and reset markers of the caseload it replaces', async function () {
+        await store.replaceCaseload(await small());
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(A, minutes(i), POLICY);
+        await store.recordPinFailure(C, minutes(0), POLICY);
+        const reset = await store.resetPin(B, 'hash-from-reset', letterFor((await store.participant(B))!, '271828'), minutes(5), POLICY);
+        expect(reset.ok).to.equal(true);
+        expect(await store.isPinLocked(A)).to.equal(true);
+
+        const fresh = await small('Mensah');
+        await store.replaceCaseload(fresh);
+        expect(await store.participant(A)).to.include({ lastName: 'Mensah' });
+        expect(await store.isPinLocked(A)).to.equal(false);
+        expect(await store.recordPinFailure(C, minutes(10), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
+        expect(await store.pinHash(B)).to.equal(fresh.participants[1]?.pinHash);
+        expect((await store.resetPin(B, 'hash-from-second-reset', letterFor((await store.participant(B))!, '314159'), minutes(6), POLICY)).ok).to.equal(true);
+      });
+
+      it('lets readers see the old caseload or the new one, never a mix, while a large one loads', async function () {
+        this.timeout(60_000);
+        const [before, after] = [bigCaseload('old'), bigCaseload('new')];
+        const size = before.participants.length;
+        // Participant i is party to cases i-1 and i; every field differs between the two versions.
+        const versionsOf = (i: number) => {
+          const ofCaseload = (c: LoadedCaseload) => ({
+            participant: c.participants[i]!.participant,
+            pinHash: c.participants[i]!.pinHash,
+            cases: [c.cases[(i + size - 1) % size]!, c.cases[i]!].map(withoutLedger).sort((x, y) => x.caseNumber.localeCompare(y.caseNumber)),
+          });
+          return [ofCaseload(before), ofCaseload(after)];
+        };
+        await store.replaceCaseload(before);
+
+        let loading = true;
+        const load = store.replaceCaseload(after).finally(() => {
+          loading = false;
+        });
+        let reads = 0;
+        const readUntilLoaded = async () => {
+          do {
+            const i = Math.floor(Math.random() * size);
+            const reader = before.participants[i]!.participant.participantId;
+            const [participant, pinHash, cases] = await Promise.all([elsewhere.participant(reader), elsewhere.pinHash(reader), elsewhere.casesOf(reader)]);
+            const read = { participant, pinHash, cases: cases.sort((x, y) => x.caseNumber.localeCompare(y.caseNumber)) };
+            for (const field of ['participant', 'pinHash', 'cases'] as const) {
+              const seen = JSON.stringify(read[field]);
+              expect(versionsOf(i).map((v) => JSON.stringify(v[field])), `participant ${i}: ${field} is neither version`).to.include(seen);
+            }
+            reads += 1;
+          } while (loading);
+        };
+        await Promise.all([load, ...Array.from({ length: 32 }, readUntilLoaded)]);
+        expect(reads).to.be.at.least(32);
+        const [, latest] = versionsOf(7);
+        expect(await elsewhere.participant(latest!.participant.participantId)).to.deep.equal(latest!.participant);
+      });
+
+      it('ends with one complete caseload when two loads run at once', async function () {
+        this.timeout(60_000);
+        const [first, second] = [bigCaseload('old', 1_000), bigCaseload('new', 1_000)];
+        await Promise.all([store.replaceCaseload(first), store.replaceCaseload(second)]);
+        const loaded = (await store.participant(first.participants[0]!.participant.participantId))?.firstName.startsWith('old') ? first : second;
+        for (const i of [0, 499, 999]) {
+          const { participant, pinHash } = loaded.participants[i]!;
+          expect(await store.participant(participant.participantId)).to.deep.equal(participant);
+          expect(await store.pinHash(participant.participantId)).to.equal(pinHash);
+          expect(await store.casesOf(participant.participantId)).to.have.length(2);
+          expect(await store.payments(loaded.cases[i]!.caseNumber)).to.have.length(1);
+        }
+      });
+    });
+
+    describe('PIN failures and locks', function () {
+      beforeEach(async function () {
+        await store.replaceCaseload(await small());
+      });
+
+      it('counts failures and locks PIN login at policy.lockAfter, for that participant only', async function () {
+        expect(await store.isPinLocked(A)).to.equal(false);
+        expect(await store.recordPinFailure(A, minutes(0), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
+        expect(await store.recordPinFailure(A, minutes(1), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+        expect(await store.isPinLocked(A)).to.equal(false);
+        expect(await store.recordPinFailure(A, minutes(2), POLICY)).to.deep.equal({ failuresInWindow: 3, locked: true });
+        expect(await store.isPinLocked(A)).to.equal(true);
+        expect(await store.recordPinFailure(A, minutes(3), POLICY)).to.deep.equal({ failuresInWindow: 4, locked: true });
+        expect(await store.isPinLocked(B)).to.equal(false);
+        expect(await store.recordPinFailure(B, minutes(3), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
+      });
+
+      it('counts two failures at the same instant as two', async function () {
+        await store.recordPinFailure(A, minutes(0), POLICY);
+        expect(await store.recordPinFailure(A, minutes(0), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+      });
+
+      it('does not count failures older than the window', async function () {
+        const window = POLICY.failureWindowMs / 60_000;
+        await store.recordPinFailure(A, minutes(0), POLICY);
+        await store.recordPinFailure(A, minutes(10), POLICY);
+        expect(await store.recordPinFailure(A, minutes(window), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+        expect(await store.recordPinFailure(A, minutes(window + 11), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+        expect(await store.isPinLocked(A)).to.equal(false);
+      });
+
+      it('keeps the lock after the failures that caused it age out, until a reset', async function () {
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(A, minutes(i), POLICY);
+        const later = minutes(3 * POLICY.failureWindowMs / 60_000);
+        expect(await store.recordPinFailure(A, later, POLICY)).to.deep.equal({ failuresInWindow: 1, locked: true });
+        expect(await store.isPinLocked(A)).to.equal(true);
+      });
+
+      it('counts concurrent failures atomically', async function () {
+        const many = Array.from({ length: 10 }, (_, i) => store.recordPinFailure(A, minutes(i / 10), { ...POLICY, lockAfter: 10 }));
+        const results = await Promise.all(many);
+        expect(results.map((r) => r.failuresInWindow).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect(results.filter((r) => r.locked)).to.have.length(1);
+      });
+    });
+
+    describe('changing and resetting a PIN', function () {
+      beforeEach(async function () {
+        await store.replaceCaseload(await small());
+      });
+
+      it('changePin sets the hash, also for a participant who had no PIN', async function () {
+        await store.changePin(A, 'hash-of-a-new-pin');
+        expect(await store.pinHash(A)).to.equal('hash-of-a-new-pin');
+        await store.changePin(D, 'hash-of-a-first-pin');
+        expect(await store.pinHash(D)).to.equal('hash-of-a-first-pin');
+        expect(await store.pinHash(B)).to.not.equal('hash-of-a-new-pin');
+      });
+
+      it('resetPin sets the new hash, clears the lock and the failures, and queues exactly one letter', async function () {
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(A, minutes(i), POLICY);
+        expect(await store.isPinLocked(A)).to.equal(true);
+        const ada = (await store.participant(A))!;
+        const letter = letterFor(ada, '604917');
+
+        const reset = await store.resetPin(A, 'hash-of-604917', letter, minutes(5), POLICY);
+
+        expect(reset.ok).to.equal(true);
+        expect(await store.pinHash(A)).to.equal('hash-of-604917');
+        expect(await store.isPinLocked(A)).to.equal(false);
+        expect(await store.recordPinFailure(A, minutes(6), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
+        const letters = await store.letters();
+        expect(letters).to.have.length(1);
+        expect(letters[0]).to.deep.include(letter);
+        expect(letters[0]?.letterId).to.equal(reset.ok ? reset.letterId : null);
+        expect(letters[0]?.idempotencyKey).to.be.a('string').and.not.be.empty;
+        expect(decryptForLetter(letters[0]!.encryptedPin, LETTER_KEY)).to.equal('604917');
+        expect(JSON.stringify(letters)).to.not.contain('604917');
+      });
+
+      it('refuses a second reset within resetIntervalMs and allows it after', async function () {
+        const ada = (await store.participant(A))!;
+        const first = minutes(0);
+        expect((await store.resetPin(A, 'hash-1', letterFor(ada, '918273', first), first, POLICY)).ok).to.equal(true);
+
+        const soon = new Date(first.getTime() + POLICY.resetIntervalMs - 1);
+        await store.recordPinFailure(A, soon, POLICY);
+        expect(await store.resetPin(A, 'hash-2', letterFor(ada, '827364', soon), soon, POLICY)).to.deep.equal({
+          ok: false, reason: 'recently-reset', lastResetAt: first.toISOString(),
+        });
+        expect(await store.pinHash(A)).to.equal('hash-1');
+        expect(await store.letters()).to.have.length(1);
+        expect(await store.recordPinFailure(A, soon, POLICY)).to.include({ failuresInWindow: 2 });
+
+        expect((await store.resetPin(B, 'hash-b', letterFor((await store.participant(B))!, '736451', soon), soon, POLICY)).ok).to.equal(true);
+
+        const later = new Date(first.getTime() + POLICY.resetIntervalMs);
+        expect((await store.resetPin(A, 'hash-3', letterFor(ada, '645382', later), later, POLICY)).ok).to.equal(true);
+        expect(await store.pinHash(A)).to.equal('hash-3');
+        const letters = await store.letters();
+        expect(letters.map((l) => [l.participantId, decryptForLetter(l.encryptedPin, LETTER_KEY)])).to.deep.equal([[A, '918273'], [B, '736451'], [A, '645382']]);
+        expect(JSON.stringify(letters)).to.not.contain('918273').and.not.contain('736451').and.not.contain('645382');
+      });
+
+      it('lets only one of two concurrent resets through', async function () {
+        const ada = (await store.participant(A))!;
+        const results = await Promise.all([
+          store.resetPin(A, 'hash-x', letterFor(ada, '192837'), minutes(0), POLICY),
+          store.resetPin(A, 'hash-y', letterFor(ada, '283746'), minutes(0), POLICY),
+        ]);
+        expect(results.filter((r) => r.ok)).to.have.length(1);
+        expect(await store.letters()).to.have.length(1);
+      });
+    });
+  });
+}
+
+describe('prepareCaseload', function () {
+  it('hashes every SSN and PIN and keeps neither in clear anywhere', async function () {
+    const loaded = await demo();
+    const text = JSON.stringify(loaded);
+    for (const { ssn, pin } of DEMO.participants) {
+      expect(text).to.not.contain(ssn);
+      if (pin) expect(text).to.not.contain(pin);
+    }
+    expect(loaded.participants).to.have.length(DEMO.participants.length);
+    expect(loaded.cases).to.deep.equal(DEMO.cases);
+    for (const [i, { participant, ssnHash: hash, pinHash }] of loaded.participants.entries()) {
+      const source = DEMO.participants[i]!;
+      expect(participant).to.deep.equal(source.participant);
+      expect(hash).to.equal(ssnHash(source.ssn, SECRETS.ssnHashKey));
+      if (source.pin === null) expect(pinHash).to.equal(null);
+      else expect(await bcrypt.compare(source.pin, pinHash!)).to.equal(true);
+    }
+  });
+});
+
+caseloadStoreContract('MemoryCaseloadStore', async () => {
+  const store = new MemoryCaseloadStore();
+  return { store, elsewhere: store };
+});
+
+// Another process of the line, on a busy event loop or a far network: every command starts a
+// little late, so its reads of one caseload span more of a concurrent load than they would here.
+function slow(redis: Redis): Redis {
+  return new Proxy(redis, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || typeof property !== 'string' || !/^(get|mget|exists|lrange)$/.test(property)) return value;
+      return async (...args: unknown[]) => {
+        await sleep(2 + Math.random() * 10);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** A client whose `n`th read command waits until released, as if that process stalled mid-read. */
+function stallingAt(redis: Redis, n: number): { client: Redis; stalled: Promise<void>; release(): void } {
+  let count = 0;
+  let stalled!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((resolve) => (stalled = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const client = new Proxy(redis, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || (property !== 'get' && property !== 'mget')) return value;
+      return async (...args: unknown[]) => {
+        count += 1;
+        if (count === n) {
+          stalled();
+          await released;
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { client, stalled: reached, release };
+}
+
+/** A client whose pipelines fail from the `n`th on, as if the connection dropped mid-load. */
+function failingPipelineFrom(redis: Redis, n: number): Redis {
+  let count = 0;
+  return new Proxy(redis, {
+    get(target, property, receiver) {
+      if (property !== 'pipeline') return Reflect.get(target, property, receiver) as unknown;
+      return () => {
+        const pipeline = target.pipeline();
+        const exec = pipeline.exec.bind(pipeline);
+        count += 1;
+        const failing = count >= n;
+        pipeline.exec = (async () => {
+          if (failing) throw new Error('connection lost');
+          return exec();
+        }) as typeof pipeline.exec;
+        return pipeline;
+      };
+    },
+  });
+}
+
+/** Every key under `prefix` with its value. */
+async function contents(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
+  const dump: Record<string, unknown> = {};
+  for (const key of (await keysUnder(redis, prefix)).sort()) {
+    const type = await redis.type(key);
+    dump[key] =
+      type === 'string' ? await redis.get(key)
+      : type === 'list' ? await redis.lrange(key, 0, -1)
+      : type === 'set' ? (await redis.smembers(key)).sort()
+      : type === 'stream' ? await redis.xrange(key, '-', '+')
+      : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+      : type;
+  }
+  return dump;
+}
+
+describe('RedisCaseloadStore', function () {
+  const runPrefix = uniquePrefix();
+  let redis: Redis;
+  let otherConnection: Redis;
+  let counter = 0;
+  let prefix: string;
+  const base = () => `${prefix}{caseload}:`;
+
+  before(async function () {
+    redis = await testRedisClient(await testRedisUrl());
+    otherConnection = await testRedisClient(await testRedisUrl());
+  });
+
+  after(async function () {
+    if (!redis) return;
+    await flushPrefix(redis, runPrefix);
+    expect(await keysUnder(redis, runPrefix)).to.deep.equal([]);
+    redis.disconnect();
+    otherConnection.disconnect();
+  });
+
+  beforeEach(function () {
+    counter += 1;
+    prefix = `${runPrefix}${counter}:`;
+  });
+
+  caseloadStoreContract('RedisCaseloadStore', async () => ({
+    store: new RedisCaseloadStore(redis, prefix),
+    elsewhere: new RedisCaseloadStore(slow(otherConnection), prefix),
+  }));
+
+  it('gives every caseload key the prefix and the {caseload} hash tag', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await demo());
+    await store.recordPinFailure(DANA, AT, POLICY);
+    await store.resetPin(ALICIA, 'hash', letterFor(demoParticipant(ALICIA).participant, '192837'), AT, POLICY);
+    const keys = await keysUnder(redis, prefix);
+    expect(keys.length).to.be.greaterThan(40);
+    for (const key of keys) expect(key.startsWith(`${prefix}{caseload}:`), key).to.equal(true);
+    for (const key of keys) expect(key.match(/[{}]/g), key).to.have.length(2);
+  });
+
+  it('keeps no SSN or PIN in clear in Redis', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await demo());
+    await store.resetPin(ALICIA, 'hash', letterFor(demoParticipant(ALICIA).participant, '192837'), AT, POLICY);
+    const dump = JSON.stringify(await contents(redis, prefix));
+    expect(dump).to.contain('$2b$04$');
+    for (const { ssn, pin } of DEMO.participants) {
+      expect(dump).to.not.contain(ssn);
+      if (pin) expect(dump).to.not.contain(pin);
+    }
+    expect(dump).to.not.contain('192837');
+  });
+
+  it('leaves no key of the replaced generation behind', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await demo());
+    await store.recordPinFailure(DANA, AT, POLICY);
+    for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(ALICIA, minutes(i), POLICY);
+    await store.resetPin(TAMSIN, 'hash', letterFor(demoParticipant(TAMSIN).participant, '192837'), AT, POLICY);
+    const old = await redis.get(`${base()}generation`);
+
+    await store.replaceCaseload(await small());
+
+    const current = await redis.get(`${base()}generation`);
+    expect(current).to.be.a('string').and.not.equal(old);
+    const keys = await keysUnder(redis, prefix);
+    expect(keys.filter((key) => key.includes(`:g:${old}:`))).to.deep.equal([]);
+    const loose = keys.filter((key) => !key.startsWith(`${base()}g:${current}:`)).sort();
+    expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, `${base()}outbox`]);
+    expect(await redis.smembers(`${base()}generations`)).to.deep.equal([current]);
+    // 4 participants, 3 with a PIN, 2 cases: p, ssn, pin, cases-of per participant; case, appointments, payments if any per case.
+    expect(keys.length - loose.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);
+  });
+
+  it('with nothing loaded, reads find nothing and writes refuse clearly', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    expect(await store.participant(DANA)).to.equal(null);
+    expect(await store.participantBySsnHash('x')).to.equal(null);
+    expect(await store.pinHash(DANA)).to.equal(null);
+    expect(await store.casesOf(DANA)).to.deep.equal([]);
+    expect(await store.payments(caseNo('300000123456'))).to.deep.equal([]);
+    expect(await store.appointments(caseNo('300000123456'))).to.deep.equal([]);
+    expect(await store.isPinLocked(DANA)).to.equal(false);
+    expect(await store.letters()).to.deep.equal([]);
+    expect((await rejection(store.recordPinFailure(DANA, AT, POLICY))).message).to.match(/no caseload is loaded/);
+    expect((await rejection(store.changePin(DANA, 'hash'))).message).to.match(/no caseload is loaded/);
+    expect((await rejection(store.resetPin(DANA, 'hash', letterFor(demoParticipant(DANA).participant, '192837'), AT, POLICY))).message).to.match(/no caseload is loaded/);
+    expect(await keysUnder(redis, prefix)).to.deep.equal([]);
+  });
+
+  it('answers from the new caseload a read that a whole load overtook', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await small());
+    const fresh = await small('Mensah');
+    // participant(): the pointer, then the participant; casesOf(): the pointer, the case list, then the cases.
+    for (const [n, read] of [[2, (s: CaseloadStore) => s.participant(A)], [3, (s: CaseloadStore) => s.casesOf(A)]] as const) {
+      const stalling = stallingAt(otherConnection, n);
+      const answer = read(new RedisCaseloadStore(stalling.client, prefix));
+      await stalling.stalled;
+      await store.replaceCaseload(fresh);
+      stalling.release();
+      expect(JSON.stringify(await answer)).to.equal(JSON.stringify(await read(store)));
+    }
+    expect(await store.participant(A)).to.include({ lastName: 'Mensah' });
+  });
+
+  it('keeps the loaded caseload, and nothing of the new one, when a load fails half-way', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await small());
+    await store.recordPinFailure(A, AT, POLICY);
+    const before = await contents(redis, prefix);
+
+    const error = await rejection(new RedisCaseloadStore(failingPipelineFrom(redis, 5), prefix).replaceCaseload(bigCaseload('new', 1_000)));
+
+    expect(error.message).to.equal('connection lost');
+    expect(await contents(redis, prefix)).to.deep.equal(before);
+    expect(await store.participant(A)).to.include({ firstName: 'Ada' });
+    expect(await store.recordPinFailure(A, minutes(1), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+  });
+
+  it('clears away a load that died half-way, once it is old enough to be surely dead', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    const dead = `${(Date.now() - 2 * 3600_000).toString(36)}-deadbeef`;
+    await redis.sadd(`${base()}generations`, dead);
+    await redis.set(`${base()}g:${dead}:p:1000000001`, '{}');
+    await store.replaceCaseload(await small());
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(dead))).to.deep.equal([]);
+    expect(await redis.sismember(`${base()}generations`, dead)).to.equal(0);
+  });
+});

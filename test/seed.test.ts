@@ -1,0 +1,249 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import bcrypt from 'bcrypt';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import type { ParticipantId } from '../src/domain/caseload.ts';
+import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
+import { ssnHash } from '../src/domain/pin.ts';
+import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
+import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
+import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SSN_HASH_KEY = 'seed-test-ssn-hash-key';
+const id = (text: string) => text as ParticipantId;
+
+type Person = { participantId: string; ssn: string; pin?: string; firstName: string };
+
+function caseloadFile(people: Person[], caseNumbers: string[]): any {
+  return {
+    version: 1,
+    participants: people.map((p) => ({
+      ...p, lastName: 'Okafor', language: 'en',
+      mailingAddress: { line1: '1 Main Street', line2: null, city: 'Stockton', state: 'CA', zip: '95202' },
+    })),
+    cases: caseNumbers.map((caseNumber, i) => ({
+      caseNumber, county: 'San Joaquin', status: 'open',
+      payingParticipantId: people[i % people.length]!.participantId, receivingParticipantId: people[(i + 1) % people.length]!.participantId,
+      monthlyObligation: '300.00', currentMonthDue: '300.00', arrearsPrincipal: '0.00', arrearsInterest: '0.00',
+      payments: [{ receivedAt: '2026-10-01T09:00:00-07:00', amount: '300.00', method: 'check' }],
+      appointments: [],
+    })),
+  };
+}
+
+const FIRST: Person[] = [
+  { participantId: '1000000001', ssn: '518273645', pin: '604281', firstName: 'Ada' },
+  { participantId: '1000000002', ssn: '627384756', pin: '57193046', firstName: 'Ben' },
+];
+const SECOND: Person[] = [
+  { participantId: '2000000001', ssn: '736495867', pin: '830175', firstName: 'Cy' },
+  { participantId: '2000000002', ssn: '845506978', firstName: 'Dee' },
+  { participantId: '2000000003', ssn: '954617089', pin: '2468', firstName: 'Eve' },
+];
+
+type Run = { code: number; stdout: string; stderr: string };
+
+function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
+  const clean = { ...process.env };
+  for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'SSN_HASH_KEY', 'BCRYPT_COST', 'NODE_ENV']) delete clean[name];
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: ROOT, env: { ...clean, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run seed', function () {
+  this.timeout(60_000);
+  const runPrefix = uniquePrefix();
+  let url: string;
+  let redis: Redis;
+  let dir: string;
+  let prefix: string;
+  let counter = 0;
+  let store: RedisCaseloadStore;
+
+  before(async function () {
+    url = await testRedisUrl();
+    redis = await testRedisClient(url);
+    dir = await mkdtemp(join(tmpdir(), 'seed-test-'));
+  });
+
+  after(async function () {
+    await rm(dir, { recursive: true, force: true });
+    if (!redis) return;
+    await flushPrefix(redis, runPrefix);
+    redis.disconnect();
+  });
+
+  beforeEach(function () {
+    counter += 1;
+    prefix = `${runPrefix}${counter}:`;
+    store = new RedisCaseloadStore(redis, prefix);
+  });
+
+  async function file(name: string, content: unknown): Promise<string> {
+    const path = join(dir, `${counter}-${name}`);
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+    return path;
+  }
+
+  const env = () => ({ REDIS_URL: url, REDIS_PREFIX: prefix, SSN_HASH_KEY, BCRYPT_COST: '4' });
+  const seed = (path: string, overrides: Record<string, string | undefined> = {}) =>
+    run(process.execPath, ['--import', 'tsx', 'scripts/seed.ts', path], { ...env(), ...overrides });
+
+  /** Every caseload key and its value, to show that nothing changed. */
+  async function snapshot(): Promise<Record<string, unknown>> {
+    const dump: Record<string, unknown> = {};
+    for (const key of (await keysUnder(redis, prefix)).sort()) {
+      const type = await redis.type(key);
+      dump[key] = type === 'string' ? await redis.get(key) : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'set' ? (await redis.smembers(key)).sort() : type;
+    }
+    return dump;
+  }
+
+  it('loads a file, prints the counts and the time taken, and keeps SSNs and PINs only as hashes', async function () {
+    const path = await file('first.json', caseloadFile(FIRST, ['555000001']));
+    const result = await run('npm', ['run', '--silent', 'seed', '--', path], env());
+
+    expect(result.stderr).to.equal('');
+    expect(result.code).to.equal(0);
+    expect(result.stdout).to.match(new RegExp(`^Loaded 2 participants and 1 case from ${path} \\(prefix ${prefix}\\) in \\d+\\.\\d\\d s\\n$`));
+    expect(await store.participant(id('1000000001'))).to.include({ firstName: 'Ada' });
+    expect(await store.participantBySsnHash(ssnHash('627384756', SSN_HASH_KEY))).to.equal('1000000002');
+    const pinHash = await store.pinHash(id('1000000002'));
+    expect(pinHash).to.match(/^\$2[aby]\$04\$/);
+    expect(await bcrypt.compare('57193046', pinHash!)).to.equal(true);
+    expect(await store.casesOf(id('1000000002'))).to.have.length(1);
+    const stored = JSON.stringify(await snapshot());
+    for (const secret of ['518273645', '627384756', '604281', '57193046']) expect(stored).to.not.contain(secret);
+  });
+
+  it('replaces the caseload loaded before', async function () {
+    expect((await seed(await file('first.json', caseloadFile(FIRST, ['555000001'])))).code).to.equal(0);
+    const second = await seed(await file('second.json', caseloadFile(SECOND, ['666000001', '666000002'])));
+
+    expect(second.code).to.equal(0);
+    expect(second.stdout).to.match(/^Loaded 3 participants and 2 cases from /);
+    expect(await store.participant(id('1000000001'))).to.equal(null);
+    expect(await store.participantBySsnHash(ssnHash('518273645', SSN_HASH_KEY))).to.equal(null);
+    expect(await store.casesOf(id('1000000002'))).to.deep.equal([]);
+    expect(await store.participant(id('2000000002'))).to.include({ firstName: 'Dee' });
+    expect(await store.pinHash(id('2000000002'))).to.equal(null);
+    expect((await store.casesOf(id('2000000002'))).map((c) => c.caseNumber)).to.deep.equal(['666000001', '666000002']);
+    expect(await redis.scard(`${prefix}{caseload}:generations`)).to.equal(1);
+  });
+
+  it('refuses a bad file naming the first bad field, exits 1, and leaves the loaded caseload untouched', async function () {
+    expect((await seed(await file('first.json', caseloadFile(FIRST, ['555000001'])))).code).to.equal(0);
+    const before = await snapshot();
+    const bad = caseloadFile(SECOND, ['666000001', '666000002']);
+    bad.cases[0].payments[0].amount = '12.5';
+    const path = await file('bad.json', bad);
+
+    const result = await seed(path);
+
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.equal(`${path}: cases[0].payments[0].amount: expected "123.45"\n`);
+    expect(result.stdout).to.equal('');
+    expect(await snapshot()).to.deep.equal(before);
+    expect(await store.participant(id('1000000001'))).to.include({ firstName: 'Ada' });
+  });
+
+  it('never prints the SSN or PIN of a bad field', async function () {
+    const cases: Array<[string, (f: any) => void, string[]]> = [
+      ['an SSN one digit too long', (f) => (f.participants[0].ssn = '5182736451'), ['5182736451', '518273645']],
+      ['an SSN given as a number', (f) => (f.participants[0].ssn = 518273645), ['518273645']],
+      ['a duplicate SSN', (f) => (f.participants[1].ssn = f.participants[0].ssn), ['518273645']],
+      ['a PIN too long', (f) => (f.participants[1].pin = '571930461'), ['571930461', '57193046']],
+      ['an SSN under a misspelt key', (f) => (f.participants[0]['518273645'] = 'ssn'), ['518273645']],
+    ];
+    for (const [what, breakIt, secrets] of cases) {
+      const broken = caseloadFile(FIRST, ['555000001']);
+      breakIt(broken);
+      const path = await file('bad-ssn.json', broken);
+      const result = await seed(path);
+      expect(result.code, what).to.equal(1);
+      expect(result.stderr, what).to.match(/^.*bad-ssn\.json: participants\[[01]\]/);
+      for (const secret of secrets) expect(result.stdout + result.stderr, what).to.not.contain(secret);
+    }
+    const notJson = await file('not-json.json', '{ "version": 1, "participants": [{ "ssn": "518273645" "pin": "604281" }] }');
+    const result = await seed(notJson);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/not-json\.json: not valid JSON/);
+    expect(result.stdout + result.stderr).to.not.contain('518273645').and.not.contain('604281');
+    expect(await keysUnder(redis, prefix)).to.deep.equal([]);
+  });
+
+  it('without REDIS_URL refuses and says the in-process store loads the demo caseload itself', async function () {
+    const result = await seed(await file('first.json', caseloadFile(FIRST, ['555000001'])), { REDIS_URL: undefined });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain('REDIS_URL is not set').and.contain('in-process store').and.contain('demo caseload');
+    expect(result.stdout).to.equal('');
+  });
+
+  it('exits 1 with a message and no stack when Redis does not answer, a file is missing or none is named', async function () {
+    const path = await file('first.json', caseloadFile(FIRST, ['555000001']));
+    const unreachable = await seed(path, { REDIS_URL: 'redis://:sekrit@127.0.0.1:1' });
+    expect(unreachable.code).to.equal(1);
+    expect(unreachable.stderr).to.contain('did not answer').and.contain('REDIS_URL').and.not.contain('sekrit');
+
+    const missing = await seed(join(dir, 'no-such-file.json'));
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.equal(`${join(dir, 'no-such-file.json')}: no such file\n`);
+
+    const unnamed = await run(process.execPath, ['--import', 'tsx', 'scripts/seed.ts'], env());
+    expect(unnamed.code).to.equal(1);
+    expect(unnamed.stderr).to.match(/^Usage: npm run seed -- FILE/);
+
+    for (const result of [unreachable, missing, unnamed]) expect(result.stderr).to.not.match(/\n\s+at /);
+  });
+
+  it('warns when SSNs would be hashed with the development key', async function () {
+    const result = await seed(await file('first.json', caseloadFile(FIRST, ['555000001'])), { SSN_HASH_KEY: undefined });
+    expect(result.code).to.equal(0);
+    expect(result.stderr).to.contain('SSN_HASH_KEY is unset');
+  });
+});
+
+describe('loadCaseloadFile', function () {
+  const secrets = { ssnHashKey: SSN_HASH_KEY, bcryptCost: 4 };
+  let dir: string;
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'caseload-loader-test-'));
+  });
+
+  after(async function () {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loads the demo caseload', async function () {
+    const store = new MemoryCaseloadStore();
+    expect(await loadCaseloadFile(DEMO_CASELOAD_PATH, store, secrets)).to.deep.equal({ participants: 9, cases: 6 });
+    expect(await store.participant(id('4821930576'))).to.include({ firstName: 'Dana' });
+  });
+
+  it('throws "path: first bad field" and leaves the store as it was', async function () {
+    const store = new MemoryCaseloadStore();
+    await loadCaseloadFile(DEMO_CASELOAD_PATH, store, secrets);
+    const bad = caseloadFile(FIRST, ['555000001']);
+    bad.participants[1].ssn = '51827364';
+    const path = join(dir, 'bad.json');
+    await writeFile(path, JSON.stringify(bad));
+
+    let error: unknown = null;
+    await loadCaseloadFile(path, store, secrets).catch((e: unknown) => (error = e));
+
+    expect(error).to.be.instanceOf(Error);
+    expect((error as Error).message).to.equal(`${path}: participants[1].ssn: expected 9 digits`);
+    expect(await store.participant(id('4821930576'))).to.include({ firstName: 'Dana' });
+    expect(await store.participant(id('1000000001'))).to.equal(null);
+  });
+});
