@@ -289,7 +289,7 @@ export const lineMachine = lineSetup.createMachine({
     login: {
       initial: 'enterId',
       states: {
-        enterId: digitEntry({ prompt: [u('login.enterId')], lengths: [9, 10], invalid: [u('login.badLength')], then: 'identifying', back: '#line.mainMenu' }),
+        enterId: digitEntry({ prompt: [u('login.enterId')], lengths: [9, 10], invalid: [u('login.badLength')], then: 'identifying', back: 'cancelled' }),
         identifying: {
           invoke: {
             src: 'identify',
@@ -297,7 +297,14 @@ export const lineMachine = lineSetup.createMachine({
             onDone: { target: 'enterPin', actions: assign({ candidate: ({ event }) => event.output }) },
           },
         },
-        enterPin: digitEntry({ prompt: [u('login.enterPin')], lengths: null, then: 'checking', back: '#line.mainMenu' }),
+        enterPin: digitEntry({ prompt: [u('login.enterPin')], lengths: null, then: 'checking', back: 'cancelled' }),
+        // `*` goes back to the menu the caller came from.
+        cancelled: {
+          always: [
+            { guard: ({ context }) => context.intent === 'changePin', target: '#line.pinHelp.menu', actions: 'forgetCandidate' },
+            { target: '#line.mainMenu', actions: 'forgetCandidate' },
+          ],
+        },
         checking: {
           invoke: {
             src: 'login',
