@@ -133,8 +133,8 @@ export const catalog = {
 
   'account.title': { en: 'Account menu.', es: 'Menú de su cuenta.' },
   'account.options': {
-    en: 'For your balance, press 1. For your payment history, press 2. For case information, court dates and appointments, press 3. To make a payment, press 4.',
-    es: 'Para su saldo, oprima 1. Para su historial de pagos, oprima 2. Para información de su caso, fechas de corte y citas, oprima 3. Para hacer un pago, oprima 4.',
+    en: 'For your balance, press 1. For your payment history, press 2. For case information, court dates and appointments, press 3. To make a payment, press 4. To update your phone number or get forms by mail, press 5.',
+    es: 'Para su saldo, oprima 1. Para su historial de pagos, oprima 2. Para información de su caso, fechas de corte y citas, oprima 3. Para hacer un pago, oprima 4. Para actualizar su número de teléfono o recibir formularios por correo, oprima 5.',
   },
 
   'balance.none': { en: 'You have no open cases.', es: 'Usted no tiene casos abiertos.' },
@@ -196,7 +196,7 @@ export const catalog = {
   },
   'caseInfo.appointment': {
     en: '{kind} on {date}, at {time}, at {location}. {description}. Case ending in {last4}.',
-    es: '{kind} el {date}, a las {time}, en {location}. {description}. Caso que termina en {last4}.',
+    es: '{kind} el {date}, a {time}, en {location}. {description}. Caso que termina en {last4}.',
   },
   'kind.court-hearing': { en: 'A court hearing', es: 'Una audiencia en la corte' },
   'kind.appointment': { en: 'An appointment', es: 'Una cita' },
@@ -338,10 +338,6 @@ export const catalog = {
     en: 'Please enter the ZIP code of your billing address, then press pound.',
     es: 'Por favor marque el código postal de su dirección de facturación y luego oprima la tecla de número.',
   },
-  'pay.prompt.postalCodeInvalid': {
-    en: 'That ZIP code is not valid. Please enter it again, then press pound.',
-    es: 'Ese código postal no es válido. Por favor márquelo otra vez y luego oprima la tecla de número.',
-  },
   'pay.prompt.timeout': { en: "Sorry, I didn't hear anything.", es: 'Perdón, no escuché nada.' },
   'pay.prompt.processing': { en: 'Please wait while we process your payment.', es: 'Por favor espere mientras procesamos su pago.' },
   'pay.approved': {
@@ -369,6 +365,39 @@ export const catalog = {
   'pay.unconfirmed': {
     en: 'Your payment of {amount} went through at our card processor, but we could not confirm it in our records yet. It will be recorded shortly, and you do not need to pay again. Please write down your confirmation number: {code}. Again, your confirmation number is {code}.',
     es: 'Su pago de {amount} se realizó con nuestro procesador de tarjetas, pero todavía no pudimos confirmarlo en nuestros registros. Se registrará en breve, y no necesita pagar otra vez. Por favor anote su número de confirmación: {code}. Otra vez, su número de confirmación es {code}.',
+  },
+
+  'services.title': { en: 'Services.', es: 'Servicios.' },
+  'services.options': {
+    en: 'To update your phone number, press 1. To get a form by mail, press 2. To learn how to register for recurring payments, press 3.',
+    es: 'Para actualizar su número de teléfono, oprima 1. Para recibir un formulario por correo, oprima 2. Para saber cómo inscribirse para pagos automáticos, oprima 3.',
+  },
+  'phone.enter': {
+    en: 'Enter your new 10-digit phone number, starting with the area code, then press pound.',
+    es: 'Marque su nuevo número de teléfono de 10 dígitos, empezando con el código de área, y luego oprima la tecla de número.',
+  },
+  'phone.length': { en: 'A phone number has 10 digits, starting with the area code.', es: 'El número de teléfono tiene 10 dígitos, empezando con el código de área.' },
+  'phone.readBack': { en: 'You entered {number}.', es: 'Usted marcó {number}.' },
+  'phone.confirmKeys': {
+    en: 'If that is right, press 1. To enter it again, press 2.',
+    es: 'Si es correcto, oprima 1. Para marcarlo otra vez, oprima 2.',
+  },
+  'phone.saved': { en: 'Thank you. Your phone number has been updated.', es: 'Gracias. Su número de teléfono fue actualizado.' },
+  'forms.options': {
+    en: 'For a change of address form, press 1. For information on registering for recurring payments, press 2. For payment coupons, press 3. Address changes cannot be taken by phone: mail us the change of address form.',
+    es: 'Para el formulario de cambio de dirección, oprima 1. Para información sobre cómo inscribirse para pagos automáticos, oprima 2. Para cupones de pago, oprima 3. Los cambios de dirección no se pueden hacer por teléfono: envíenos por correo el formulario de cambio de dirección.',
+  },
+  'forms.queued': {
+    en: 'Thank you. We will mail it to the address we have on file, in {city}, ZIP code {zip}. It should arrive within 7 to 10 days.',
+    es: 'Gracias. Se lo enviaremos por correo a la dirección que tenemos registrada, en {city}, código postal {zip}. Debe llegar en un plazo de 7 a 10 días.',
+  },
+  'recurring.info': {
+    en: 'You can have your child support payments taken automatically each month from your bank account or card. Register online at childsup.ca.gov. Registration is free, and once you are registered, a PIN is mailed to you.',
+    es: 'Puede hacer que sus pagos de manutención se retiren automáticamente cada mes de su cuenta bancaria o de su tarjeta. Inscríbase en línea en childsup.ca.gov. La inscripción es gratuita, y una vez inscrito, le enviaremos un PIN por correo.',
+  },
+  'recurring.offer': {
+    en: 'To have the registration information mailed to you, press 1.',
+    es: 'Para que le enviemos por correo la información de inscripción, oprima 1.',
   },
 
   goodbye: { en: 'Thank you for calling. Goodbye.', es: 'Gracias por llamar. Adiós.' },

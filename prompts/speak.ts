@@ -69,7 +69,8 @@ function time(at: string, language: Language): string {
   const hour24 = new Intl.DateTimeFormat('en-US', { timeZone: PACIFIC, hour: 'numeric', hourCycle: 'h23' }).format(new Date(at));
   const h = Number(hour24);
   const period = h < 12 ? 'de la mañana' : h < 19 ? 'de la tarde' : 'de la noche';
-  return `${clock} ${period}, hora del Pacífico`;
+  // "a la 1:30", "a las 9:30": the article agrees with the hour.
+  return `${hour === 1 ? 'la' : 'las'} ${clock} ${period}, hora del Pacífico`;
 }
 
 export function spokenValue(value: Spoken, language: Language): string {

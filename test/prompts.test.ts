@@ -136,12 +136,13 @@ describe('speak', () => {
   });
 
   it('times in Spanish say the part of the day and "hora del Pacífico"', () => {
-    expect(said({ kind: 'time', at: '2026-01-15T22:30:00Z' }, 'es'), 'winter, PST').to.equal('2:30 de la tarde, hora del Pacífico');
-    expect(said({ kind: 'time', at: '2026-07-15T21:30:00Z' }, 'es'), 'summer, PDT').to.equal('2:30 de la tarde, hora del Pacífico');
-    expect(said({ kind: 'time', at: '2026-01-15T17:00:00Z' }, 'es')).to.equal('9 de la mañana, hora del Pacífico');
-    expect(said({ kind: 'time', at: '2026-01-16T02:30:00Z' }, 'es')).to.equal('6:30 de la tarde, hora del Pacífico');
-    expect(said({ kind: 'time', at: '2026-01-16T03:00:00Z' }, 'es')).to.equal('7 de la noche, hora del Pacífico');
-    expect(said({ kind: 'time', at: '2026-07-16T03:15:00Z' }, 'es')).to.equal('8:15 de la noche, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-01-15T22:30:00Z' }, 'es'), 'winter, PST').to.equal('las 2:30 de la tarde, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-07-15T21:30:00Z' }, 'es'), 'summer, PDT').to.equal('las 2:30 de la tarde, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-01-15T17:00:00Z' }, 'es')).to.equal('las 9 de la mañana, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-01-16T02:30:00Z' }, 'es')).to.equal('las 6:30 de la tarde, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-01-15T21:30:00Z' }, 'es'), 'one o\'clock takes "la"').to.equal('la 1:30 de la tarde, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-01-16T03:00:00Z' }, 'es')).to.equal('las 7 de la noche, hora del Pacífico');
+    expect(said({ kind: 'time', at: '2026-07-16T03:15:00Z' }, 'es')).to.equal('las 8:15 de la noche, hora del Pacífico');
   });
 
   it('digits one by one', () => {
