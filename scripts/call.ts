@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DEV_AUTH_TOKEN } from '../src/config.ts';
 import { paintFor, startLocalLine, type LineTarget, type LocalLine } from './callscript.ts';
-import { Phone, PhoneError, type GatherAttributes, type TranscriptEntry } from './phone.ts';
+import { Phone, PhoneError, type PayDetails, type TranscriptEntry, type Waiting } from './phone.ts';
 
 const USAGE = `Usage: npm run call -- [options]
 
@@ -26,6 +26,12 @@ const COMMANDS = `Commands:
   1   123456789#   press keys (0-9, * and #; spaces are ignored)
   silence          say nothing until the line's timeout
   say <words>      speak (when the line listens for speech)
+  pay CARD [MMYY [CODE [ZIP]]]
+                   answer Twilio's <Pay> prompts at once (defaults 1230, 123 or 1234 for
+                   amex, 95814); test cards: 4242424242424242 visa, 5555555555554444
+                   mastercard, 378282246310005 amex succeed; 4000000000000002 is declined,
+                   4000000000000119 fails processing. At a <Pay> prompt, keys answer the
+                   current prompt (end with #) and * leaves the <Pay>.
   retry            Twilio re-sends the last webhook with the same idempotency token
   hangup           hang up
   help             this text`;
@@ -63,7 +69,19 @@ function readOptions(): Options | null {
   };
 }
 
-function describeWaiting(gather: GatherAttributes): string {
+const PAY_STEP_NAMES: Readonly<Record<string, string>> = {
+  'payment-card-number': 'the card number',
+  'expiration-date': 'the expiration date (MMYY)',
+  'security-code': 'the security code',
+  'postal-code': 'the billing postal code',
+};
+
+function describeWaiting(gather: Waiting): string {
+  if (gather.kind === 'pay') {
+    const retry = gather.errorType === null ? '' : ` again after ${gather.errorType}`;
+    const amount = gather.chargeAmount === null ? '' : ` for ${gather.chargeAmount} ${gather.currency.toUpperCase()}`;
+    return `Twilio <Pay>${amount} asks for ${PAY_STEP_NAMES[gather.for] ?? gather.for}${retry} (attempt ${gather.attempt} of ${gather.maxAttempts}): keys ending with #, * to leave, "pay CARD" to answer every prompt, "silence" after ${gather.timeout}s`;
+  }
   const ways: string[] = [];
   if (gather.input.includes('dtmf')) {
     const count = gather.numDigits === null ? 'keys' : `${gather.numDigits} key${gather.numDigits === 1 ? '' : 's'}`;
@@ -151,10 +169,15 @@ async function main(): Promise<number> {
           }
         } else if (command === 'say' || command.startsWith('say ')) {
           await phone.say(command.slice(3).trim());
+        } else if (command === 'pay' || command.startsWith('pay ')) {
+          const [card, expiry, securityCode, postalCode] = command.slice(3).trim().split(/\s+/);
+          if (!card) throw new PhoneError('pay needs a card number: pay 4242424242424242 [MMYY [CODE [ZIP]]]');
+          const details: PayDetails = { card, ...(expiry ? { expiry } : {}), ...(securityCode ? { securityCode } : {}), ...(postalCode ? { postalCode } : {}) };
+          await phone.pay(details);
         } else if (/^[0-9*#\s]+$/.test(command)) {
           await phone.press(command);
         } else {
-          out.write(paint.red(`Not a command: "${command}". `) + 'Type keys like 1 or 123456789#, or "help".\n');
+          out.write(paint.red(`Not a command: "${command}". `) + 'Type keys like 1 or 123456789#, "pay 4242424242424242" at a card prompt, or "help".\n');
         }
       } catch (error) {
         if (!(error instanceof PhoneError)) throw error;

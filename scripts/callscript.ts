@@ -14,7 +14,8 @@ export type Step = { line: number } & (
   | { kind: 'expect' | 'expect-not'; texts: string[] }
   | { kind: 'press'; keys: string }
   | { kind: 'say'; words: string }
-  | { kind: 'silence' | 'retry' | 'hangup' | 'expect-ended' | 'redial' }
+  | { kind: 'pay'; card: string; expiry?: string; securityCode?: string; postalCode?: string }
+  | { kind: 'silence' | 'retry' | 'retry-pay' | 'hangup' | 'expect-ended' | 'redial' }
 );
 export type StepKind = Step['kind'];
 
@@ -29,19 +30,23 @@ export type CallScript = {
 
 export class CallScriptError extends Error {}
 
-type ValueShape = 'texts' | 'keys' | 'words' | 'none';
+type ValueShape = 'texts' | 'keys' | 'words' | 'card' | 'none';
+type NoValueKind = 'silence' | 'retry' | 'retry-pay' | 'hangup' | 'expect-ended' | 'redial';
 const STEP_KINDS: Readonly<Record<StepKind, ValueShape>> = {
   expect: 'texts',
   'expect-not': 'texts',
   press: 'keys',
   say: 'words',
+  pay: 'card',
   silence: 'none',
   retry: 'none',
+  'retry-pay': 'none',
   hangup: 'none',
   'expect-ended': 'none',
   redial: 'none',
 };
 const TOP_LEVEL_KEYS = ['name', 'description', 'at', 'from', 'steps'];
+const PAY_KEYS = { card: 'card', expiry: 'expiry', 'security-code': 'securityCode', 'postal-code': 'postalCode' } as const;
 
 function isStepKind(kind: string): kind is StepKind {
   return Object.hasOwn(STEP_KINDS, kind);
@@ -164,10 +169,10 @@ export function parseCallScript(source: string, file: string): CallScript {
     const empty = valueNode === null || (isScalar(valueNode) && valueNode.value === '');
     if (shape === 'none') {
       if (!empty) fail(valueNode, `${where}: ${kind} takes no value (write "- ${kind}")`);
-      script.steps.push({ kind: kind as 'silence' | 'retry' | 'hangup' | 'expect-ended' | 'redial', line });
+      script.steps.push({ kind: kind as NoValueKind, line });
       return;
     }
-    if (empty) fail(valueNode ?? kindNode, `${where}: ${kind} needs a value${kind === 'press' ? ' (quote # and *: press: "#")' : ''}`);
+    if (empty) fail(valueNode ?? kindNode, `${where}: ${kind} needs a value${kind === 'press' ? ' (quote # and *: press: "#")' : kind === 'pay' ? ' (a card number: pay: "4242424242424242")' : ''}`);
     if (shape === 'texts') {
       const nodes = isSeq(valueNode) ? valueNode.items : [valueNode];
       const texts = nodes.map((node) => text(node, `${where}: each ${kind} text`).trim());
@@ -184,12 +189,40 @@ export function parseCallScript(source: string, file: string): CallScript {
       const keys = text(valueNode, `${where}: press`).replace(/\s+/g, '');
       if (!/^[0-9*#]+$/.test(keys)) fail(valueNode, `${where}: press takes phone keys 0-9, * and #; got "${keys}"`);
       script.steps.push({ kind: 'press', keys, line });
+    } else if (shape === 'card') {
+      script.steps.push({ kind: 'pay', ...payDetails(valueNode, where, text, fail), line });
     } else {
       const words = text(valueNode, `${where}: say`).trim();
       script.steps.push({ kind: 'say', words, line });
     }
   });
   return script;
+}
+
+// `pay: "4242424242424242"` or `pay: { card: ..., expiry: ..., security-code: ..., postal-code: ... }`.
+function payDetails(
+  node: Node | null,
+  where: string,
+  text: (node: unknown, what: string) => string,
+  fail: (node: Node | null | undefined, message: string) => never,
+): { card: string; expiry?: string; securityCode?: string; postalCode?: string } {
+  const digits = (valueNode: unknown, what: string): string => {
+    const value = text(valueNode, `${where}: pay ${what}`).replace(/[\s-]+/g, '');
+    if (!/^\d+$/.test(value)) fail(valueNode as Node, `${where}: pay ${what} must be digits; got "${value}"`);
+    return value;
+  };
+  if (!isMap(node)) return { card: digits(node, 'card') };
+  const details: { card?: string; expiry?: string; securityCode?: string; postalCode?: string } = {};
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!Object.hasOwn(PAY_KEYS, key)) {
+      const guess = closest(key, Object.keys(PAY_KEYS));
+      fail(pair.key as Node, `${where}: pay has no "${key}"${guess ? ` (did you mean "${guess}"?)` : ''}; it takes ${Object.keys(PAY_KEYS).join(', ')}`);
+    }
+    details[PAY_KEYS[key as keyof typeof PAY_KEYS]] = digits(pair.value, key);
+  }
+  if (details.card === undefined) return fail(node, `${where}: pay needs a card: pay: { card: "4242424242424242" }`);
+  return { ...details, card: details.card };
 }
 
 export async function loadCallScript(file: string): Promise<CallScript> {
@@ -238,7 +271,8 @@ export function normaliseSpeech(text: string): string {
 
 function describeError(error: ApplicationError): string {
   const body = error.body.trim() === '' ? '' : `\n${error.body.trim().slice(0, 600)}`;
-  return `${error.phase === 'status-callback' ? 'the status callback' : 'a webhook'} failed: ${error.reason} (${error.method} ${error.url})${body}`;
+  const what = error.phase === 'status-callback' ? 'the status callback' : error.phase === 'pay-status-callback' ? 'a <Pay> status callback' : 'a webhook';
+  return `${what} failed: ${error.reason} (${error.method} ${error.url})${body}`;
 }
 
 export async function runCallScript(
@@ -294,6 +328,14 @@ export async function runCallScript(
       case 'say':
         await phone.say(step.words);
         return null;
+      case 'pay':
+        await phone.pay({
+          card: step.card,
+          ...(step.expiry !== undefined ? { expiry: step.expiry } : {}),
+          ...(step.securityCode !== undefined ? { securityCode: step.securityCode } : {}),
+          ...(step.postalCode !== undefined ? { postalCode: step.postalCode } : {}),
+        });
+        return null;
       case 'hangup':
         if (phone.ended) return { step: number, message: `the caller cannot hang up: the call had already ended (${phone.endedBy === 'line' ? 'the line ended it' : 'after an application error'})` };
         await phone.hangup();
@@ -309,6 +351,19 @@ export async function runCallScript(
           };
         }
         emit({ kind: 'pass', step: number, text: 'the retry got the same answer' });
+        return null;
+      }
+      case 'retry-pay': {
+        const retry = await phone.duplicateLastPayCallback();
+        if (!retry.identical) {
+          return {
+            step: number,
+            message: `Twilio's retry of the <Pay> result (${retry.method} ${retry.url}, same idempotency token) got a different answer`,
+            expected: `HTTP ${retry.original.status}\n${retry.original.body}`,
+            heard: `HTTP ${retry.retry.status}\n${retry.retry.body}`,
+          };
+        }
+        emit({ kind: 'pass', step: number, text: 'the retried <Pay> result got the same answer' });
         return null;
       }
       case 'redial':

@@ -11,6 +11,7 @@ export type HttpMethod = 'GET' | 'POST';
 export type GatherInput = 'dtmf' | 'speech';
 
 export type GatherAttributes = {
+  kind: 'gather';
   action: string | null;
   method: HttpMethod;
   input: readonly GatherInput[];
@@ -25,13 +26,62 @@ export type GatherAttributes = {
 };
 
 export type ApplicationError = {
-  phase: 'webhook' | 'status-callback';
+  /** 'pay-status-callback': a <Pay statusCallback> progress webhook got no 2xx answer. */
+  phase: 'webhook' | 'status-callback' | 'pay-status-callback';
   method: HttpMethod;
   url: string;
   status: number | null;
   reason: string;
   body: string;
 };
+
+/** The card-entry steps of <Pay paymentMethod="credit-card">, in the order Twilio asks them. */
+export type PayStep = 'payment-card-number' | 'expiration-date' | 'security-code' | 'postal-code';
+export type CardType = 'visa' | 'mastercard' | 'amex' | 'discover' | 'jcb' | 'diners-club' | 'maestro';
+export type PayResult =
+  | 'success'
+  | 'too-many-failed-attempts'
+  | 'payment-connector-error'
+  | 'caller-interrupted-with-star'
+  | 'caller-hung-up'
+  | 'validation-error'
+  | 'internal-error';
+
+/** What the phone waits for while Twilio runs a <Pay>: the caller's keys for one card-entry step. */
+export type PayWaiting = {
+  kind: 'pay';
+  for: PayStep;
+  /** 1 for the first ask of this step, then 2, 3, ... after each invalid entry or silence. */
+  attempt: number;
+  maxAttempts: number;
+  /** Why the step is asked again ('invalid-card-number', 'timeout', ...), null on the first ask. */
+  errorType: string | null;
+  /** The card's type once the card number has been entered. */
+  cardType: CardType | null;
+  finishOnKey: '#';
+  timeout: number;
+  chargeAmount: string | null;
+  currency: string;
+  language: string;
+  validCardTypes: readonly string[];
+  action: string | null;
+  attributes: Readonly<Record<string, string>>;
+};
+
+export type Waiting = GatherAttributes | PayWaiting;
+
+/** The caller's card details for Phone.pay(); what is left out gets a working default. */
+export type PayDetails = {
+  card: string;
+  /** MMYY; default 1230. */
+  expiry?: string;
+  /** Default 123, or 1234 for an American Express card. */
+  securityCode?: string;
+  /** Default 95814. */
+  postalCode?: string;
+};
+
+export const PAY_DEFAULTS = { expiry: '1230', securityCode: '123', amexSecurityCode: '1234', postalCode: '95814' } as const;
 
 export type LastResponse = { method: HttpMethod; url: string; status: number; contentType: string; body: string };
 
@@ -288,7 +338,7 @@ function squash(text: string): string {
 // ---------------------------------------------------------------------------------------------
 
 type Document = { method: HttpMethod; url: string; verbs: XmlElement[]; next: number };
-type Waiting = { gather: GatherAttributes; document: Document };
+type Current = { kind: 'gather'; gather: GatherAttributes; document: Document } | { kind: 'pay'; pay: PaySession };
 type Request = { method: HttpMethod; publicUrl: string; transportUrl: string; body: string | undefined; headers: Record<string, string> };
 type Outcome = { status: number | null; contentType: string; body: string; failure: string | null };
 
@@ -298,6 +348,7 @@ function parseGather(element: XmlElement): GatherAttributes {
   const numDigits = a.numDigits !== undefined && /^\d+$/.test(a.numDigits) && Number(a.numDigits) > 0 ? Number(a.numDigits) : null;
   const timeout = a.timeout !== undefined && /^\d+$/.test(a.timeout) ? Number(a.timeout) : 5;
   return {
+    kind: 'gather',
     action: a.action ?? null,
     method: a.method?.toUpperCase() === 'GET' ? 'GET' : 'POST',
     input: input.length > 0 ? input : ['dtmf'],
@@ -309,6 +360,258 @@ function parseGather(element: XmlElement): GatherAttributes {
     hints: a.hints ?? null,
     speechTimeout: a.speechTimeout ?? null,
     attributes: { ...a },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// <Pay>: Twilio, not the line, asks for the card, checks each entry, asks again, and charges
+// through a Pay Connector (twilio.com/docs/voice/twiml/pay). This plays that part, with a
+// simulated connector that knows the test cards listed in test/calls/README.md.
+
+type PayAttributes = {
+  action: string | null;
+  method: HttpMethod;
+  statusCallback: string | null;
+  statusCallbackMethod: HttpMethod;
+  timeout: number;
+  maxAttempts: number;
+  securityCode: boolean;
+  postalCode: boolean;
+  paymentConnector: string;
+  paymentMethod: string;
+  input: string;
+  chargeAmount: string | null;
+  currency: string;
+  description: string;
+  language: string;
+  validCardTypes: string[];
+  attributes: Record<string, string>;
+};
+type PayPrompt = { for: string; errorTypes: string[] | null; cardTypes: string[] | null; attempts: number[] | null; children: XmlElement[] };
+type PayCard = { number: string; type: CardType };
+type PaySession = {
+  attributes: PayAttributes;
+  prompts: PayPrompt[];
+  document: Document;
+  steps: PayStep[];
+  index: number;
+  attempt: number;
+  errorType: string | null;
+  card: PayCard | null;
+  expiry: string | null;
+  securityCode: string | null;
+  postalCode: string | null;
+};
+type PayOutcome = {
+  result: PayResult;
+  confirmationCode?: string;
+  token?: string;
+  payErrorCode?: string;
+  paymentError?: string;
+  connectorError?: string;
+};
+
+const CARD_TYPES: readonly CardType[] = ['visa', 'mastercard', 'amex', 'discover', 'jcb', 'diners-club', 'maestro'];
+const PROMPT_CHILDREN = new Set(['Say', 'Play', 'Pause']);
+const PAY_CHILDREN = new Set(['Prompt', 'Parameter']);
+
+// The simulated Pay Connector's answers for its test cards; any other valid card is charged.
+// The codes are Twilio's: 64012 "Payment Gateway rejected the card" (twilio.com/docs/api/errors/64012),
+// 64008 "Payment Gateway rejected charge creation" (twilio.com/docs/api/errors/64008).
+export const PAY_TEST_CARDS = {
+  declined: '4000000000000002',
+  processingError: '4000000000000119',
+} as const;
+const CONNECTOR_FAILURES: Readonly<Record<string, Required<Pick<PayOutcome, 'payErrorCode' | 'paymentError' | 'connectorError'>>>> = {
+  [PAY_TEST_CARDS.declined]: { payErrorCode: '64012', paymentError: 'card-declined: Your card was declined.', connectorError: 'card_declined' },
+  [PAY_TEST_CARDS.processingError]: { payErrorCode: '64008', paymentError: 'processing-error: An error occurred while processing your card.', connectorError: 'processing_error' },
+};
+
+// Twilio's own prompts, when the <Pay> has no <Prompt> for a step, stand in as short bracketed
+// texts in the Pay language (English for languages other than Spanish).
+const DEFAULT_ASK: Readonly<Record<'en' | 'es', Readonly<Record<string, string>>>> = {
+  en: {
+    'payment-card-number': 'enter your card number, then press pound',
+    'expiration-date': 'enter the expiration date, two digits for the month and two for the year',
+    'security-code': 'enter the security code',
+    'postal-code': 'enter the billing postal code',
+    'payment-processing': 'processing your payment',
+  },
+  es: {
+    'payment-card-number': 'marque el número de su tarjeta y oprima numeral',
+    'expiration-date': 'marque la fecha de vencimiento, dos dígitos para el mes y dos para el año',
+    'security-code': 'marque el código de seguridad',
+    'postal-code': 'marque el código postal de facturación',
+    'payment-processing': 'procesando su pago',
+  },
+};
+const DEFAULT_ERROR: Readonly<Record<'en' | 'es', Readonly<Record<string, string>>>> = {
+  en: {
+    timeout: 'no entry was heard',
+    'invalid-card-number': 'that card number is not valid',
+    'invalid-card-type': 'that card type is not accepted',
+    'invalid-date': 'that expiration date is not valid',
+    'invalid-security-code': 'that security code is not valid',
+    'invalid-postal-code': 'that postal code is not valid',
+  },
+  es: {
+    timeout: 'no se marcó nada',
+    'invalid-card-number': 'ese número de tarjeta no es válido',
+    'invalid-card-type': 'no se acepta ese tipo de tarjeta',
+    'invalid-date': 'esa fecha de vencimiento no es válida',
+    'invalid-security-code': 'ese código de seguridad no es válido',
+    'invalid-postal-code': 'ese código postal no es válido',
+  },
+};
+
+function defaultPayPrompt(language: string, step: string, errorType: string | null): string {
+  const lang = language.toLowerCase().startsWith('es') ? 'es' : 'en';
+  const ask = DEFAULT_ASK[lang][step] ?? step;
+  const error = errorType === null ? '' : `${DEFAULT_ERROR[lang][errorType] ?? errorType}; `;
+  return `[Twilio default prompt (${language}): ${error}${ask}]`;
+}
+
+function luhnValid(number: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < number.length; i++) {
+    let digit = Number(number.charAt(number.length - 1 - i));
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/** The card network from the number's prefix (IIN ranges), or null when none matches. */
+export function cardTypeOf(number: string): CardType | null {
+  const prefix = (length: number) => Number(number.slice(0, length));
+  if (/^3[47]/.test(number)) return 'amex';
+  if (number.startsWith('4')) return 'visa';
+  if ((prefix(2) >= 51 && prefix(2) <= 55) || (prefix(4) >= 2221 && prefix(4) <= 2720)) return 'mastercard';
+  if (prefix(4) === 6011 || prefix(2) === 65 || (prefix(3) >= 644 && prefix(3) <= 649) || (prefix(6) >= 622126 && prefix(6) <= 622925)) return 'discover';
+  if (prefix(4) >= 3528 && prefix(4) <= 3589) return 'jcb';
+  if ((prefix(3) >= 300 && prefix(3) <= 305) || prefix(2) === 36 || prefix(2) === 38 || prefix(2) === 39) return 'diners-club';
+  if (/^(5[06-9]|6)/.test(number)) return 'maestro';
+  return null;
+}
+
+const CARD_LENGTHS: Readonly<Record<CardType, readonly number[]>> = {
+  visa: [13, 16, 19],
+  mastercard: [16],
+  amex: [15],
+  discover: [16, 17, 18, 19],
+  jcb: [16, 17, 18, 19],
+  'diners-club': [14, 15, 16, 17, 18, 19],
+  maestro: [12, 13, 14, 15, 16, 17, 18, 19],
+};
+
+/** A card number as Twilio reports it: x for every digit but the last four, grouped like the card. */
+export function maskCardNumber(number: string, type: CardType | null): string {
+  const masked = 'x'.repeat(Math.max(0, number.length - 4)) + number.slice(-4);
+  const groups = type === 'amex' && number.length === 15 ? [4, 6, 5] : type === 'diners-club' && number.length === 14 ? [4, 6, 4] : null;
+  const parts: string[] = [];
+  if (groups) {
+    let at = 0;
+    for (const size of groups) parts.push(masked.slice(at, (at += size)));
+  } else {
+    for (let at = 0; at < masked.length; at += 4) parts.push(masked.slice(at, at + 4));
+  }
+  return parts.join('-');
+}
+
+function expiryValid(mmyy: string, now: Date): boolean {
+  const match = /^(\d{2})(\d{2})$/.exec(mmyy);
+  if (!match) return false;
+  const month = Number(match[1]);
+  const year = 2000 + Number(match[2]);
+  if (month < 1 || month > 12) return false;
+  // A card is good through the last day of its expiry month.
+  return year > now.getUTCFullYear() || (year === now.getUTCFullYear() && month >= now.getUTCMonth() + 1);
+}
+
+function randomAlphanumeric(length: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(length)].map((byte) => alphabet.charAt(byte % alphabet.length)).join('');
+}
+
+function splitList(value: string | undefined): string[] | null {
+  if (value === undefined) return null;
+  const words = value.split(/\s+/).filter((word) => word !== '');
+  return words.length > 0 ? words : null;
+}
+
+function parsePay(element: XmlElement): { attributes: PayAttributes; prompts: PayPrompt[]; stray: string | null; invalid: string | null } {
+  const a = element.attributes;
+  const method = (value: string | undefined): HttpMethod => (value?.toUpperCase() === 'GET' ? 'GET' : 'POST');
+  let invalid: string | null = null;
+  const maxAttempts = a.maxAttempts === undefined ? 1 : Number(a.maxAttempts);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > 3) invalid = `maxAttempts="${a.maxAttempts}" is not 1, 2 or 3`;
+  const chargeAmount = a.chargeAmount === undefined || a.chargeAmount.trim() === '' ? null : a.chargeAmount.trim();
+  if (chargeAmount !== null && !/^\d+(\.\d{1,2})?$/.test(chargeAmount)) invalid = `chargeAmount="${chargeAmount}" is not a decimal amount such as 450.00`;
+  const validCardTypes = splitList(a.validCardTypes) ?? ['visa', 'mastercard', 'amex'];
+  const unknownType = validCardTypes.find((type) => !(CARD_TYPES as readonly string[]).includes(type));
+  if (unknownType !== undefined) invalid = `validCardTypes names an unknown card type "${unknownType}"`;
+  const timeout = a.timeout !== undefined && /^\d+$/.test(a.timeout) ? Number(a.timeout) : 5;
+  const attributes: PayAttributes = {
+    action: a.action ?? null,
+    method: method(a.method),
+    statusCallback: a.statusCallback === undefined || a.statusCallback.trim() === '' ? null : a.statusCallback,
+    statusCallbackMethod: method(a.statusCallbackMethod),
+    timeout,
+    maxAttempts: invalid === null ? maxAttempts : 1,
+    securityCode: a.securityCode !== 'false',
+    postalCode: a.postalCode !== 'false',
+    paymentConnector: a.paymentConnector ?? 'Default',
+    paymentMethod: a.paymentMethod ?? 'credit-card',
+    input: a.input ?? 'dtmf',
+    chargeAmount,
+    currency: (a.currency ?? 'usd').toLowerCase(),
+    description: a.description ?? '',
+    language: a.language ?? 'en-US',
+    validCardTypes,
+    attributes: { ...a },
+  };
+  const prompts: PayPrompt[] = [];
+  let stray: string | null = null;
+  for (const child of elementsOf(element)) {
+    if (!PAY_CHILDREN.has(child.name)) {
+      stray ??= `<Pay> cannot contain <${child.name}> (only <Prompt> and <Parameter>)`;
+      continue;
+    }
+    if (child.name !== 'Prompt') continue;
+    const inner = elementsOf(child).find((node) => !PROMPT_CHILDREN.has(node.name));
+    if (inner) stray ??= `<Prompt> cannot contain <${inner.name}> (only <Say>, <Play>, <Pause>)`;
+    const attempts = splitList(child.attributes.attempt);
+    prompts.push({
+      for: child.attributes.for ?? '',
+      errorTypes: splitList(child.attributes.errorType),
+      cardTypes: splitList(child.attributes.cardType),
+      attempts: attempts ? attempts.map(Number) : null,
+      children: elementsOf(child),
+    });
+  }
+  return { attributes, prompts, stray, invalid };
+}
+
+function payWaitingOf(session: PaySession): PayWaiting {
+  const a = session.attributes;
+  return {
+    kind: 'pay',
+    for: session.steps[session.index] ?? 'payment-card-number',
+    attempt: session.attempt,
+    maxAttempts: a.maxAttempts,
+    errorType: session.errorType,
+    cardType: session.card?.type ?? null,
+    finishOnKey: '#',
+    timeout: a.timeout,
+    chargeAmount: a.chargeAmount,
+    currency: a.currency,
+    language: a.language,
+    validCardTypes: a.validCardTypes,
+    action: a.action,
+    attributes: a.attributes,
   };
 }
 
@@ -328,7 +631,7 @@ export class Phone {
   private readonly publicUrl: string;
   private readonly authToken: string;
   private readonly options: PhoneOptions;
-  private current: Waiting | null = null;
+  private current: Current | null = null;
   private answered = false;
   private startedAt = 0;
   private statusSequence = 0;
@@ -336,6 +639,7 @@ export class Phone {
   private webhooksSinceInput = 0;
   private busy = false;
   private lastRequest: { request: Request; record: WebhookRecord } | null = null;
+  private lastPayAction: { request: Request; record: WebhookRecord } | null = null;
 
   constructor(options: PhoneOptions) {
     this.options = options;
@@ -348,8 +652,11 @@ export class Phone {
     this.accountSid = options.accountSid ?? sid('AC');
   }
 
-  get waiting(): GatherAttributes | null {
-    return this.current?.gather ?? null;
+  /** What the line (or Twilio, during a <Pay>) is waiting for: a <Gather>, a <Pay> step, or nothing. */
+  get waiting(): Waiting | null {
+    const current = this.current;
+    if (!current) return null;
+    return current.kind === 'gather' ? current.gather : payWaitingOf(current.pay);
   }
 
   heardSinceLastInput(): string {
@@ -375,7 +682,12 @@ export class Phone {
       this.startInput();
       let remaining = typed;
       while (remaining !== '' && this.current && !this.ended) {
-        const { gather, document } = this.current;
+        const current = this.current;
+        if (current.kind === 'pay') {
+          remaining = await this.payKeys(current.pay, remaining, remaining === typed);
+          continue;
+        }
+        const { gather, document } = current;
         if (!gather.input.includes('dtmf')) {
           this.record('caller', `press ${remaining}`);
           this.note(`keys ${remaining} ignored: the line is listening for speech only`);
@@ -400,20 +712,67 @@ export class Phone {
     });
   }
 
+  /**
+   * Answers the <Pay> prompts still to come, each once: the card number, then the expiration
+   * date, security code and postal code (defaults: 1230, 123 or 1234 for amex, 95814) where the
+   * <Pay> asks for them. Stops when Twilio asks a step again after an invalid entry, so the
+   * caller (the test) decides what to do next; the <Pay>'s outcome is posted to its action as usual.
+   */
+  async pay(details: PayDetails | string): Promise<void> {
+    const given = typeof details === 'string' ? { card: details } : details;
+    const clean = (value: string | undefined, what: string): string | undefined => {
+      if (value === undefined) return undefined;
+      const digits = value.replace(/[\s-]+/g, '');
+      if (!/^\d+$/.test(digits)) throw new PhoneError(`pay: the ${what} must be digits; got "${value}"`);
+      return digits;
+    };
+    const card = clean(given.card, 'card number') ?? '';
+    const expiry = clean(given.expiry, 'expiration date');
+    const securityCode = clean(given.securityCode, 'security code');
+    const postalCode = clean(given.postalCode, 'postal code');
+    await this.exclusive(async () => {
+      const waiting = this.requireWaiting('pay');
+      if (waiting.kind !== 'pay') throw new PhoneError('cannot pay: the line is waiting at a <Gather>, not running <Pay>');
+      this.startInput();
+      const session = waiting.pay;
+      const answered = new Set<PayStep>();
+      while (!this.ended && this.current?.kind === 'pay' && this.current.pay === session) {
+        const step = session.steps[session.index];
+        if (step === undefined || answered.has(step)) break;
+        answered.add(step);
+        const value =
+          step === 'payment-card-number' ? card
+          : step === 'expiration-date' ? expiry ?? PAY_DEFAULTS.expiry
+          : step === 'security-code' ? securityCode ?? (session.card?.type === 'amex' ? PAY_DEFAULTS.amexSecurityCode : PAY_DEFAULTS.securityCode)
+          : postalCode ?? PAY_DEFAULTS.postalCode;
+        this.record('caller', `press ${value}#`);
+        await this.payEntry(session, value, true);
+      }
+    });
+  }
+
   async silence(): Promise<void> {
     await this.exclusive(async () => {
-      this.requireWaiting('stay silent');
+      const waiting = this.requireWaiting('stay silent');
       this.startInput();
       this.record('caller', '(silence)');
-      await this.noInput();
+      if (waiting.kind === 'pay') await this.payEntry(waiting.pay, '', false);
+      else await this.noInput();
     });
   }
 
   async say(words: string, confidence = 0.9): Promise<void> {
     await this.exclusive(async () => {
-      const { gather, document } = this.requireWaiting('speak');
+      const waiting = this.requireWaiting('speak');
       this.startInput();
       this.record('caller', `say "${words}"`);
+      if (waiting.kind === 'pay') {
+        // <Pay> takes keys only (input="dtmf"): to it, speech is silence.
+        this.note('Twilio <Pay> listens for keys only: speech is silence to it');
+        await this.payEntry(waiting.pay, '', false);
+        return;
+      }
+      const { gather, document } = waiting;
       if (!gather.input.includes('speech') || squash(words) === '') {
         if (!gather.input.includes('speech')) this.note('the line is listening for keys only: speech is silence to it');
         await this.noInput();
@@ -428,24 +787,29 @@ export class Phone {
       if (this.ended) return;
       this.startInput();
       this.record('caller', '(hangs up)');
+      const current = this.current;
+      if (current?.kind === 'pay') await this.payHungUp(current.pay);
       await this.end('caller', 'the caller hung up');
     });
   }
 
+  /** Twilio sends its last webhook again, with the same idempotency token; the answer is only compared. */
   async retryLastRequest(): Promise<RetryResult> {
     return this.exclusive(async () => {
       if (!this.lastRequest) throw new PhoneError('nothing to retry: no webhook has been sent yet');
-      const { request, record } = this.lastRequest;
-      const outcome = await this.send(request);
-      const identical = outcome.status === record.status && outcome.body === record.body;
-      this.note(`Twilio retried ${request.method} ${this.pathOf(request.publicUrl)} with the same idempotency token: ${identical ? 'same answer' : 'a different answer'}`);
-      return {
-        method: request.method,
-        url: request.publicUrl,
-        original: { status: record.status, body: record.body },
-        retry: { status: outcome.status, body: outcome.body },
-        identical,
-      };
+      return this.resend(this.lastRequest, false);
+    });
+  }
+
+  /**
+   * Posts the last <Pay> action callback (its Result, confirmation code, ...) again, whatever
+   * was sent since: by default as Twilio's retry (same idempotency token), or with
+   * `{ freshToken: true }` as a duplicate delivery the line cannot tell from the token.
+   */
+  async duplicateLastPayCallback(options: { freshToken?: boolean } = {}): Promise<RetryResult> {
+    return this.exclusive(async () => {
+      if (!this.lastPayAction) throw new PhoneError('nothing to duplicate: no <Pay> action callback has been sent yet');
+      return this.resend(this.lastPayAction, options.freshToken ?? false);
     });
   }
 
@@ -466,7 +830,23 @@ export class Phone {
     this.webhooksSinceInput = 0;
   }
 
-  private requireWaiting(what: string): Waiting {
+  private async resend(last: { request: Request; record: WebhookRecord }, freshToken: boolean): Promise<RetryResult> {
+    const { record } = last;
+    const request = freshToken ? { ...last.request, headers: { ...last.request.headers, 'I-Twilio-Idempotency-Token': randomUUID() } } : last.request;
+    const outcome = await this.send(request);
+    const identical = outcome.status === record.status && outcome.body === record.body;
+    const how = freshToken ? 'sent it again with a new idempotency token' : 'retried it with the same idempotency token';
+    this.note(`Twilio ${how} (${request.method} ${this.pathOf(request.publicUrl)}): ${identical ? 'same answer' : 'a different answer'}`);
+    return {
+      method: request.method,
+      url: request.publicUrl,
+      original: { status: record.status, body: record.body },
+      retry: { status: outcome.status, body: outcome.body },
+      identical,
+    };
+  }
+
+  private requireWaiting(what: string): Current {
     if (this.ended) throw new PhoneError(`cannot ${what}: the call has ended`);
     if (!this.current) throw new PhoneError(`cannot ${what}: the line is not waiting for input`);
     return this.current;
@@ -498,7 +878,7 @@ export class Phone {
   // (twilio.com/docs/voice/twiml/gather#actiononemptyresult).
   private async noInput(finishedOnKey: string | null = null): Promise<void> {
     const waiting = this.current;
-    if (!waiting) return;
+    if (!waiting || waiting.kind !== 'gather') return;
     if (waiting.gather.actionOnEmptyResult) {
       const params: Record<string, string> = { msg: 'Gather End' };
       if (waiting.gather.input.includes('dtmf')) params.Digits = '';
@@ -545,7 +925,7 @@ export class Phone {
             if (child.name === 'Say') this.speak(child);
             else if (child.name === 'Play') this.play(child);
           }
-          this.current = { gather: parseGather(verb), document };
+          this.current = { kind: 'gather', gather: parseGather(verb), document };
           return;
         }
         case 'Redirect': {
@@ -567,7 +947,7 @@ export class Phone {
           await this.end('line', `the line sent <${verb.name}>`);
           return;
         case 'Pay':
-          await this.pay(verb);
+          await this.startPay(verb, document);
           return;
         default:
           if (UNSIMULATED_VERBS.has(verb.name)) {
@@ -613,10 +993,234 @@ export class Phone {
     return next ?? 'failed';
   }
 
-  // <Pay> is not simulated yet: say so and end the call.
-  private async pay(_pay: XmlElement): Promise<void> {
-    this.record('line', '[Pay not supported by this simulator yet]');
-    await this.end('line', '<Pay> is not simulated');
+  private async startPay(verb: XmlElement, document: Document): Promise<void> {
+    const { attributes, prompts, stray, invalid } = parsePay(verb);
+    const problem = (reason: string) => this.fail({ phase: 'webhook', method: document.method, url: document.url, status: 200, reason, body: '' });
+    if (stray !== null) return problem(stray);
+    if (attributes.input !== 'dtmf' || attributes.paymentMethod !== 'credit-card') {
+      return problem(`<Pay input="${attributes.input}" paymentMethod="${attributes.paymentMethod}"> is not simulated (only input="dtmf" with paymentMethod="credit-card")`);
+    }
+    // Twilio asks for the card number and expiration date, then the security code and postal
+    // code unless securityCode="false" / postalCode="false" (twilio.com/docs/voice/twiml/pay).
+    const steps: PayStep[] = ['payment-card-number', 'expiration-date'];
+    if (attributes.securityCode) steps.push('security-code');
+    if (attributes.postalCode) steps.push('postal-code');
+    const session: PaySession = { attributes, prompts, document, steps, index: 0, attempt: 1, errorType: null, card: null, expiry: null, securityCode: null, postalCode: null };
+    const charging = attributes.chargeAmount !== null && Number(attributes.chargeAmount) > 0;
+    this.note(`Twilio <Pay>: ${charging ? `charge ${attributes.chargeAmount} ${attributes.currency.toUpperCase()}` : 'tokenize a card (no chargeAmount)'} through the "${attributes.paymentConnector}" connector (simulated), up to ${attributes.maxAttempts} attempt${attributes.maxAttempts === 1 ? '' : 's'} per entry`);
+    if (invalid !== null) {
+      this.note(`Twilio <Pay>: ${invalid}`);
+      await this.finishPay(session, { result: 'validation-error', paymentError: invalid });
+      return;
+    }
+    await this.askPay(session);
+  }
+
+  // Each step: a progress webhook to statusCallback, the step's prompt, then the caller's keys.
+  private async askPay(session: PaySession): Promise<void> {
+    const step = session.steps[session.index] ?? 'payment-card-number';
+    this.current = { kind: 'pay', pay: session };
+    await this.payStatus(session, {
+      For: step,
+      Attempt: String(session.attempt),
+      ...(session.errorType !== null ? { ErrorType: session.errorType } : {}),
+      ...this.payCaptured(session),
+    });
+    if (this.ended) return;
+    this.speakPayPrompt(session, step, session.errorType);
+  }
+
+  // The <Prompt> for this step whose errorType, attempt and cardType all fit (a prompt without
+  // errorType is the first ask, not an error one); the most specific wins, then the first.
+  // Without one Twilio plays its own prompt (twilio.com/docs/voice/twiml/pay/prompt).
+  private speakPayPrompt(session: PaySession, step: string, errorType: string | null): void {
+    const cardType = session.card?.type ?? null;
+    const fits = session.prompts.filter((prompt) =>
+      prompt.for === step &&
+      (errorType === null ? prompt.errorTypes === null : prompt.errorTypes?.includes(errorType) === true) &&
+      (prompt.attempts === null || prompt.attempts.includes(session.attempt)) &&
+      (prompt.cardTypes === null || (cardType !== null && prompt.cardTypes.includes(cardType))));
+    const specificity = (prompt: PayPrompt) => (prompt.attempts ? 1 : 0) + (prompt.cardTypes ? 1 : 0);
+    const best = fits.reduce<PayPrompt | null>((chosen, prompt) => (chosen === null || specificity(prompt) > specificity(chosen) ? prompt : chosen), null);
+    if (!best) {
+      this.record('line', defaultPayPrompt(session.attributes.language, step, errorType), session.attributes.language);
+      return;
+    }
+    for (const child of best.children) {
+      if (child.name === 'Say') this.speak(child);
+      else if (child.name === 'Play') this.play(child);
+    }
+  }
+
+  // Keys at a <Pay> prompt: an entry ends with #; * ends the <Pay> at any point
+  // (twilio.com/docs/voice/twiml/pay); keys after either go on to whatever comes next.
+  private async payKeys(session: PaySession, keys: string, first: boolean): Promise<string> {
+    let digits = '';
+    let end: '#' | '*' | null = null;
+    let used = 0;
+    while (used < keys.length && end === null) {
+      const key = keys.charAt(used++);
+      if (key === '#' || key === '*') end = key;
+      else digits += key;
+    }
+    const rest = keys.slice(used);
+    this.record('caller', `press ${keys.slice(0, used)}${first ? '' : ' (typed ahead)'}`);
+    if (end === '*') await this.finishPay(session, { result: 'caller-interrupted-with-star' });
+    // Without # the entry ends when the caller stops typing and <Pay>'s timeout passes.
+    else await this.payEntry(session, digits, true);
+    return rest;
+  }
+
+  // Twilio checks each entry itself and asks again, up to maxAttempts, naming the error in the
+  // prompt's errorType and the status callback (twilio.com/docs/voice/twiml/pay/prompt).
+  private async payEntry(session: PaySession, digits: string, entered: boolean): Promise<void> {
+    const step = session.steps[session.index];
+    const a = session.attributes;
+    let error: string | null = null;
+    if (!entered && digits === '') error = 'timeout';
+    else if (step === 'payment-card-number') {
+      const type = cardTypeOf(digits);
+      if (digits.length < 12 || digits.length > 19 || !luhnValid(digits) || (type !== null && !CARD_LENGTHS[type].includes(digits.length))) error = 'invalid-card-number';
+      else if (type === null || !a.validCardTypes.includes(type)) error = 'invalid-card-type';
+      else session.card = { number: digits, type };
+    } else if (step === 'expiration-date') {
+      if (expiryValid(digits, new Date())) session.expiry = digits;
+      else error = 'invalid-date';
+    } else if (step === 'security-code') {
+      const length = session.card?.type === 'amex' ? 4 : 3;
+      if (new RegExp(`^\\d{${length}}$`).test(digits)) session.securityCode = digits;
+      else error = 'invalid-security-code';
+    } else if (step === 'postal-code') {
+      if (/^\d{5}$/.test(digits)) session.postalCode = digits;
+      else error = 'invalid-postal-code';
+    }
+    if (error !== null) {
+      this.note(`Twilio <Pay>: ${step} ${error} (attempt ${session.attempt} of ${a.maxAttempts})`);
+      if (session.attempt >= a.maxAttempts) {
+        await this.finishPay(session, { result: 'too-many-failed-attempts' });
+        return;
+      }
+      session.attempt++;
+      session.errorType = error;
+      await this.askPay(session);
+      return;
+    }
+    session.index++;
+    session.attempt = 1;
+    session.errorType = null;
+    if (session.index < session.steps.length) await this.askPay(session);
+    else await this.processPay(session);
+  }
+
+  private async processPay(session: PaySession): Promise<void> {
+    this.current = null;
+    await this.payStatus(session, { For: 'payment-processing', Attempt: '1', ...this.payCaptured(session) });
+    if (this.ended) return;
+    this.speakPayPrompt(session, 'payment-processing', null);
+    await this.finishPay(session, this.charge(session));
+  }
+
+  // The simulated connector: the test cards fail as documented, any other valid card goes through.
+  // A chargeAmount above 0 charges; none or 0 only tokenizes (twilio.com/docs/voice/twiml/pay).
+  private charge(session: PaySession): PayOutcome {
+    const failure = session.card ? CONNECTOR_FAILURES[session.card.number] : undefined;
+    if (failure) return { result: 'payment-connector-error', ...failure };
+    const charging = session.attributes.chargeAmount !== null && Number(session.attributes.chargeAmount) > 0;
+    return charging ? { result: 'success', confirmationCode: `ch_${randomAlphanumeric(24)}` } : { result: 'success', token: `tok_${randomAlphanumeric(24)}` };
+  }
+
+  // What <Pay> has captured so far, as Twilio reports it: the card number and security code
+  // masked, never in clear.
+  private payCaptured(session: PaySession): Record<string, string> {
+    const captured: Record<string, string> = {};
+    if (session.card) {
+      captured.PaymentCardNumber = maskCardNumber(session.card.number, session.card.type);
+      captured.PaymentCardType = session.card.type;
+    }
+    if (session.expiry !== null) captured.ExpirationDate = session.expiry;
+    if (session.securityCode !== null) captured.SecurityCode = 'x'.repeat(session.securityCode.length);
+    if (session.postalCode !== null) captured.PaymentCardPostalCode = session.postalCode;
+    return captured;
+  }
+
+  private payResult(session: PaySession, outcome: PayOutcome): Record<string, string> {
+    const captured = this.payCaptured(session);
+    return {
+      Result: outcome.result,
+      PaymentConfirmationCode: outcome.confirmationCode ?? '',
+      PaymentCardNumber: captured.PaymentCardNumber ?? '',
+      PaymentCardType: captured.PaymentCardType ?? '',
+      ExpirationDate: captured.ExpirationDate ?? '',
+      PaymentCardPostalCode: captured.PaymentCardPostalCode ?? '',
+      SecurityCode: captured.SecurityCode ?? '',
+      PaymentMethod: session.attributes.paymentMethod,
+      ProfileId: '',
+      PaymentToken: outcome.token ?? '',
+      PayErrorCode: outcome.payErrorCode ?? '',
+      PaymentError: outcome.paymentError ?? '',
+      ConnectorError: outcome.connectorError ?? '',
+    };
+  }
+
+  private payActionUrl(session: PaySession): string {
+    // Like <Gather>, a <Pay> without an action posts back to the document's own URL.
+    const action = session.attributes.action;
+    return this.resolve(action === null || action.trim() === '' ? session.document.url : action, session.document.url);
+  }
+
+  // The result goes to statusCallback and to the action; the call goes on with the action's TwiML.
+  private async finishPay(session: PaySession, outcome: PayOutcome): Promise<void> {
+    this.current = null;
+    const result = this.payResult(session, outcome);
+    const detail = outcome.confirmationCode ? ` ${outcome.confirmationCode}` : outcome.paymentError ? ` (${outcome.paymentError})` : '';
+    this.note(`Twilio <Pay>: Result=${outcome.result}${detail}`);
+    await this.payStatus(session, result);
+    if (this.ended) return;
+    const before = this.lastRequest;
+    const next = await this.fetchTwiml(session.attributes.method, this.payActionUrl(session), result);
+    if (this.lastRequest !== before) this.lastPayAction = this.lastRequest;
+    if (next) await this.run(next);
+  }
+
+  // A caller who hangs up during <Pay>: Twilio still posts the action with Result=caller-hung-up,
+  // and nobody is left to hear its answer.
+  private async payHungUp(session: PaySession): Promise<void> {
+    this.current = null;
+    const result = this.payResult(session, { result: 'caller-hung-up' });
+    this.note('Twilio <Pay>: Result=caller-hung-up (the answer to the action is not played)');
+    await this.payStatus(session, result);
+    const sent = await this.webhook(session.attributes.method, this.payActionUrl(session), { ...this.standardParams('completed'), ...result });
+    if (!('outcome' in sent)) {
+      this.applicationErrors.push(sent);
+      return;
+    }
+    this.lastPayAction = this.lastRequest;
+    const { outcome, request } = sent;
+    if (outcome.status === null || outcome.status < 200 || outcome.status > 299) {
+      const reason = outcome.failure ?? `HTTP ${outcome.status}`;
+      this.applicationErrors.push({ phase: 'webhook', method: request.method, url: request.publicUrl, status: outcome.status, reason, body: outcome.body });
+      this.note(`the <Pay> action failed: ${reason}`);
+    }
+  }
+
+  // Progress and result webhooks to <Pay statusCallback>; an answer other than 2xx is an error
+  // of the line, though Twilio goes on with the payment.
+  private async payStatus(session: PaySession, extra: Record<string, string>): Promise<void> {
+    const target = session.attributes.statusCallback;
+    if (target === null) return;
+    const params = { AccountSid: this.accountSid, CallSid: this.callSid, ...extra };
+    const sent = await this.webhook(session.attributes.statusCallbackMethod, this.resolve(target, session.document.url), params, false);
+    if (!('outcome' in sent)) {
+      this.applicationErrors.push({ ...sent, phase: 'pay-status-callback' });
+      this.note(`the <Pay> status callback failed: ${sent.reason}`);
+      return;
+    }
+    const { outcome, request } = sent;
+    if (outcome.status === null || outcome.status < 200 || outcome.status > 299) {
+      const reason = outcome.failure ?? `HTTP ${outcome.status}`;
+      this.applicationErrors.push({ phase: 'pay-status-callback', method: request.method, url: request.publicUrl, status: outcome.status, reason, body: outcome.body });
+      this.note(`the <Pay> status callback failed: ${reason}`);
+    }
   }
 
   private resolve(target: string, documentUrl: string): string {
@@ -706,7 +1310,7 @@ export class Phone {
     }
   }
 
-  private async webhook(method: HttpMethod, url: string, params: Record<string, string>): Promise<{ outcome: Outcome; request: Request; documentUrl: string } | ApplicationError> {
+  private async webhook(method: HttpMethod, url: string, params: Record<string, string>, remember = true): Promise<{ outcome: Outcome; request: Request; documentUrl: string } | ApplicationError> {
     const place = this.locate(url);
     if (!place) {
       return { phase: 'webhook', method, url, status: null, reason: `the TwiML sends Twilio to ${url}, outside the line (${this.publicUrl})`, body: '' };
@@ -722,7 +1326,8 @@ export class Phone {
       body: outcome.body,
     };
     this.webhooks.push(record);
-    this.lastRequest = { request, record };
+    // <Pay> status callbacks are not what "retry" re-sends: that is the webhook the call hangs on.
+    if (remember) this.lastRequest = { request, record };
     return { outcome, request, documentUrl: place.publicUrl };
   }
 

@@ -82,11 +82,35 @@ steps:
 
   it('names the file, line and step of an unknown step kind, with a suggestion', () => {
     expect(problem('steps:\n  - expect: hi\n  - pres: "1"\n')).to.equal(
-      'test/calls/example.yaml:3: step 2: unknown step kind "pres" (did you mean "press"?); known kinds: expect, expect-not, press, say, silence, retry, hangup, expect-ended',
+      'test/calls/example.yaml:3: step 2: unknown step kind "pres" (did you mean "press"?); known kinds: expect, expect-not, press, say, pay, silence, retry, retry-pay, hangup, expect-ended, redial',
     );
   });
 
+  it('reads pay as a card number alone or as a map of card details', () => {
+    const script = parse(`
+steps:
+  - pay: "4242 4242 4242 4242"
+  - pay: 4000000000000002
+  - pay: { card: "378282246310005", expiry: "0130", security-code: "1234", postal-code: "90012" }
+  - pay:
+      card: "5555555555554444"
+      postal-code: "95814"
+  - press: "*"
+  - retry-pay
+`);
+    expect(script.steps.map((step) => step.kind)).to.deep.equal(['pay', 'pay', 'pay', 'pay', 'press', 'retry-pay']);
+    expect(script.steps[0]).to.deep.equal({ kind: 'pay', card: '4242424242424242', line: 3 });
+    expect(script.steps[1]).to.deep.include({ card: '4000000000000002' });
+    expect(script.steps[2]).to.deep.include({ card: '378282246310005', expiry: '0130', securityCode: '1234', postalCode: '90012' });
+    expect(script.steps[3]).to.deep.equal({ kind: 'pay', card: '5555555555554444', postalCode: '95814', line: 6 });
+  });
+
   for (const [what, source, message] of [
+    ['a pay without a card', 'steps:\n  - pay:\n', /step 1: pay needs a value \(a card number/],
+    ['a card number with letters', 'steps:\n  - pay: 4242-abcd\n', /step 1: pay card must be digits; got "4242abcd"/],
+    ['a pay map without a card', 'steps:\n  - pay: { expiry: "1230" }\n', /step 1: pay needs a card/],
+    ['an unknown pay detail', 'steps:\n  - pay: { card: "4242424242424242", security_code: "123" }\n', /step 1: pay has no "security_code" \(did you mean "security-code"\?\); it takes card, expiry, security-code, postal-code/],
+    ['a value on retry-pay', 'steps:\n  - retry-pay: now\n', /step 1: retry-pay takes no value/],
     ['an unquoted star', 'steps:\n  - press: *\n', /quote keys that start with \* or #/],
     ['a # that YAML would read as a comment', 'steps:\n  - press: 1234 #\n', /step 1: " #" starts a YAML comment/],
     ['keys that are not on a keypad', 'steps:\n  - press: 12a\n', /step 1: press takes phone keys 0-9, \* and #/],
@@ -199,6 +223,62 @@ describe('playing a call script', () => {
   it('fails a step that acts on a call that has ended', async () => {
     const result = await play('steps:\n  - press: "5"\n  - press: "1"\n');
     expect(result.failure).to.deep.include({ step: 2, message: 'cannot press keys: the call has ended' });
+  });
+
+  describe('at a <Pay>', () => {
+    const pay = twiml(
+      '<Pay action="/voice/paid?turn=3&amp;lang=en" statusCallback="/voice/pay-status" maxAttempts="2" chargeAmount="45.00" language="en-US">' +
+        '<Prompt for="payment-card-number"><Say>Enter your card number.</Say></Prompt>' +
+        '<Prompt for="payment-card-number" errorType="invalid-card-number"><Say>That card number is not valid.</Say></Prompt>' +
+        '<Prompt for="payment-processing"><Say>One moment.</Say></Prompt>' +
+      '</Pay>',
+    );
+    let paid: string[];
+    beforeEach(() => {
+      paid = [];
+      answers['/voice/menu'] = pay;
+      answers['/voice/pay-status'] = { status: 204, body: '' };
+      answers['/voice/paid'] = () => {
+        paid.push('paid');
+        return twiml(`<Say>Payment result ${paid.length}.</Say><Gather action="/voice/menu" numDigits="1"><Say>To pay again, press 5.</Say></Gather>`);
+      };
+    });
+
+    it('answers the card prompts with pay, and press works at them too', async () => {
+      const result = await play(`steps:
+  - press: "5"
+  - expect: Enter your card number.
+  - press: "4242424242424241#"
+  - expect: That card number is not valid.
+  - pay: "4242424242424242"
+  - expect: [One moment., Payment result 1.]
+  - press: "5"
+  - pay: { card: "378282246310005", expiry: "1230", security-code: "1234", postal-code: "90012" }
+  - expect: Payment result 2.
+  - press: "5"
+  - press: "*"
+  - expect: Payment result 3.
+`);
+      expect(result.passed, formatRun(result)).to.equal(true);
+      expect(formatRun(result)).to.include('Twilio <Pay>: Result=caller-interrupted-with-star');
+    });
+
+    it('fails retry-pay when the retried <Pay> result gets a different answer', async () => {
+      const result = await play('steps:\n  - press: "5"\n  - pay: "4242424242424242"\n  - press: "1"\n  - retry-pay\n');
+      expect(result.failure?.step).to.equal(4);
+      expect(result.failure?.message).to.match(/retry of the <Pay> result \(POST .*\/voice\/paid\?turn=3&lang=en, same idempotency token\) got a different answer/);
+    });
+
+    it('fails the script when a <Pay> status callback is answered with an error', async () => {
+      answers['/voice/pay-status'] = { status: 500, body: 'boom' };
+      const result = await play('steps:\n  - press: "5"\n  - expect: Enter your card number.\n');
+      expect(result.failure?.message).to.match(/a <Pay> status callback failed: HTTP 500/);
+    });
+
+    it('fails pay where the line is not running <Pay>', async () => {
+      const result = await play('steps:\n  - pay: "4242424242424242"\n');
+      expect(result.failure).to.deep.include({ step: 1, message: 'cannot pay: the line is waiting at a <Gather>, not running <Pay>' });
+    });
   });
 
   it('fails a retry that gets a different answer', async () => {

@@ -17,6 +17,8 @@ type Seen = {
   signatureValid: boolean;
   token: string | undefined;
   contentType: string | undefined;
+  /** The request line's URL and the body exactly as sent, to check what reached the line. */
+  raw: string;
 };
 type Answer = string | { status?: number; type?: string; body: string };
 type Route = (params: Record<string, string>, seen: Seen) => Answer;
@@ -33,7 +35,9 @@ class FakeLine {
 
   async start(): Promise<this> {
     const app = express();
-    app.use(express.urlencoded({ extended: false }));
+    app.use(express.urlencoded({ extended: false, verify: (req, _res, buffer) => {
+      (req as unknown as { rawBody: string }).rawBody = buffer.toString('utf8');
+    } }));
     app.all('/{*rest}', (req, res) => {
       const isGet = req.method === 'GET';
       const params = (isGet ? req.query : req.body ?? {}) as Record<string, string>;
@@ -45,6 +49,7 @@ class FakeLine {
         signatureValid: twilio.validateRequest(TOKEN, signature, this.publicUrl + req.originalUrl, isGet ? {} : params),
         token: req.header('I-Twilio-Idempotency-Token'),
         contentType: req.header('Content-Type'),
+        raw: `${req.method} ${req.originalUrl}\n${(req as unknown as { rawBody?: string }).rawBody ?? ''}`,
       };
       this.seen.push(seen);
       const route = this.routes.get(req.path);
@@ -155,8 +160,8 @@ describe('the simulated phone', () => {
       const phone = line.phone();
       await phone.dial();
       expect(phone.heardSinceLastInput()).to.equal('Make a choice.');
-      expect(phone.waiting).to.include({ action: '/voice/menu', numDigits: 1, finishOnKey: '#', timeout: 5, method: 'POST' });
-      expect(phone.waiting?.input).to.deep.equal(['dtmf']);
+      expect(phone.waiting).to.include({ kind: 'gather', action: '/voice/menu', numDigits: 1, finishOnKey: '#', timeout: 5, method: 'POST' });
+      expect(phone.waiting?.kind === 'gather' && phone.waiting.input).to.deep.equal(['dtmf']);
       expect(phone.ended).to.equal(false);
     });
 
@@ -352,13 +357,6 @@ describe('the simulated phone', () => {
       expect(phone.endedBy).to.equal('line');
     });
 
-    it('ends the call at <Pay>, which this simulator does not run yet', async () => {
-      line.on('/voice', twiml('<Pay chargeAmount="10.00" action="/voice/paid"/><Say>never said</Say>'));
-      const phone = line.phone();
-      await phone.dial();
-      expect(phone.heardSinceLastInput()).to.equal('[Pay not supported by this simulator yet]');
-      expect(phone.ended).to.equal(true);
-    });
   });
 
   describe('the end of the call', () => {
@@ -470,6 +468,361 @@ describe('the simulated phone', () => {
       expect(retry.retry.body).to.include('Answer 2.');
       expect(phone.heardSinceLastInput()).to.equal('Answer 1.');
     });
+  });
+});
+
+describe('the simulated phone at <Pay>', () => {
+  let line: FakeLine;
+
+  const CASE_ACTION = '/voice/pay?turn=5&amp;lang=en&amp;case=300000123456&amp;amount=45000';
+  const PAY_ATTRIBUTES: Record<string, string> = {
+    input: 'dtmf',
+    action: CASE_ACTION,
+    method: 'POST',
+    statusCallback: '/voice/pay-status',
+    statusCallbackMethod: 'POST',
+    timeout: '10',
+    maxAttempts: '3',
+    securityCode: 'true',
+    postalCode: 'true',
+    paymentConnector: 'Default',
+    paymentMethod: 'credit-card',
+    chargeAmount: '450.00',
+    currency: 'usd',
+    description: 'Child support payment, case 300000123456',
+    language: 'en-US',
+    validCardTypes: 'visa mastercard amex discover',
+  };
+  const PROMPTS = [
+    '<Prompt for="payment-card-number"><Say language="en-US">Please enter your card number, then press pound.</Say></Prompt>',
+    '<Prompt for="payment-card-number" errorType="invalid-card-number invalid-card-type"><Say>That card number did not work.</Say></Prompt>',
+    '<Prompt for="payment-card-number" errorType="invalid-card-number" attempt="3"><Say>Last try for the card number.</Say></Prompt>',
+    '<Prompt for="payment-card-number" errorType="timeout"><Say>I did not hear a card number.</Say></Prompt>',
+    '<Prompt for="expiration-date"><Say>Enter the expiration date.</Say></Prompt>',
+    '<Prompt for="expiration-date" errorType="invalid-date"><Say>That date did not work.</Say></Prompt>',
+    '<Prompt for="security-code"><Say>Enter the three digit security code.</Say></Prompt>',
+    '<Prompt for="security-code" cardType="amex"><Say>Enter the four digit code on the front.</Say></Prompt>',
+    '<Prompt for="postal-code"><Say>Enter the billing ZIP code.</Say></Prompt>',
+    '<Prompt for="payment-processing"><Say>Please wait while we process your payment.</Say></Prompt>',
+  ].join('');
+  const payDocument = (overrides: Record<string, string | null> = {}, prompts = PROMPTS) => {
+    const attributes = { ...PAY_ATTRIBUTES, ...overrides };
+    const text = Object.entries(attributes).filter(([, value]) => value !== null).map(([name, value]) => `${name}="${value}"`).join(' ');
+    return twiml(`<Say>Now your card.</Say><Pay ${text}>${prompts}</Pay><Say>never said</Say>`);
+  };
+  // Every card and security code a test enters: none of it may reach the line beyond the last four.
+  const ENTERED_CARDS = ['4242424242424242', '5555555555554444', '378282246310005', '6011111111111117', '4000000000000002', '4000000000000119', '4242424242424241', '4111111111111112'];
+  const ENTERED_CODES = ['123', '1234', '987', '9876'];
+
+  beforeEach(async () => {
+    line = await new FakeLine().start();
+    line.on('/voice', payDocument());
+    line.on('/voice/pay', (params) => twiml(`<Say>Result ${params.Result}.</Say><Gather action="/voice/after" numDigits="1"><Say>Press 9 to repeat.</Say></Gather>`));
+    line.on('/voice/pay-status', { status: 204, body: '' });
+    line.on('/voice/after', twiml('<Say>Goodbye.</Say><Hangup/>'));
+  });
+  afterEach(async function () {
+    await line.stop();
+    // Whatever the test did, no request carried a card number or a security code in clear.
+    for (const seen of line.seen) {
+      for (const card of ENTERED_CARDS) {
+        expect(seen.raw, `${this.currentTest?.title}: ${seen.raw}`).not.to.include(card.slice(0, -4));
+        expect(seen.raw).not.to.include(card.slice(0, 6));
+      }
+      if (seen.params.SecurityCode !== undefined) expect(seen.params.SecurityCode).to.match(/^x*$/);
+      for (const [name, value] of Object.entries(seen.params)) {
+        if (name !== 'Attempt') expect(ENTERED_CODES, `${name}=${value}`).not.to.include(value);
+      }
+      expect(seen.signatureValid, `${seen.method} ${seen.path}`).to.equal(true);
+    }
+  });
+
+  const statuses = () => line.requests('/voice/pay-status').map((seen) => seen.params);
+
+  it('asks for each card detail with the matching <Prompt> and posts the masked result to the action', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    expect(phone.heardSinceLastInput()).to.equal('Now your card. Please enter your card number, then press pound.');
+    expect(phone.waiting).to.deep.include({ kind: 'pay', for: 'payment-card-number', attempt: 1, maxAttempts: 3, errorType: null, chargeAmount: '450.00', currency: 'usd', language: 'en-US', finishOnKey: '#' });
+
+    await phone.press('4242424242424242#');
+    expect(phone.heardSinceLastInput()).to.equal('Enter the expiration date.');
+    expect(phone.waiting).to.include({ kind: 'pay', for: 'expiration-date', cardType: 'visa' });
+    await phone.press('1230#');
+    expect(phone.heardSinceLastInput()).to.equal('Enter the three digit security code.');
+    await phone.press('123#');
+    expect(phone.heardSinceLastInput()).to.equal('Enter the billing ZIP code.');
+    expect(line.requests('/voice/pay')).to.have.length(0);
+    await phone.press('95814#');
+    expect(phone.heardSinceLastInput()).to.equal('Please wait while we process your payment. Result success. Press 9 to repeat.');
+    expect(phone.waiting?.kind).to.equal('gather');
+
+    const posted = line.last('/voice/pay');
+    expect(posted.method).to.equal('POST');
+    expect(posted.raw).to.match(/^POST \/voice\/pay\?turn=5&lang=en&case=300000123456&amount=45000\n/);
+    expect(posted.params).to.include({
+      Result: 'success',
+      PaymentCardNumber: 'xxxx-xxxx-xxxx-4242',
+      PaymentCardType: 'visa',
+      ExpirationDate: '1230',
+      PaymentCardPostalCode: '95814',
+      SecurityCode: 'xxx',
+      PaymentMethod: 'credit-card',
+      PayErrorCode: '',
+      PaymentError: '',
+      ConnectorError: '',
+      CallStatus: 'in-progress',
+      CallSid: phone.callSid,
+    });
+    expect(posted.params.PaymentConfirmationCode).to.match(/^ch_[A-Za-z0-9]{24}$/);
+    expect(posted.params).to.have.property('ProfileId');
+    expect(posted.params).to.have.property('PaymentToken');
+    expect(posted.params).to.have.property('From', '+19165550143');
+    expect(phone.applicationErrors).to.deep.equal([]);
+  });
+
+  it('answers every remaining prompt at once with pay(), with defaults for what is left out', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.pay({ card: '5555 5555 5555 4444' });
+    expect(line.last('/voice/pay').params).to.include({
+      Result: 'success', PaymentCardNumber: 'xxxx-xxxx-xxxx-4444', PaymentCardType: 'mastercard', ExpirationDate: '1230', PaymentCardPostalCode: '95814', SecurityCode: 'xxx',
+    });
+    expect(phone.heardSinceLastInput()).to.include('Enter the expiration date.').and.include('Result success.');
+  });
+
+  it('asks an amex card for its four-digit code with the cardType prompt and masks it like Twilio', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('378282246310005#1230#');
+    expect(phone.heardSinceLastInput()).to.include('Enter the four digit code on the front.').and.not.include('three digit');
+    await phone.press('123#');
+    expect(phone.waiting).to.include({ for: 'security-code', errorType: 'invalid-security-code', attempt: 2 });
+    await phone.pay({ card: '378282246310005', postalCode: '90012' });
+    expect(line.last('/voice/pay').params).to.include({
+      Result: 'success', PaymentCardNumber: 'xxxx-xxxxxx-x0005', PaymentCardType: 'amex', SecurityCode: 'xxxx', PaymentCardPostalCode: '90012',
+    });
+  });
+
+  it('gives every payment its own confirmation code', async () => {
+    const codes = new Set<string>();
+    for (const card of ['4242424242424242', '4242424242424242', '6011111111111117']) {
+      const phone = line.phone();
+      await phone.dial();
+      await phone.pay(card);
+      codes.add(line.last('/voice/pay').params.PaymentConfirmationCode ?? '');
+      await phone.hangup();
+    }
+    expect(codes.size).to.equal(3);
+  });
+
+  it('asks again after a number that fails the Luhn check, then takes a good one', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('4242424242424241#');
+    expect(phone.heardSinceLastInput()).to.equal('That card number did not work.');
+    expect(phone.waiting).to.include({ kind: 'pay', for: 'payment-card-number', attempt: 2, errorType: 'invalid-card-number' });
+    expect(statuses().at(-1)).to.include({ For: 'payment-card-number', Attempt: '2', ErrorType: 'invalid-card-number' });
+    expect(line.requests('/voice/pay')).to.have.length(0);
+    await phone.pay('4242424242424242');
+    expect(line.last('/voice/pay').params).to.include({ Result: 'success', PaymentCardNumber: 'xxxx-xxxx-xxxx-4242' });
+  });
+
+  it('refuses a card type the <Pay> does not accept', async () => {
+    line.on('/voice', payDocument({ validCardTypes: 'visa mastercard' }));
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('378282246310005#');
+    expect(phone.waiting).to.include({ errorType: 'invalid-card-type', attempt: 2 });
+    expect(phone.heardSinceLastInput()).to.equal('That card number did not work.');
+  });
+
+  it('plays the prompt for the attempt, and ends with too-many-failed-attempts after maxAttempts', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('4111111111111112#');
+    await phone.press('4111111111111112#');
+    expect(phone.heardSinceLastInput()).to.equal('Last try for the card number.');
+    await phone.press('4111111111111112#');
+    const posted = line.last('/voice/pay').params;
+    expect(posted).to.include({ Result: 'too-many-failed-attempts', PaymentConfirmationCode: '', PaymentCardNumber: '', PaymentCardType: '' });
+    expect(phone.heardSinceLastInput()).to.equal('Result too-many-failed-attempts. Press 9 to repeat.');
+    expect(line.requests('/voice/pay')).to.have.length(1);
+  });
+
+  it('counts silence as a timeout and ends at maxAttempts="1" on the first bad entry', async () => {
+    line.on('/voice', payDocument({ maxAttempts: '1' }));
+    const phone = line.phone();
+    await phone.dial();
+    await phone.silence();
+    expect(line.last('/voice/pay').params.Result).to.equal('too-many-failed-attempts');
+    expect(statuses().map((params) => params.For ?? params.Result)).to.deep.equal(['payment-card-number', 'too-many-failed-attempts']);
+  });
+
+  it('treats silence and speech at a <Pay> prompt as a timeout', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.silence();
+    expect(phone.heardSinceLastInput()).to.equal('I did not hear a card number.');
+    await phone.say('four two four two');
+    expect(phone.waiting).to.include({ errorType: 'timeout', attempt: 3 });
+  });
+
+  it('refuses an expiry in the past or with no such month', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('4242424242424242#0120#');
+    expect(phone.heardSinceLastInput()).to.equal('Enter the expiration date. That date did not work.');
+    await phone.press('1330#');
+    expect(phone.waiting).to.include({ for: 'expiration-date', errorType: 'invalid-date', attempt: 3 });
+    const now = new Date();
+    const thisMonth = `${String(now.getUTCMonth() + 1).padStart(2, '0')}${String(now.getUTCFullYear() % 100).padStart(2, '0')}`;
+    await phone.press(`${thisMonth}#`);
+    expect(phone.waiting).to.include({ for: 'security-code' });
+  });
+
+  it('reports a card the processor declines as payment-connector-error', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.pay('4000000000000002');
+    const posted = line.last('/voice/pay').params;
+    expect(posted).to.include({ Result: 'payment-connector-error', PaymentConfirmationCode: '', PayErrorCode: '64012', PaymentCardNumber: 'xxxx-xxxx-xxxx-0002' });
+    expect(posted.PaymentError).to.match(/card-declined/);
+    expect(posted.ConnectorError).to.not.equal('');
+    expect(phone.heardSinceLastInput()).to.include('Please wait while we process your payment. Result payment-connector-error.');
+  });
+
+  it('reports a processing error as payment-connector-error', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.pay('4000000000000119');
+    const posted = line.last('/voice/pay').params;
+    expect(posted).to.include({ Result: 'payment-connector-error', PaymentConfirmationCode: '', PayErrorCode: '64008' });
+    expect(posted.PaymentError).to.match(/processing/);
+  });
+
+  it('leaves <Pay> on * at any prompt; the keys after it go to what comes next', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('4242424242424242#12*9');
+    expect(line.last('/voice/pay').params).to.include({ Result: 'caller-interrupted-with-star', PaymentConfirmationCode: '', PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', ExpirationDate: '' });
+    expect(line.last('/voice/after').params.Digits).to.equal('9');
+    expect(phone.endedBy).to.equal('line');
+  });
+
+  it('posts caller-hung-up to the action, ignores its answer, then sends the call status callback', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('4242424242424242#');
+    await phone.hangup();
+    expect(phone.endedBy).to.equal('caller');
+    expect(line.last('/voice/pay').params).to.include({ Result: 'caller-hung-up', CallStatus: 'completed', PaymentConfirmationCode: '' });
+    expect(line.seen.slice(-3).map((seen) => seen.path)).to.deep.equal(['/voice/pay-status', '/voice/pay', '/voice/status']);
+    expect(phone.heardSinceLastInput()).to.equal('');
+    expect(phone.applicationErrors).to.deep.equal([]);
+  });
+
+  it('posts signed progress webhooks to statusCallback for each step, then the result', async () => {
+    const phone = line.phone();
+    await phone.dial();
+    await phone.press('5555555555554444#');
+    await phone.pay('5555555555554444');
+    const all = statuses();
+    expect(all.map((params) => params.For ?? `Result=${params.Result}`)).to.deep.equal([
+      'payment-card-number', 'expiration-date', 'security-code', 'postal-code', 'payment-processing', 'Result=success',
+    ]);
+    expect(all[0]).to.include({ AccountSid: phone.accountSid, CallSid: phone.callSid, Attempt: '1' });
+    expect(all[0]).not.to.have.property('PaymentCardNumber');
+    expect(all[1]).to.include({ PaymentCardNumber: 'xxxx-xxxx-xxxx-4444', PaymentCardType: 'mastercard' });
+    expect(all[4]).to.include({ SecurityCode: 'xxx', PaymentCardPostalCode: '95814' });
+    expect(all[5]?.PaymentConfirmationCode).to.equal(line.last('/voice/pay').params.PaymentConfirmationCode);
+  });
+
+  it('counts an error answer to a <Pay> status callback as an application error', async () => {
+    line.on('/voice/pay-status', { status: 500, type: 'text/plain', body: 'boom' });
+    const phone = line.phone();
+    await phone.dial();
+    expect(phone.applicationErrors.map((error) => [error.phase, error.status])).to.deep.equal([['pay-status-callback', 500]]);
+    await phone.pay('4242424242424242');
+    expect(line.last('/voice/pay').params.Result).to.equal('success');
+  });
+
+  it('skips the security and postal codes when the <Pay> does not ask for them, and speaks Twilio defaults in its language', async () => {
+    line.on('/voice', payDocument({ securityCode: 'false', postalCode: 'false', language: 'es-MX', statusCallback: null }, ''));
+    const phone = line.phone();
+    await phone.dial();
+    expect(phone.heardSinceLastInput()).to.equal('Now your card. [Twilio default prompt (es-MX): marque el número de su tarjeta y oprima numeral]');
+    await phone.press('4242424242424241#');
+    expect(phone.heardSinceLastInput()).to.match(/^\[Twilio default prompt \(es-MX\): ese número de tarjeta no es válido; marque/);
+    await phone.pay({ card: '4242424242424242', securityCode: '987', postalCode: '99999' });
+    const posted = line.last('/voice/pay').params;
+    expect(posted).to.include({ Result: 'success', SecurityCode: '', PaymentCardPostalCode: '', ExpirationDate: '1230' });
+    expect(line.requests('/voice/pay-status')).to.have.length(0);
+  });
+
+  it('tokenizes instead of charging without a chargeAmount', async () => {
+    line.on('/voice', payDocument({ chargeAmount: null }));
+    const phone = line.phone();
+    await phone.dial();
+    await phone.pay('4242424242424242');
+    const posted = line.last('/voice/pay').params;
+    expect(posted).to.include({ Result: 'success', PaymentConfirmationCode: '' });
+    expect(posted.PaymentToken).to.match(/^tok_/);
+  });
+
+  it('answers an invalid chargeAmount with validation-error without asking for the card', async () => {
+    line.on('/voice', payDocument({ chargeAmount: '45O.00' }));
+    const phone = line.phone();
+    await phone.dial();
+    expect(line.last('/voice/pay').params).to.include({ Result: 'validation-error' });
+    expect(phone.heardSinceLastInput()).to.equal('Now your card. Result validation-error. Press 9 to repeat.');
+  });
+
+  it('ends on an application error for a <Pay> it cannot run', async () => {
+    line.on('/voice', payDocument({ paymentMethod: 'ach-debit' }));
+    const phone = line.phone();
+    await phone.dial();
+    expect(phone.applicationErrors[0]?.reason).to.match(/not simulated/);
+    line.on('/voice', twiml('<Pay action="/voice/pay"><Say>loose words</Say></Pay>'));
+    const other = line.phone();
+    await other.dial();
+    expect(other.applicationErrors[0]?.reason).to.match(/<Pay> cannot contain <Say>/);
+  });
+
+  it('refuses pay() where no <Pay> is running', async () => {
+    line.on('/voice', twiml('<Gather action="/voice/after" numDigits="1"><Say>Choose.</Say></Gather>'));
+    const phone = line.phone();
+    await phone.dial();
+    let caught: unknown;
+    try {
+      await phone.pay('4242424242424242');
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(PhoneError);
+    expect((caught as Error).message).to.match(/not running <Pay>/);
+  });
+
+  it('re-sends the <Pay> action for retries and duplicate deliveries', async () => {
+    let answers = 0;
+    line.on('/voice/pay', (params) => twiml(`<Say>Paid ${params.PaymentConfirmationCode}, answer ${++answers}.</Say><Gather action="/voice/after" numDigits="1"/>`));
+    const phone = line.phone();
+    await phone.dial();
+    await phone.pay('4242424242424242');
+    const retry = await phone.retryLastRequest();
+    expect(retry.url).to.match(/\/voice\/pay\?turn=5/);
+    expect(retry.identical).to.equal(false);
+    const [first, again] = line.requests('/voice/pay');
+    expect(again?.token).to.equal(first?.token);
+    expect(again?.params).to.deep.equal(first?.params);
+
+    const duplicate = await phone.duplicateLastPayCallback({ freshToken: true });
+    const third = line.requests('/voice/pay')[2];
+    expect(third?.token).not.to.equal(first?.token);
+    expect(third?.params).to.deep.equal(first?.params);
+    expect(duplicate.original.body).to.include('answer 1.');
+    expect(duplicate.retry.body).to.include('answer 3.');
+    expect(phone.heardSinceLastInput()).to.include('answer 1.').and.not.include('answer 2.');
   });
 });
 
