@@ -3,6 +3,15 @@
 
 export type DialStatus = 'completed' | 'answered' | 'busy' | 'no-answer' | 'failed' | 'canceled';
 
+/**
+ * What a caller said at a menu (<Gather input="dtmf speech">). The engine turns it into the key
+ * it chooses (or "?" for speech it could not match) before the machine sees it.
+ */
+export type HeardSpeech = { type: 'speech'; text: string; confidence: number };
+
+/** The key the engine sends for speech that matched no choice (no keypad can send it). */
+export const UNMATCHED_SPEECH = '?';
+
 /** What Twilio's <Pay> ended with (the action callback's Result). */
 export type PayResult =
   | 'success' | 'too-many-failed-attempts' | 'payment-connector-error' | 'caller-interrupted-with-star'
@@ -19,8 +28,11 @@ export type CallerEvent =
   | { type: 'payResult'; result: PayResult; confirmationCode: string; last4: string };
 
 /** What the caller is waiting on, read from the settled state's meta by the renderer. */
+import type { VocabularyId } from '../prompts/speech.ts';
+
 export type WaitFor =
-  | { input: 'menu' }
+  /** A menu key; with a vocabulary, the caller may also say the choice. */
+  | { input: 'menu'; vocabulary?: VocabularyId }
   | { input: 'digits'; maxLength: number }
   | { input: 'dial' }
   | { input: 'pay' };

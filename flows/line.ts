@@ -7,10 +7,13 @@ import { and, assign, emit, fromPromise, setup } from 'xstate';
 import type { Utterance, Language } from '../prompts/speak.ts';
 import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
 import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
+import type { FormQueued } from '../src/domain/services.ts';
+import type { MailedForm } from '../src/store/caseload.ts';
 import type { ParticipantId } from '../src/domain/caseload.ts';
 import { representativesAvailable } from '../src/domain/hours.ts';
 import { PIN_TRIES_PER_CALL } from '../src/domain/pin.ts';
-import type { CallerEvent, StateMeta } from './events.ts';
+import type { VocabularyId } from '../prompts/speech.ts';
+import { UNMATCHED_SPEECH, type CallerEvent, type StateMeta } from './events.ts';
 import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
 
 export type LineInput = { language?: Language; resume?: boolean };
@@ -44,6 +47,9 @@ export type LineContext = {
   payAttempts: number;
   /** What the receipt repeats; never card data beyond what Twilio masks. */
   payReceipt: { amount: number; confirmationCode: string; receivedAt: string } | null;
+  /** A new phone number between its entry and the caller's confirmation (not a secret). */
+  pendingPhone: string | null;
+  form: MailedForm | null;
 };
 
 /** What <Pay> is asked to charge, for the renderer. */
@@ -93,6 +99,8 @@ export const lineSetup = setup({
     quote: fromPromise<Quote, { amount: string }>(provided('quote')),
     // The card's last four digits pass through (never stored) so the receipt can say them.
     recordPayment: fromPromise<Receipt & { last4: string }, CardPayment & { last4: string }>(provided('recordPayment')),
+    updatePhone: fromPromise<boolean, { participantId: ParticipantId; phone: string }>(provided('updatePhone')),
+    requestForm: fromPromise<FormQueued, { participantId: ParticipantId; form: MailedForm }>(provided('requestForm')),
   },
   actions: {
     say: emit((_, params: { lines: Utterance[] }) => ({ type: 'say' as const, lines: params.lines })),
@@ -104,6 +112,7 @@ export const lineSetup = setup({
       const first = context.strikes === 0;
       let notice: Utterance[];
       if (event.type === 'noInput') notice = [u(params.entry ? (first ? 'entry.noInput' : 'entry.noInputAgain') : first ? 'retry.noInput' : 'retry.noInputAgain')];
+      else if (event.type === 'digits' && event.digits === UNMATCHED_SPEECH) notice = [u(first ? 'retry.notUnderstood' : 'retry.notUnderstoodAgain')];
       else notice = params.invalid ?? [u(first ? 'retry.invalid' : 'retry.invalidAgain')];
       return { type: 'say' as const, lines: [...notice, ...params.prompt] };
     }),
@@ -112,6 +121,7 @@ export const lineSetup = setup({
     update: assign((_, params: Partial<LineContext>) => params),
     nextHistoryPage: assign({ historyPage: ({ context }) => context.historyPage + 1 }),
     pickCase: assign({ payCase: ({ event }) => (event.type === 'digits' ? Number(event.digits) - 1 : 0) }),
+    keepPhone: assign({ pendingPhone: ({ event }) => (event.type === 'digits' ? event.digits : null) }),
   },
   guards: {
     pressed: ({ event }, params: { key: string }) => event.type === 'digits' && event.digits === params.key,
@@ -151,8 +161,8 @@ function choiceActions(choice: Choice) {
  * work everywhere (0 representative, 9 repeat, * back) and the no-input / wrong-key path.
  * `repeat` names a state to go back through for 9 (a readout fetched again), `back` the state for *.
  */
-export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; back?: string; repeat?: string; pickCase?: string }) {
-  const { prompt, options = {}, back, repeat, pickCase } = spec;
+export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; back?: string; repeat?: string; pickCase?: string; speech?: VocabularyId }) {
+  const { prompt, options = {}, back, repeat, pickCase, speech } = spec;
   // A choice among the cases read to the caller ("for the case ending in 3456, press 1").
   const picked = pickCase ? [{ guard: 'casePicked' as const, target: pickCase, actions: ['pickCase' as const] }] : [];
   const again = sayLines(prompt);
@@ -172,7 +182,7 @@ export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; b
   ];
   const pressed = (key: string) => ({ type: 'pressed' as const, params: { key } });
   return lineSetup.createStateConfig({
-    meta: { wait: { input: 'menu' } },
+    meta: { wait: speech ? { input: 'menu', vocabulary: speech } : { input: 'menu' } },
     entry: ['clearStrikes', again],
     on: {
       digits: [
@@ -193,8 +203,8 @@ export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; b
  * A digit entry finished with #: `*` anywhere in it goes back, an entry of an accepted length
  * moves on to `then` (whose invoke reads the digits from the event, so they are never stored).
  */
-export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number[] | null; invalid?: Utterance[]; then: string; back: string }) {
-  const { prompt, lengths, invalid, then, back } = spec;
+export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number[] | null; invalid?: Utterance[]; then: string; back: string; keep?: 'keepPhone' }) {
+  const { prompt, lengths, invalid, then, back, keep } = spec;
   const failed = [
     { guard: 'lastStrike' as const, target: '#line.gaveUp' },
     { actions: [{ type: 'sayRetry' as const, params: { prompt, entry: true, ...(invalid ? { invalid } : {}) } }, 'countStrike' as const] },
@@ -205,7 +215,7 @@ export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number
     on: {
       digits: [
         { guard: 'cancelled', target: back },
-        { guard: { type: 'digitCount', params: { lengths } }, target: then },
+        { guard: { type: 'digitCount', params: { lengths } }, target: then, actions: keep ? [keep] : [] },
         ...failed,
       ],
       noInput: failed,
@@ -241,6 +251,7 @@ export const lineMachine = lineSetup.createMachine({
     participantId: null, candidate: null, intent: 'account', loginFailures: 0, forgotFailures: 0, pinProblems: 0,
     pendingPin: null, historyPage: 0, historyHasMore: false,
     payerId: null, payIdFailures: 0, payCases: [], payCase: 0, payQuote: null, amountProblems: 0, payAttempts: 0, payReceipt: null,
+    pendingPhone: null, form: null,
   }),
   initial: 'start',
   states: {
@@ -251,7 +262,7 @@ export const lineMachine = lineSetup.createMachine({
       ],
     },
     language: {
-      meta: { wait: { input: 'menu' } },
+      meta: { wait: { input: 'menu', vocabulary: 'language' } },
       entry: { type: 'say', params: { lines: [u('greeting', 'en'), ...languageMenu] } },
       on: {
         digits: [
@@ -262,6 +273,10 @@ export const lineMachine = lineSetup.createMachine({
           { guard: { type: 'pressed', params: { key: '0' } }, actions: ['clearStrikes', { type: 'say', params: { lines: [u('agent.closed'), u('hours.representatives'), ...languageMenu] } }] },
           { guard: 'lastStrike', target: 'gaveUp' },
           // The caller has not chosen a language yet: the notice is said in both.
+          {
+            guard: ({ event }) => event.type === 'digits' && event.digits === UNMATCHED_SPEECH,
+            actions: ['countStrike', { type: 'say', params: { lines: [u('retry.notUnderstood', 'en'), u('retry.notUnderstood', 'es'), ...languageMenu] } }],
+          },
           { actions: ['countStrike', { type: 'say', params: { lines: [u('retry.invalid', 'en'), u('retry.invalid', 'es'), ...languageMenu] } }] },
         ],
         // Silence means English (spec section 2).
@@ -270,6 +285,7 @@ export const lineMachine = lineSetup.createMachine({
     },
     mainMenu: menu({
       prompt: mainPrompt,
+      speech: 'main',
       options: {
         '1': [
           { guard: 'loggedIn', target: 'account' },
@@ -346,6 +362,7 @@ export const lineMachine = lineSetup.createMachine({
       states: {
         menu: menu({
           prompt: [u('account.title'), u('account.options'), navigation],
+          speech: 'account',
           options: {
             '1': 'balance',
             '2': 'history',
@@ -354,9 +371,71 @@ export const lineMachine = lineSetup.createMachine({
               { guard: 'payLimitReached', say: [u('pay.tooMany'), u('account.title'), u('account.options'), navigation] },
               { target: '#line.payment' },
             ],
+            '5': 'services',
           },
           back: '#line.mainMenu',
         }),
+        services: {
+          initial: 'menu',
+          states: {
+            menu: menu({
+              prompt: [u('services.title'), u('services.options'), navigation],
+              speech: 'services',
+              options: { '1': 'phone', '2': 'forms', '3': 'recurring' },
+              back: '#line.account.menu',
+            }),
+            phone: {
+              initial: 'enter',
+              states: {
+                enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], invalid: [u('phone.length')], then: 'confirm', back: '#line.account.services.menu', keep: 'keepPhone' }),
+                confirm: menu({
+                  prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'digits', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
+                  options: { '1': 'saving', '2': 'enter' },
+                  back: '#line.account.services.menu',
+                }),
+                saving: {
+                  invoke: {
+                    src: 'updatePhone',
+                    input: ({ context }) => ({ participantId: loggedInAs(context), phone: context.pendingPhone ?? '' }),
+                    onDone: [
+                      { guard: ({ event }) => event.output, target: '#line.account.services.menu', actions: [assign({ pendingPhone: null }), { type: 'say', params: { lines: [u('phone.saved')] } }] },
+                      { target: 'enter', actions: [assign({ pendingPhone: null }), { type: 'say', params: { lines: [u('phone.length')] } }] },
+                    ],
+                  },
+                },
+              },
+            },
+            forms: menu({
+              prompt: [u('forms.options'), navigation],
+              speech: 'forms',
+              options: {
+                '1': { target: 'queuing', assign: { form: 'change-of-address' } },
+                '2': { target: 'queuing', assign: { form: 'recurring-payment-registration' } },
+                '3': { target: 'queuing', assign: { form: 'payment-coupons' } },
+              },
+              back: 'menu',
+            }),
+            recurring: menu({
+              prompt: [u('recurring.info'), u('recurring.offer'), navigation],
+              speech: 'recurring',
+              options: { '1': { target: 'queuing', assign: { form: 'recurring-payment-registration' } } },
+              back: 'menu',
+            }),
+            queuing: {
+              invoke: {
+                src: 'requestForm',
+                input: ({ context }) => ({ participantId: loggedInAs(context), form: context.form ?? 'change-of-address' }),
+                onDone: {
+                  target: 'menu',
+                  actions: {
+                    type: 'say',
+                    params: ({ event }) => ({ lines: [{ id: 'forms.queued', values: { city: { kind: 'name', value: event.output.city }, zip: { kind: 'digits', value: event.output.zip } } }] }),
+                  },
+                },
+              },
+            },
+          },
+        },
         balance: {
           initial: 'loading',
           states: {
@@ -367,7 +446,7 @@ export const lineMachine = lineSetup.createMachine({
                 onDone: { target: 'heard', actions: { type: 'say', params: ({ event }) => ({ lines: balanceReadout(event.output) }) } },
               },
             },
-            heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading' }),
+            heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading', speech: 'navigation' }),
           },
         },
         history: {
@@ -394,6 +473,7 @@ export const lineMachine = lineSetup.createMachine({
               },
               back: '#line.account.menu',
               repeat: 'loading',
+              speech: 'history',
             }),
           },
         },
@@ -407,7 +487,7 @@ export const lineMachine = lineSetup.createMachine({
                 onDone: { target: 'heard', actions: { type: 'say', params: ({ event }) => ({ lines: caseInformationReadout(event.output) }) } },
               },
             },
-            heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading' }),
+            heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading', speech: 'navigation' }),
           },
         },
       },
@@ -418,6 +498,7 @@ export const lineMachine = lineSetup.createMachine({
       states: {
         menu: menu({
           prompt: [u('pin.title'), u('pin.options'), navigation],
+          speech: 'pin',
           options: {
             '1': [
               { guard: 'forgotLimitReached', say: [u('forgot.limitThisCall'), u('pin.title'), u('pin.options'), navigation] },
@@ -589,13 +670,13 @@ export const lineMachine = lineSetup.createMachine({
             })),
           ],
           pickCase: 'amount',
-          back: '#line.mainMenu',
+          back: '#line.payment.leaving',
         }),
         amount: {
           initial: 'enter',
           entry: { type: 'say', params: ({ context }) => ({ lines: [{ id: 'pay.due', values: { last4: payCaseEnding(context), amount: money(context.payCases[context.payCase]?.currentMonthDue ?? 0) } }] }) },
           states: {
-            enter: digitEntry({ prompt: [u('pay.enterAmount')], lengths: [1, 2, 3, 4, 5, 6, 7, 8, 9], then: 'quoting', back: '#line.mainMenu' }),
+            enter: digitEntry({ prompt: [u('pay.enterAmount')], lengths: [1, 2, 3, 4, 5, 6, 7, 8, 9], then: 'quoting', back: '#line.payment.leaving' }),
             quoting: {
               invoke: {
                 src: 'quote',
@@ -623,7 +704,7 @@ export const lineMachine = lineSetup.createMachine({
             u('pay.confirmKeys'),
           ],
           options: { '1': { target: 'paying', say: [u('pay.cardNext')] }, '2': 'amount' },
-          back: '#line.mainMenu',
+          back: '#line.payment.leaving',
         }),
         paying: {
           meta: { wait: { input: 'pay' } },
@@ -682,14 +763,14 @@ export const lineMachine = lineSetup.createMachine({
     paymentInfo: {
       initial: 'menu',
       states: {
-        menu: menu({ prompt: [u('payInfo.title'), u('payInfo.options'), navigation], options: { '1': 'check', '2': 'card', '3': 'crediting', '4': 'coap' }, back: '#line.mainMenu' }),
-        check: menu({ prompt: [u('payInfo.check'), navigation], back: 'menu' }),
-        card: menu({ prompt: [u('payInfo.card'), navigation], back: 'menu' }),
-        crediting: menu({ prompt: [u('payInfo.crediting'), navigation], back: 'menu' }),
-        coap: menu({ prompt: [u('payInfo.coap'), navigation], back: 'menu' }),
+        menu: menu({ prompt: [u('payInfo.title'), u('payInfo.options'), navigation], options: { '1': 'check', '2': 'card', '3': 'crediting', '4': 'coap' }, back: '#line.mainMenu', speech: 'paymentInfo' }),
+        check: menu({ prompt: [u('payInfo.check'), navigation], back: 'menu', speech: 'navigation' }),
+        card: menu({ prompt: [u('payInfo.card'), navigation], back: 'menu', speech: 'navigation' }),
+        crediting: menu({ prompt: [u('payInfo.crediting'), navigation], back: 'menu', speech: 'navigation' }),
+        coap: menu({ prompt: [u('payInfo.coap'), navigation], back: 'menu', speech: 'navigation' }),
       },
     },
-    hours: menu({ prompt: [u('hours.selfService'), u('hours.representatives'), u('hours.otherWays'), navigation], back: 'mainMenu' }),
+    hours: menu({ prompt: [u('hours.selfService'), u('hours.representatives'), u('hours.otherWays'), navigation], back: 'mainMenu', speech: 'navigation' }),
     transfer: {
       meta: { wait: { input: 'dial' } },
       entry: { type: 'say', params: { lines: [u('agent.connecting')] } },

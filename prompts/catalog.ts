@@ -34,6 +34,11 @@ export const catalog = {
     en: "I still didn't hear anything. Please use the keypad on your phone. If you need help, press 0 for a representative.",
     es: 'Todavía no escuché nada. Por favor use el teclado de su teléfono. Si necesita ayuda, oprima 0 para hablar con un representante.',
   },
+  'retry.notUnderstood': { en: "Sorry, I didn't understand that.", es: 'Perdón, no entendí.' },
+  'retry.notUnderstoodAgain': {
+    en: "Sorry, I still didn't understand. You can also press the key for your choice. If you need help, press 0 for a representative.",
+    es: 'Perdón, todavía no entendí. También puede oprimir la tecla de su opción. Si necesita ayuda, oprima 0 para hablar con un representante.',
+  },
   'retry.invalid': { en: "Sorry, that key isn't one of the choices.", es: 'Perdón, esa tecla no es una de las opciones.' },
   'retry.invalidAgain': {
     en: "That key still isn't one of the choices. Please listen to the whole list, then press the key for your choice. If you need help, press 0 for a representative.",

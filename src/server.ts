@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Config } from './config.ts';
 import { Accounts } from './domain/accounts.ts';
 import { Payments } from './domain/payments.ts';
+import { Services } from './domain/services.ts';
 import { PaymentSpool } from './store/payment-spool.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from './domain/caseload-loader.ts';
 import { representativesAvailable } from './domain/hours.ts';
@@ -53,18 +54,20 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const accounts = new Accounts(caseload, config, clock);
   const payments = new Payments(caseload, config, clock);
   const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
+  const services = new Services(caseload, clock);
 
   const engine = new Engine({
     store,
     accounts,
     payments,
+    services,
     paymentSpool,
     paymentConnector: config.paymentConnector,
     logger,
     clock,
     agentNumber: config.agentNumber,
     sessionTtlSeconds: config.sessionTtlSeconds,
-    urlsFor: replyUrls(config.publicUrl),
+    urlsFor: replyUrls(config.publicUrl, config.ssnHashKey),
   });
 
   const app = express();
@@ -81,7 +84,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
     }
   });
   app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl));
-  app.use(voiceRoutes(engine));
+  app.use(voiceRoutes(engine, config.ssnHashKey));
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {

@@ -8,9 +8,9 @@ import { parseCaseloadFile, type ParsedCase, type ParsedCaseload } from '../src/
 import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-loader.ts';
 import { cents } from '../src/domain/money.ts';
 import { decryptForLetter, encryptForLetter, ssnHash } from '../src/domain/pin.ts';
-import type { CaseloadStore, Letter, LoadedCaseload, PinPolicy } from '../src/store/caseload.ts';
+import { sealedPinOf, type CaseloadStore, type LoadedCaseload, type PinLetter, type PinPolicy } from '../src/store/caseload.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
+import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 
 const SECRETS = { ssnHashKey: 'contract-test-ssn-key', bcryptCost: 4 };
@@ -86,7 +86,7 @@ const small = (lastName?: string) => prepareCaseload(parsed(smallFile(lastName))
 let demoLoaded: Promise<LoadedCaseload> | null = null;
 const demo = () => (demoLoaded ??= prepareCaseload(DEMO, SECRETS));
 
-function letterFor(participant: Participant, pin: string, at = AT): Letter {
+function letterFor(participant: Participant, pin: string, at = AT): PinLetter {
   return {
     kind: 'pin-reset',
     participantId: participant.participantId,
@@ -378,7 +378,7 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         expect(letters[0]).to.deep.include(letter);
         expect(letters[0]?.letterId).to.equal(reset.ok ? reset.letterId : null);
         expect(letters[0]?.idempotencyKey).to.be.a('string').and.not.be.empty;
-        expect(decryptForLetter(letters[0]!.encryptedPin, LETTER_KEY)).to.equal('604917');
+        expect(decryptForLetter(sealedPinOf(letters[0]!)!, LETTER_KEY)).to.equal('604917');
         expect(JSON.stringify(letters)).to.not.contain('604917');
       });
 
@@ -402,7 +402,7 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         expect((await store.resetPin(A, 'hash-3', letterFor(ada, '645382', later), later, POLICY)).ok).to.equal(true);
         expect(await store.pinHash(A)).to.equal('hash-3');
         const letters = await store.letters();
-        expect(letters.map((l) => [l.participantId, decryptForLetter(l.encryptedPin, LETTER_KEY)])).to.deep.equal([[A, '918273'], [B, '736451'], [A, '645382']]);
+        expect(letters.map((l) => [l.participantId, decryptForLetter(sealedPinOf(l)!, LETTER_KEY)])).to.deep.equal([[A, '918273'], [B, '736451'], [A, '645382']]);
         expect(JSON.stringify(letters)).to.not.contain('918273').and.not.contain('736451').and.not.contain('645382');
       });
 
@@ -580,7 +580,7 @@ describe('RedisCaseloadStore', function () {
     await store.replaceCaseload(await demo());
     await store.recordPinFailure(DANA, AT, POLICY);
     for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(ALICIA, minutes(i), POLICY);
-    await store.resetPin(TAMSIN, 'hash', letterFor(demoParticipant(TAMSIN).participant, '192837'), AT, POLICY);
+    const reset = await store.resetPin(TAMSIN, 'hash', letterFor(demoParticipant(TAMSIN).participant, '192837'), AT, POLICY);
     const old = await redis.get(`${base()}generation`);
 
     await store.replaceCaseload(await small());
@@ -590,7 +590,12 @@ describe('RedisCaseloadStore', function () {
     const keys = await keysUnder(redis, prefix);
     expect(keys.filter((key) => key.includes(`:g:${old}:`))).to.deep.equal([]);
     const loose = keys.filter((key) => !key.startsWith(`${base()}g:${current}:`)).sort();
-    expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, `${base()}outbox`]);
+    // The outbox outlives the caseload: its stream, and the letter's record, sealed PIN and idempotency key.
+    const outbox = outboxKeys(prefix);
+    const [letter] = await store.letters();
+    expect(letter?.letterId).to.equal(reset.ok ? reset.letterId : null);
+    const letterKeys = [outbox.record(letter!.letterId), outbox.secret(letter!.letterId), outbox.idempotency(letter!.idempotencyKey)];
+    expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, outbox.stream, ...letterKeys].sort());
     expect(await redis.smembers(`${base()}generations`)).to.deep.equal([current]);
     // 4 participants, 3 with a PIN, 2 cases: p, ssn, pin, cases-of per participant; case, appointments, payments if any per case.
     expect(keys.length - loose.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);

@@ -87,7 +87,9 @@ describe('card payments (real Redis)', function () {
 
   it('renders <Pay> with the charge, currency, connector, description, language, prompts and an action on this service', async () => {
     const c = await toPay(new Caller(line.app));
-    expect(c.twiml).to.match(/<Pay input="dtmf" action="https:\/\/ivr\.example\.test\/voice\/pay\?turn=\d+&amp;lang=en&amp;case=37004512&amp;amount=45000"/);
+    expect(c.twiml).to.match(/<Pay input="dtmf" action="https:\/\/ivr\.example\.test\/voice\/pay\?turn=\d+&amp;lang=en&amp;ref=v1\.[\w.-]+"/);
+    // The case and amount ride along sealed: no digits the caller typed appear in the URL.
+    expect(nextPath(c.twiml)).not.to.match(/45000|37004512/);
     expect(c.twiml).to.include('statusCallback="https://ivr.example.test/voice/pay-status"');
     expect(c.twiml).to.include('chargeAmount="450.00" currency="usd"');
     expect(c.twiml).to.include('paymentConnector="Default"');

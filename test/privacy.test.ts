@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { decryptForLetter } from '../src/domain/pin.ts';
+import { sealedPinOf } from '../src/store/caseload.ts';
 import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
@@ -96,7 +97,7 @@ describe('privacy and isolation (real Redis)', function () {
     expect(c.heard).to.include('will be mailed');
     const letters = await line.caseload.letters();
     expect(letters).to.have.length(1);
-    const mailedPin = decryptForLetter(letters[0]!.encryptedPin, config.pinLetterKey);
+    const mailedPin = decryptForLetter(sealedPinOf(letters[0]!)!, config.pinLetterKey);
     expect(mailedPin).to.match(/^\d{6}$/);
     expect(c.heard).not.to.include(mailedPin);
     expect(JSON.stringify(letters)).not.to.include(mailedPin);
@@ -185,7 +186,7 @@ describe('privacy and isolation (real Redis)', function () {
     await reset.press(TERRENCE.ssn);
     expect(reset.heard).to.include('will be mailed');
     const [letter] = await second.caseload.letters();
-    const pin = decryptForLetter(letter!.encryptedPin, config.pinLetterKey);
+    const pin = decryptForLetter(sealedPinOf(letter!)!, config.pinLetterKey);
     const after = await new Caller(second.app).login(TERRENCE.id, pin);
     expect(after.heard).to.include('identity is verified');
     // And a second reset within 24 hours is refused with the date of the first.

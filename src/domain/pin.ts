@@ -48,20 +48,29 @@ export function pendingPinDigest(participantId: string, pin: string, key: string
   return Array.from(bytes.subarray(0, 16), (b) => String.fromCharCode(97 + (b % 26))).join('');
 }
 
-/** AES-256-GCM with a key derived from PIN_LETTER_KEY; the outbox holds only this. */
-export function encryptForLetter(pin: string, secret: string): string {
-  const key = createHmac('sha256', secret).update('pin-letter-key').digest();
+/** AES-256-GCM under a key derived from a configured secret and a purpose, so one secret serves several. */
+export function seal(plain: string, secret: string, purpose: string): string {
+  const key = createHmac('sha256', secret).update(purpose).digest();
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(pin, 'utf8'), cipher.final()]);
+  const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
   return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
 }
 
-export function decryptForLetter(sealed: string, secret: string): string {
+export function unseal(sealed: string, secret: string, purpose: string): string {
   const [version, iv, tag, body] = sealed.split('.');
-  if (version !== 'v1' || !iv || !tag || !body) throw new Error('not a sealed PIN');
-  const key = createHmac('sha256', secret).update('pin-letter-key').digest();
+  if (version !== 'v1' || !iv || !tag || !body) throw new Error('not a sealed value');
+  const key = createHmac('sha256', secret).update(purpose).digest();
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));
   return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+}
+
+/** The outbox holds a new PIN only sealed with PIN_LETTER_KEY; it is opened only to print the letter. */
+export function encryptForLetter(pin: string, secret: string): string {
+  return seal(pin, secret, 'pin-letter-key');
+}
+
+export function decryptForLetter(sealed: string, secret: string): string {
+  return unseal(sealed, secret, 'pin-letter-key');
 }

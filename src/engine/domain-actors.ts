@@ -4,9 +4,13 @@ import { fromPromise } from 'xstate';
 import type { Accounts } from '../domain/accounts.ts';
 import type { ParticipantId } from '../domain/caseload.ts';
 import type { CardPayment, Payments } from '../domain/payments.ts';
+import type { Services } from '../domain/services.ts';
+import type { MailedForm } from '../store/caseload.ts';
 
-export function domainActors(accounts: Accounts, payments: Payments) {
+export function domainActors(accounts: Accounts, payments: Payments, services: Services) {
   return {
+    updatePhone: fromPromise(({ input }: { input: { participantId: ParticipantId; phone: string } }) => services.updatePhone(input.participantId, input.phone)),
+    requestForm: fromPromise(({ input }: { input: { participantId: ParticipantId; form: MailedForm } }) => services.requestForm(input.participantId, input.form)),
     verifyIdentity: fromPromise(({ input }: { input: { candidate: ParticipantId | null; ssn: string } }) => accounts.verifyIdentity(input.candidate, input.ssn)),
     payableCases: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => payments.payableCases(input.participantId)),
     quote: fromPromise(async ({ input }: { input: { amount: string } }) => payments.quote(/^\d{1,9}$/.test(input.amount) ? Number(input.amount) : -1)),

@@ -2,12 +2,14 @@
 // what the settled state says, remember where the caller is. Never throws at Twilio.
 import { createHash } from 'node:crypto';
 import { createActor, waitFor, type SnapshotFrom } from 'xstate';
-import type { CallerEvent, StateMeta } from '../../flows/events.ts';
+import { UNMATCHED_SPEECH, type CallerEvent, type HeardSpeech, type StateMeta } from '../../flows/events.ts';
+import { keyForSpeech } from '../../prompts/speech.ts';
 import { lineMachine, payRequestOf } from '../../flows/line.ts';
 import type { Language, Utterance } from '../../prompts/speak.ts';
 import type { Accounts } from '../domain/accounts.ts';
 import { representativesAvailable } from '../domain/hours.ts';
 import type { Payments } from '../domain/payments.ts';
+import type { Services } from '../domain/services.ts';
 import type { PaymentSpool } from '../store/payment-spool.ts';
 import { domainActors } from './domain-actors.ts';
 import { describeError, type Logger } from '../log.ts';
@@ -24,7 +26,7 @@ export const MACHINE_VERSION = createHash('sha256').update(JSON.stringify(lineMa
 export type Turn = {
   callSid: string;
   /** null when Twilio answers a new call (POST /voice). */
-  event: CallerEvent | null;
+  event: CallerEvent | HeardSpeech | null;
   /** The turn the action URL was issued for; null when the URL carried none. */
   turn: number | null;
   /** The caller's language as the action URL remembered it, for a call whose session is gone. */
@@ -48,6 +50,7 @@ export type EngineOptions = {
   /** What the account and payment menus ask; bound to the machine's named actors. */
   accounts: Accounts;
   payments: Payments;
+  services: Services;
   /** Where a card payment that succeeded at Twilio waits when the store cannot take it. */
   paymentSpool: PaymentSpool;
   /** The menus, if not the line's own (tests). */
@@ -82,7 +85,7 @@ export class Engine {
     const { clock } = options;
     this.machine = (options.machine ?? lineMachine).provide({
       guards: { representativesAvailable: () => representativesAvailable(clock()) },
-      actors: domainActors(options.accounts, options.payments),
+      actors: domainActors(options.accounts, options.payments, options.services),
     });
   }
 
@@ -142,7 +145,7 @@ export class Engine {
     }
     actor.on('say', (event) => said.push(...event.lines));
     actor.start();
-    if (outcome === 'applied' && turn.event) actor.send(turn.event);
+    if (outcome === 'applied' && turn.event) actor.send(this.asKey(turn.event, actor.getSnapshot()));
 
     const settled = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: this.options.settleTimeoutMs ?? 8000 });
     // Persist before stopping: a stopped actor's snapshot says "stopped" and would not run again.
@@ -196,6 +199,15 @@ export class Engine {
       logger.info('spooled payment recorded', { call: spooled.callSid, confirmation: spooled.confirmationCode });
     });
     return recorded;
+  }
+
+  /** Speech at a menu becomes the key it chooses there; unmatched or unsure speech, a wrong key. */
+  private asKey(event: CallerEvent | HeardSpeech, snapshot: LineSnapshot): CallerEvent {
+    if (event.type !== 'speech') return event;
+    const next = nextOf(snapshot);
+    const vocabulary = next && 'input' in next && next.input === 'menu' ? next.vocabulary : undefined;
+    const key = vocabulary ? keyForSpeech(vocabulary, event.text, event.confidence, snapshot.context.language) : null;
+    return { type: 'digits', digits: key ?? UNMATCHED_SPEECH };
   }
 
   /** Twilio's status callback: a final status ends the session and records the outcome. */

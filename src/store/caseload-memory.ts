@@ -1,7 +1,8 @@
 // The in-process caseload: the same contract as Redis, for trying the line without one.
 import { randomUUID } from 'node:crypto';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
+import type { AuditEntry, CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
+import { outboxEntry, queuedLetter, type PinLetter, type QueuedLetterId } from './caseload.ts';
 
 type World = {
   participants: Map<string, string>;
@@ -27,9 +28,49 @@ function emptyWorld(): World {
 // Values are kept as JSON text, as Redis keeps them, so nobody shares a reference with the store.
 const read = <T>(json: string | undefined): T | null => (json === undefined ? null : (JSON.parse(json) as T));
 
+/**
+ * The in-process mail outbox, laid out as Redis lays it out: letter IDs in queue order (the
+ * stream), each letter's record, a PIN letter's sealed PIN apart, and the idempotency keys.
+ * MemoryOutbox (outbox.ts) is the print-and-mail job's side of it. A caseload reload keeps it.
+ */
+export class MemoryLetterQueue {
+  readonly order: string[] = [];
+  private readonly records = new Map<string, string>();
+  private readonly sealedPins = new Map<string, string>();
+  private readonly keys = new Map<string, string>();
+
+  queued(idempotencyKey: string): string | null {
+    return this.keys.get(idempotencyKey) ?? null;
+  }
+
+  /** Call only after `queued(idempotencyKey)` said null. */
+  add(letter: Letter, idempotencyKey: string): string {
+    const letterId = randomUUID();
+    const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
+    this.keys.set(idempotencyKey, letterId);
+    this.records.set(letterId, record);
+    if (sealedPin !== null) this.sealedPins.set(letterId, sealedPin);
+    this.order.push(letterId);
+    return letterId;
+  }
+
+  letter(letterId: string): QueuedLetter | null {
+    const record = this.records.get(letterId);
+    return record === undefined ? null : queuedLetter(record, this.sealedPins.get(letterId) ?? null);
+  }
+
+  /** Marks the letter sent (once: a repeat keeps the first time) and forgets its sealed PIN. */
+  sent(letterId: string, at: Date): void {
+    const record = read<{ status: string }>(this.records.get(letterId));
+    if (record && record.status !== 'sent') this.records.set(letterId, JSON.stringify({ ...record, status: 'sent', sentAt: at.toISOString() }));
+    this.sealedPins.delete(letterId);
+  }
+}
+
 export class MemoryCaseloadStore implements CaseloadStore {
   private world = emptyWorld();
-  private readonly outbox: string[] = [];
+  private readonly audit: string[] = [];
+  readonly outbox = new MemoryLetterQueue();
 
   async replaceCaseload(caseload: LoadedCaseload): Promise<void> {
     const world = emptyWorld();
@@ -91,20 +132,27 @@ export class MemoryCaseloadStore implements CaseloadStore {
     this.world.pins.set(participantId, pinHash);
   }
 
-  async resetPin(participantId: ParticipantId, pinHash: string, letter: Letter, at: Date, policy: PinPolicy): Promise<PinReset> {
+  async resetPin(participantId: ParticipantId, pinHash: string, letter: PinLetter, at: Date, policy: PinPolicy): Promise<PinReset> {
     const last = this.world.lastReset.get(participantId);
     if (last && at.getTime() - last.at < policy.resetIntervalMs) return { ok: false, reason: 'recently-reset', lastResetAt: last.iso };
-    const letterId = randomUUID();
+    const idempotencyKey = `pin-reset:${participantId}:${at.getTime()}`;
+    const first = this.outbox.queued(idempotencyKey);
+    if (first) return { ok: true, letterId: first };
     this.world.pins.set(participantId, pinHash);
     this.world.pinFailures.delete(participantId);
     this.world.pinLocked.delete(participantId);
     this.world.lastReset.set(participantId, { at: at.getTime(), iso: at.toISOString() });
-    this.outbox.push(JSON.stringify({ ...letter, letterId, idempotencyKey: `pin-reset:${participantId}:${at.getTime()}` } satisfies QueuedLetter));
-    return { ok: true, letterId };
+    return { ok: true, letterId: this.outbox.add(letter, idempotencyKey) };
+  }
+
+  async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
+    const first = this.outbox.queued(idempotencyKey);
+    if (first) return { letterId: first, queued: false };
+    return { letterId: this.outbox.add(letter, idempotencyKey), queued: true };
   }
 
   async letters(): Promise<QueuedLetter[]> {
-    return this.outbox.map((l) => JSON.parse(l) as QueuedLetter);
+    return this.outbox.order.flatMap((letterId) => this.outbox.letter(letterId) ?? []);
   }
 
   async recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment> {
@@ -118,5 +166,17 @@ export class MemoryCaseloadStore implements CaseloadStore {
     world.payments.set(caseNumber, [json, ...(world.payments.get(caseNumber) ?? [])]);
     world.paid.set(payment.confirmationCode, json);
     return { status: 'recorded', payment };
+  }
+
+  async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry): Promise<{ previous: string | null } | null> {
+    const participant = read<Participant>(this.world.participants.get(participantId));
+    if (!participant) return null;
+    this.world.participants.set(participantId, JSON.stringify({ ...participant, phone }));
+    this.audit.push(JSON.stringify(audit));
+    return { previous: participant.phone };
+  }
+
+  async auditTrail(limit: number): Promise<AuditEntry[]> {
+    return this.audit.slice(-Math.max(0, limit)).reverse().map((a) => JSON.parse(a) as AuditEntry);
   }
 }

@@ -2,10 +2,11 @@
 // (a PIN reset with its letter; later a payment with its ledger) run as one Lua script, atomic
 // also under Redis Cluster. A load writes a new generation beside the old one and then switches
 // a pointer, so no reader ever sees half a caseload.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
+import type { AuditEntry, CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
+import { outboxEntry, queuedLetter, type PinLetter, type QueuedLetterId } from './caseload.ts';
 
 const RECORD_PIN_FAILURE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
@@ -34,14 +35,55 @@ redis.call('SET', KEYS[4], ARGV[4])
 return {'recorded'}
 `;
 
-const RESET_PIN = `
+const UPDATE_PHONE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'stale' end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 'conflict' end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'entry', ARGV[4])
+return 'ok'
+`;
+
+// The mail outbox sits beside the generations, so a reload keeps it. A letter is its record, its
+// sealed PIN apart (deleted when the letter is sent; the record stays), an idempotency key naming
+// it, and a stream entry holding only its ID, which the print-and-mail job reads (outbox.ts).
+export function outboxKeys(prefix = 'cc:') {
+  const base = `${prefix}{caseload}:outbox`;
+  return {
+    stream: base,
+    record: (letterId: string) => `${base}:letter:${letterId}`,
+    secret: (letterId: string) => `${base}:secret:${letterId}`,
+    // Hashed: a key may carry any characters (a CallSid, a brace) and none of them belong in a key name.
+    idempotency: (key: string) => `${base}:key:${createHash('sha256').update(key).digest('base64url')}`,
+  };
+}
+
+// KEYS[n..n+3]: idempotency key, record, secret, stream; the caller has checked the idempotency key.
+const ENQUEUE = `
+local function enqueue(n, letterId, record, sealedPin)
+  redis.call('SET', KEYS[n], letterId)
+  redis.call('SET', KEYS[n + 1], record)
+  if sealedPin ~= '' then redis.call('SET', KEYS[n + 2], sealedPin) end
+  redis.call('XADD', KEYS[n + 3], '*', 'letterId', letterId)
+end
+`;
+
+const QUEUE_LETTER = `${ENQUEUE}
+local first = redis.call('GET', KEYS[1])
+if first then return {'duplicate', first} end
+enqueue(1, ARGV[1], ARGV[2], ARGV[3])
+return {'queued', ARGV[1]}
+`;
+
+const RESET_PIN = `${ENQUEUE}
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
 local last = redis.call('GET', KEYS[5])
 if last and tonumber(ARGV[3]) - tonumber(last) < tonumber(ARGV[4]) then return {'recently-reset', last} end
+local first = redis.call('GET', KEYS[6])
+if first then return {'duplicate', first} end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('DEL', KEYS[3], KEYS[4])
 redis.call('SET', KEYS[5], ARGV[3], 'PX', ARGV[4])
-redis.call('XADD', KEYS[6], '*', 'letter', ARGV[5])
+enqueue(6, ARGV[5], ARGV[6], ARGV[7])
 return {'ok'}
 `;
 
@@ -62,8 +104,11 @@ function startedAt(generation: string): number {
 export class RedisCaseloadStore implements CaseloadStore {
   private readonly base: string;
 
+  private readonly outbox: ReturnType<typeof outboxKeys>;
+
   constructor(private readonly redis: Redis, prefix = 'cc:') {
     this.base = `${prefix}{caseload}:`;
+    this.outbox = outboxKeys(prefix);
   }
 
   private get pointer(): string {
@@ -74,9 +119,6 @@ export class RedisCaseloadStore implements CaseloadStore {
     return `${this.base}generations`;
   }
 
-  private get outbox(): string {
-    return `${this.base}outbox`;
-  }
 
   private key(generation: string, kind: string, id: string): string {
     return `${this.base}g:${generation}:${kind}:${id}`;
@@ -234,25 +276,44 @@ export class RedisCaseloadStore implements CaseloadStore {
     });
   }
 
-  async resetPin(participantId: ParticipantId, pinHash: string, letter: Letter, at: Date, policy: PinPolicy): Promise<PinReset> {
+  async resetPin(participantId: ParticipantId, pinHash: string, letter: PinLetter, at: Date, policy: PinPolicy): Promise<PinReset> {
     const letterId = randomUUID();
-    const queued: QueuedLetter = { ...letter, letterId, idempotencyKey: `pin-reset:${participantId}:${at.getTime()}` };
+    const idempotencyKey = `pin-reset:${participantId}:${at.getTime()}`;
+    const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
     return this.againstCurrent(async (g) => {
-      const [status, lastResetAt] = (await this.redis.eval(
-        RESET_PIN, 6,
+      const [status, detail] = (await this.redis.eval(
+        RESET_PIN, 9,
         this.pointer, this.key(g, 'pin', participantId), this.key(g, 'pin-failures', participantId),
-        this.key(g, 'pin-locked', participantId), this.key(g, 'pin-reset', participantId), this.outbox,
-        g, pinHash, at.getTime(), policy.resetIntervalMs, JSON.stringify(queued),
+        this.key(g, 'pin-locked', participantId), this.key(g, 'pin-reset', participantId),
+        this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream,
+        g, pinHash, at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? '',
       )) as [string, string | undefined];
       if (status === 'stale') return 'stale';
-      if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(lastResetAt)).toISOString() };
-      return { ok: true, letterId };
+      if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(detail)).toISOString() };
+      return { ok: true, letterId: status === 'duplicate' && detail ? detail : letterId };
     });
   }
 
+  async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
+    const letterId = randomUUID();
+    const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
+    const [status, queuedId] = (await this.redis.eval(
+      QUEUE_LETTER, 4,
+      this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream,
+      letterId, record, sealedPin ?? '',
+    )) as [string, string];
+    return { letterId: queuedId, queued: status === 'queued' };
+  }
+
   async letters(): Promise<QueuedLetter[]> {
-    const entries = await this.redis.xrange(this.outbox, '-', '+');
-    return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as QueuedLetter);
+    const ids = (await this.redis.xrange(this.outbox.stream, '-', '+')).map(([, fields]) => fields[1] ?? '');
+    if (ids.length === 0) return [];
+    // Records and sealed PINs in one read, so a letter being sent is seen wholly before or after.
+    const values = await this.redis.mget(...ids.flatMap((id) => [this.outbox.record(id), this.outbox.secret(id)]));
+    return ids.flatMap((_, i) => {
+      const record = values[2 * i];
+      return record ? [queuedLetter(record, values[2 * i + 1] ?? null)] : [];
+    });
   }
 
   async recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment> {
@@ -274,5 +335,25 @@ export class RedisCaseloadStore implements CaseloadStore {
       if (status === 'duplicate') return { status: 'duplicate', payment: JSON.parse(stored ?? json) as LinePayment };
     }
     throw new Error('the case kept changing while a payment was being recorded');
+  }
+
+  async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry): Promise<{ previous: string | null } | null> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const generation = await this.generation();
+      if (generation === null) throw new Error('no caseload is loaded');
+      const key = this.key(generation, 'p', participantId);
+      const json = await this.redis.get(key);
+      if (json === null) return null;
+      const participant = JSON.parse(json) as Participant;
+      const status = await this.redis.eval(UPDATE_PHONE, 3, this.pointer, key, `${this.base}audit`, generation, json, JSON.stringify({ ...participant, phone }), JSON.stringify(audit));
+      if (status === 'ok') return { previous: participant.phone };
+    }
+    throw new Error('the participant kept changing while the phone number was being updated');
+  }
+
+  async auditTrail(limit: number): Promise<AuditEntry[]> {
+    if (limit <= 0) return [];
+    const entries = await this.redis.xrevrange(`${this.base}audit`, '+', '-', 'COUNT', limit);
+    return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as AuditEntry);
   }
 }

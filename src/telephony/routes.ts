@@ -1,7 +1,8 @@
 // The webhook contract (spec section 9): Twilio's parameters in, one typed event to the engine,
 // TwiML out. Only this file knows Twilio's parameter names.
 import express, { type Request, type Response, type Router } from 'express';
-import type { CallerEvent, DialStatus, PayResult } from '../../flows/events.ts';
+import type { CallerEvent, DialStatus, HeardSpeech, PayResult } from '../../flows/events.ts';
+import { seal, unseal } from '../domain/pin.ts';
 import type { PayRequest } from './twiml.ts';
 import type { Language } from '../../prompts/speak.ts';
 import type { Engine } from '../engine/engine.ts';
@@ -24,19 +25,22 @@ const PAY_RESULTS = new Set<PayResult>([
 const FINAL_STATUSES = new Set(['completed', 'busy', 'failed', 'no-answer', 'canceled']);
 const DIAL_STATUSES = new Set<DialStatus>(['completed', 'answered', 'busy', 'no-answer', 'failed', 'canceled']);
 
+const PAYMENT_REF = 'payment-ref';
+
 /**
  * Action URLs carry only the turn and the language, never anything the caller entered. The <Pay>
- * action also names the case and amount being charged, so a payment Twilio approved can still be
- * recorded if the session cannot be read (the URL is ours, and Twilio signs it back to us).
+ * action also carries the case and amount being charged, sealed (AES-GCM under a key derived
+ * from SSN_HASH_KEY), so a payment Twilio approved can be recorded even if the session cannot be
+ * read, without the caller's digits appearing in a URL.
  */
-export function replyUrls(publicUrl: string) {
+export function replyUrls(publicUrl: string, secret: string) {
   return (turn: number, language: Language, pay: PayRequest | null = null): ReplyUrls => {
     const query = `?turn=${turn}&lang=${language}`;
     return {
       input: `${publicUrl}${PATHS.input}${query}`,
       noInput: `${publicUrl}${PATHS.noInput}${query}`,
       dialEnded: `${publicUrl}${PATHS.dialEnded}${query}`,
-      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&case=${pay.caseNumber}&amount=${pay.amountCents}` : ''}`,
+      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&ref=${seal(`${pay.caseNumber}:${pay.amountCents}`, secret, PAYMENT_REF)}` : ''}`,
       payStatus: `${publicUrl}${PATHS.payStatus}`,
     };
   };
@@ -62,10 +66,20 @@ function sendTwiml(res: Response, twiml: string): void {
   res.status(200).type('text/xml').send(twiml);
 }
 
-export function voiceRoutes(engine: Engine): Router {
+function paymentOf(ref: string | null, secret: string): { caseNumber: string; amountCents: number } | null {
+  if (!ref) return null;
+  try {
+    const [caseNumber, amount] = unseal(ref, secret, PAYMENT_REF).split(':');
+    return caseNumber && amount ? { caseNumber, amountCents: Number(amount) } : null;
+  } catch {
+    return null;
+  }
+}
+
+export function voiceRoutes(engine: Engine, secret: string): Router {
   const router = express.Router();
 
-  const take = (toEvent: (req: Request) => CallerEvent | null) => async (req: Request, res: Response) => {
+  const take = (toEvent: (req: Request) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
     const callSid = param(req, 'CallSid');
     if (!callSid || !/^CA[0-9a-f]{32}$/i.test(callSid)) {
       res.status(400).type('text/plain').send('CallSid missing or malformed');
@@ -73,12 +87,10 @@ export function voiceRoutes(engine: Engine): Router {
     }
     const turn = query(req, 'turn');
     const lang = query(req, 'lang');
-    const caseNumber = query(req, 'case');
-    const amount = query(req, 'amount');
     const twiml = await engine.take({
       callSid,
       event: toEvent(req),
-      payment: caseNumber && /^\d{6,15}$/.test(caseNumber) && amount && /^\d{3,9}$/.test(amount) ? { caseNumber, amountCents: Number(amount) } : null,
+      payment: paymentOf(query(req, 'ref'), secret),
       turn: turn && /^\d{1,9}$/.test(turn) ? Number(turn) : null,
       language: lang === 'en' || lang === 'es' ? lang : null,
       idempotencyToken: req.header('I-Twilio-Idempotency-Token') ?? null,
@@ -91,7 +103,13 @@ export function voiceRoutes(engine: Engine): Router {
   router.post(PATHS.input, take((req) => {
     // `#` (finishOnKey) alone gives empty Digits: treat it as nothing entered.
     const digits = param(req, 'Digits') ?? '';
-    return digits === '' ? { type: 'noInput' } : { type: 'digits', digits };
+    if (digits !== '') return { type: 'digits', digits };
+    const speech = param(req, 'SpeechResult') ?? '';
+    if (speech.trim() !== '') {
+      const confidence = Number(param(req, 'Confidence') ?? '0');
+      return { type: 'speech', text: speech.slice(0, 200), confidence: Number.isFinite(confidence) ? confidence : 0 };
+    }
+    return { type: 'noInput' };
   }));
   router.post(PATHS.noInput, take(() => ({ type: 'noInput' })));
   router.post(PATHS.dialEnded, take((req) => {

@@ -2,6 +2,7 @@
 import twilio from 'twilio';
 import type { WaitFor } from '../../flows/events.ts';
 import { speak, VOICE, type Language, type Utterance } from '../../prompts/speak.ts';
+import { hintsFor } from '../../prompts/speech.ts';
 
 const { VoiceResponse } = twilio.twiml;
 
@@ -41,24 +42,24 @@ function sayAll(target: Sayer, said: readonly Utterance[], language: Language): 
   }
 }
 
-type PromptSpec = { for: 'payment-card-number' | 'expiration-date' | 'security-code' | 'postal-code' | 'payment-processing'; errorType?: ('timeout' | 'invalid-card-number' | 'invalid-card-type' | 'invalid-date' | 'invalid-security-code')[]; id: Utterance['id'] };
+type PromptSpec = { for: 'payment-card-number' | 'expiration-date' | 'security-code' | 'postal-code' | 'payment-processing'; errorType?: ('timeout' | 'invalid-card-number' | 'invalid-card-type' | 'invalid-date' | 'invalid-security-code')[]; ids: Utterance['id'][] };
 
 // Every <Pay> prompt in the caller's language, so a Spanish caller never hears Twilio's English
 // defaults (twilio.com/docs/voice/twiml/pay#prompt).
 const PAY_PROMPTS: readonly PromptSpec[] = [
-  { for: 'payment-card-number', id: 'pay.prompt.cardNumber' },
-  { for: 'payment-card-number', errorType: ['timeout'], id: 'pay.prompt.timeout' },
-  { for: 'payment-card-number', errorType: ['invalid-card-number'], id: 'pay.prompt.cardNumberInvalid' },
-  { for: 'payment-card-number', errorType: ['invalid-card-type'], id: 'pay.prompt.cardType' },
-  { for: 'expiration-date', id: 'pay.prompt.expiry' },
-  { for: 'expiration-date', errorType: ['timeout'], id: 'pay.prompt.timeout' },
-  { for: 'expiration-date', errorType: ['invalid-date'], id: 'pay.prompt.expiryInvalid' },
-  { for: 'security-code', id: 'pay.prompt.securityCode' },
-  { for: 'security-code', errorType: ['timeout'], id: 'pay.prompt.timeout' },
-  { for: 'security-code', errorType: ['invalid-security-code'], id: 'pay.prompt.securityCodeInvalid' },
-  { for: 'postal-code', id: 'pay.prompt.postalCode' },
-  { for: 'postal-code', errorType: ['timeout'], id: 'pay.prompt.timeout' },
-  { for: 'payment-processing', id: 'pay.prompt.processing' },
+  { for: 'payment-card-number', ids: ['pay.prompt.cardNumber'] },
+  { for: 'payment-card-number', errorType: ['timeout'], ids: ['pay.prompt.timeout', 'pay.prompt.cardNumber'] },
+  { for: 'payment-card-number', errorType: ['invalid-card-number'], ids: ['pay.prompt.cardNumberInvalid'] },
+  { for: 'payment-card-number', errorType: ['invalid-card-type'], ids: ['pay.prompt.cardType'] },
+  { for: 'expiration-date', ids: ['pay.prompt.expiry'] },
+  { for: 'expiration-date', errorType: ['timeout'], ids: ['pay.prompt.timeout', 'pay.prompt.expiry'] },
+  { for: 'expiration-date', errorType: ['invalid-date'], ids: ['pay.prompt.expiryInvalid'] },
+  { for: 'security-code', ids: ['pay.prompt.securityCode'] },
+  { for: 'security-code', errorType: ['timeout'], ids: ['pay.prompt.timeout', 'pay.prompt.securityCode'] },
+  { for: 'security-code', errorType: ['invalid-security-code'], ids: ['pay.prompt.securityCodeInvalid'] },
+  { for: 'postal-code', ids: ['pay.prompt.postalCode'] },
+  { for: 'postal-code', errorType: ['timeout'], ids: ['pay.prompt.timeout', 'pay.prompt.postalCode'] },
+  { for: 'payment-processing', ids: ['pay.prompt.processing'] },
 ];
 
 function dollars(cents: number): string {
@@ -92,7 +93,7 @@ export function renderReply(reply: Reply, urls: ReplyUrls, agentNumber: string, 
     });
     for (const spec of PAY_PROMPTS) {
       const prompt = pay.prompt({ for: spec.for, ...(spec.errorType ? { errorType: spec.errorType } : {}) });
-      sayAll(prompt, [{ id: spec.id }], language);
+      sayAll(prompt, spec.ids.map((id) => ({ id })), language);
     }
   } else if ('end' in next) {
     sayAll(response, said, language);
@@ -107,7 +108,12 @@ export function renderReply(reply: Reply, urls: ReplyUrls, agentNumber: string, 
     const gather = response.gather(
       next.input === 'menu'
         // finishOnKey "" makes `#` an ordinary (wrong) key in a menu instead of an empty entry.
-        ? { input: ['dtmf'], numDigits: 1, finishOnKey: '', timeout: MENU_TIMEOUT, action: urls.input, method: 'POST' }
+        // Menus with a vocabulary also listen for speech, in the caller's language, with hints
+        // (twilio.com/docs/voice/twiml/gather#input, #hints, #language); entries never do.
+        ? {
+            input: next.vocabulary ? ['dtmf', 'speech'] : ['dtmf'], numDigits: 1, finishOnKey: '', timeout: MENU_TIMEOUT, action: urls.input, method: 'POST',
+            ...(next.vocabulary ? { language: VOICE[language].language as never, hints: hintsFor(next.vocabulary, language), speechTimeout: 'auto' } : {}),
+          }
         // No numDigits on entries: callers are told to finish with `#`, and a `#` pressed after
         // Twilio had already closed the <Gather> would land, empty, in the next one.
         : { input: ['dtmf'], finishOnKey: '#', timeout: ENTRY_TIMEOUT, action: urls.input, method: 'POST' },

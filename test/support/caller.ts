@@ -9,7 +9,7 @@ export class Caller {
   readonly urls: string[] = [];
   readonly everything: string[] = [];
 
-  constructor(private readonly app: Express, private readonly token = AUTH_TOKEN) {}
+  constructor(readonly app: Express, private readonly token = AUTH_TOKEN) {}
 
   private async send(path: string, extra: Record<string, string> = {}): Promise<this> {
     const res = await post(this.app, path, callParams(this.callSid, extra), { token: this.token });

@@ -1,0 +1,60 @@
+// Caller services (spec section 8): a new phone number (audited), forms by mail.
+import type { CaseloadStore, MailedForm } from '../store/caseload.ts';
+import { pacificTime } from './hours.ts';
+import type { ParticipantId } from './caseload.ts';
+
+export type FormQueued = { city: string; zip: string };
+
+/** "+19165550143" → "***-***-0143": the audit trail keeps only the last four digits. */
+export function maskPhone(phone: string | null): string | null {
+  return phone === null ? null : `***-***-${phone.slice(-4)}`;
+}
+
+export class Services {
+  constructor(
+    private readonly store: CaseloadStore,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** A 10-digit US number from the keypad, saved as E.164 with an audit entry. */
+  async updatePhone(participantId: ParticipantId, tenDigits: string, callSid?: string): Promise<boolean> {
+    if (!/^[2-9]\d{9}$/.test(tenDigits)) return false;
+    const phone = `+1${tenDigits}`;
+    const participant = await this.store.participant(participantId);
+    if (!participant) return false;
+    const result = await this.store.updatePhone(participantId, phone, {
+      at: this.clock().toISOString(),
+      participantId,
+      action: 'phone-update',
+      oldPhone: maskPhone(participant.phone),
+      newPhone: maskPhone(phone) ?? '',
+      via: 'phone-line',
+      ...(callSid ? { callSid } : {}),
+    });
+    return result !== null;
+  }
+
+  /**
+   * Queues a form to the address on file. One letter per participant, form and Pacific day: a
+   * retried webhook, or the same request twice in a call, queues one letter.
+   */
+  async requestForm(participantId: ParticipantId, form: MailedForm): Promise<FormQueued> {
+    const participant = await this.store.participant(participantId);
+    if (!participant) throw new Error('a form was requested for a participant the caseload does not have');
+    const now = this.clock();
+    const { year, month, day } = pacificTime(now);
+    await this.store.queueLetter(
+      {
+        kind: 'form',
+        form,
+        participantId,
+        language: participant.language,
+        name: `${participant.firstName} ${participant.lastName}`,
+        address: participant.mailingAddress,
+        createdAt: now.toISOString(),
+      },
+      `form:${participantId}:${form}:${year}-${month}-${day}`,
+    );
+    return { city: participant.mailingAddress.city, zip: participant.mailingAddress.zip };
+  }
+}
