@@ -126,8 +126,9 @@ export const lineSetup = setup({
   guards: {
     pressed: ({ event }, params: { key: string }) => event.type === 'digits' && event.digits === params.key,
     cancelled: ({ event }) => event.type === 'digits' && event.digits.includes('*'),
-    digitCount: ({ event }, params: { lengths: readonly number[] | null }) =>
-      event.type === 'digits' && /^\d+$/.test(event.digits) && (params.lengths === null || params.lengths.includes(event.digits.length)),
+    digitCount: ({ event }, params: { lengths: readonly number[] | null; pattern?: string }) =>
+      event.type === 'digits' && /^\d+$/.test(event.digits) && (params.lengths === null || params.lengths.includes(event.digits.length)) &&
+      (params.pattern === undefined || new RegExp(params.pattern).test(event.digits)),
     lastStrike: ({ context }) => context.strikes >= MAX_STRIKES - 1,
     representativesAvailable: () => representativesAvailable(new Date()),
     resumed: ({ context }) => context.resumed,
@@ -203,8 +204,8 @@ export function menu(spec: { prompt: Prompt; options?: Record<string, Option>; b
  * A digit entry finished with #: `*` anywhere in it goes back, an entry of an accepted length
  * moves on to `then` (whose invoke reads the digits from the event, so they are never stored).
  */
-export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number[] | null; invalid?: Utterance[]; then: string; back: string; keep?: 'keepPhone' }) {
-  const { prompt, lengths, invalid, then, back, keep } = spec;
+export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number[] | null; pattern?: string; invalid?: Utterance[]; then: string; back: string; keep?: 'keepPhone' }) {
+  const { prompt, lengths, pattern, invalid, then, back, keep } = spec;
   const failed = [
     { guard: 'lastStrike' as const, target: '#line.gaveUp' },
     { actions: [{ type: 'sayRetry' as const, params: { prompt, entry: true, ...(invalid ? { invalid } : {}) } }, 'countStrike' as const] },
@@ -215,7 +216,7 @@ export function digitEntry(spec: { prompt: Utterance[]; lengths: readonly number
     on: {
       digits: [
         { guard: 'cancelled', target: back },
-        { guard: { type: 'digitCount', params: { lengths } }, target: then, actions: keep ? [keep] : [] },
+        { guard: { type: 'digitCount', params: pattern ? { lengths, pattern } : { lengths } }, target: then, actions: keep ? [keep] : [] },
         ...failed,
       ],
       noInput: failed,
@@ -387,7 +388,8 @@ export const lineMachine = lineSetup.createMachine({
             phone: {
               initial: 'enter',
               states: {
-                enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], invalid: [u('phone.length')], then: 'confirm', back: '#line.account.services.menu', keep: 'keepPhone' }),
+                // A US number: the area code and exchange cannot start with 0 or 1 (NANP).
+                enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], pattern: '^[2-9]\\d{2}[2-9]\\d{6}$', invalid: [u('phone.length')], then: 'confirm', back: '#line.account.services.menu', keep: 'keepPhone' }),
                 confirm: menu({
                   prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'digits', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
                   options: { '1': 'saving', '2': 'enter' },

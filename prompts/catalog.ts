@@ -278,8 +278,8 @@ export const catalog = {
     es: 'Puede pagar la manutención con tarjeta de débito o de crédito. No hay ningún cargo y no necesita inscribirse.',
   },
   'pay.receivingOnly': {
-    en: 'Our records show that you receive support on your open cases, so there is no payment for you to make on this line. To hear your balance or your payments, choose account information from the main menu.',
-    es: 'Nuestros registros indican que usted recibe manutención en sus casos abiertos, así que no tiene un pago que hacer en esta línea. Para escuchar su saldo o sus pagos, elija la información de su cuenta en el menú principal.',
+    en: 'Our records show that you receive support on your open cases, so there is no payment for you to make on this line. Your balance and your payments are in the account information menu.',
+    es: 'Nuestros registros indican que usted recibe manutención en sus casos abiertos, así que no tiene un pago que hacer en esta línea. Su saldo y sus pagos están en el menú de información de su cuenta.',
   },
   'pay.noOpenCase': {
     en: 'We did not find an open case on which you pay support, so we cannot take a payment on this line. A representative can help you.',
@@ -381,7 +381,10 @@ export const catalog = {
     en: 'Enter your new 10-digit phone number, starting with the area code, then press pound.',
     es: 'Marque su nuevo número de teléfono de 10 dígitos, empezando con el código de área, y luego oprima la tecla de número.',
   },
-  'phone.length': { en: 'A phone number has 10 digits, starting with the area code.', es: 'El número de teléfono tiene 10 dígitos, empezando con el código de área.' },
+  'phone.length': {
+    en: 'That is not a phone number we can use. A phone number has 10 digits, starting with the area code.',
+    es: 'Ese no es un número de teléfono que podamos usar. El número de teléfono tiene 10 dígitos, empezando con el código de área.',
+  },
   'phone.readBack': { en: 'You entered {number}.', es: 'Usted marcó {number}.' },
   'phone.confirmKeys': {
     en: 'If that is right, press 1. To enter it again, press 2.',

@@ -18,7 +18,7 @@ export class Services {
 
   /** A 10-digit US number from the keypad, saved as E.164 with an audit entry. */
   async updatePhone(participantId: ParticipantId, tenDigits: string, callSid?: string): Promise<boolean> {
-    if (!/^[2-9]\d{9}$/.test(tenDigits)) return false;
+    if (!/^[2-9]\d{2}[2-9]\d{6}$/.test(tenDigits)) return false;
     const phone = `+1${tenDigits}`;
     const participant = await this.store.participant(participantId);
     if (!participant) return false;
