@@ -173,7 +173,7 @@ export const catalog = {
     es: 'El {date}, {amount} por {method}, caso que termina en {last4}.',
   },
   'history.more': { en: 'For more payments, press 1.', es: 'Para escuchar más pagos, oprima 1.' },
-  'history.end': { en: 'That is all the payments in the last 12 months.', es: 'Esos son todos los pagos de los últimos 12 meses.' },
+  'history.end': { en: 'That is all the payments in the last 12 months.', es: 'No hay más pagos en los últimos 12 meses.' },
   'method.wage-withholding': { en: 'wage withholding', es: 'retención de salario' },
   'method.check': { en: 'a check', es: 'cheque' },
   'method.money-order': { en: 'a money order', es: 'giro postal' },

@@ -537,7 +537,7 @@ for (const m of MODES) {
         await walk(call, ['1', '1']);
         expect(call.lines).to.deep.equal([
           'El lunes 6 de julio de 2026, 75 dólares por pago con tarjeta, caso que termina en 3 4 5 6.',
-          'Esos son todos los pagos de los últimos 12 meses.',
+          'No hay más pagos en los últimos 12 meses.',
           SAYS.es.navigation,
         ]);
       });

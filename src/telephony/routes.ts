@@ -46,7 +46,7 @@ export function replyUrls(publicUrl: string, secret: string) {
   };
 }
 
-/** The masked card number's last four digits ("xxxx-xxxx-xxxx-4242"), and nothing else of it. */
+/** The last four digits of the masked card number Twilio posts, and nothing else of it. */
 function lastFour(masked: string | null): string {
   const digits = (masked ?? '').replace(/\D/g, '');
   return digits.length >= 4 ? digits.slice(-4) : '';
