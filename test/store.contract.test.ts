@@ -292,6 +292,15 @@ function callStoreContract(name: string, factory: Factory): void {
         expect(await store.getReply(OTHER_CALL, 'token-1')).to.equal(null);
       });
 
+      it('loads the session and a token\'s reply in one call', async function () {
+        const { store } = await open();
+        expect(await store.loadTurn(CALL, 'token-7')).to.deep.equal({ session: null, reply: null });
+        await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-7', twiml: '<Response/>' });
+        expect(await store.loadTurn(CALL, 'token-7')).to.deep.equal({ session: session(), reply: '<Response/>' });
+        expect(await store.loadTurn(CALL, 'other-token')).to.deep.equal({ session: session(), reply: null });
+        expect(await store.loadTurn(CALL, null)).to.deep.equal({ session: session(), reply: null });
+      });
+
       it('saves the session and the reply to its idempotency token together', async function () {
         const { store } = await open();
         await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-9', twiml: '<Response><Hangup/></Response>' });

@@ -117,11 +117,8 @@ export class Engine {
 
   private async takeLocked(turn: Turn): Promise<{ twiml: string; outcome: Outcome; state: string | null; language: Language }> {
     const { store, sessionTtlSeconds } = this.options;
-    if (turn.idempotencyToken) {
-      const replay = await store.getReply(turn.callSid, turn.idempotencyToken);
-      if (replay) return { twiml: replay, outcome: 'replayed', state: null, language: turn.language ?? 'en' };
-    }
-    const session = await store.getSession(turn.callSid);
+    const { session, reply } = await store.loadTurn(turn.callSid, turn.idempotencyToken);
+    if (reply) return { twiml: reply, outcome: 'replayed', state: null, language: turn.language ?? 'en' };
     const usable = session && session.machineVersion === MACHINE_VERSION ? session : null;
     if (usable && (turn.event === null || turn.turn !== usable.turn)) {
       // A repeat of a post we already answered (a retry whose token we never saw, or a stale action URL).

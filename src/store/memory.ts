@@ -86,6 +86,10 @@ export class MemoryStore implements CallStore {
     }
   }
 
+  async loadTurn(callSid: string, idempotencyToken: string | null): Promise<{ session: SessionRecord | null; reply: string | null }> {
+    return { session: await this.getSession(callSid), reply: idempotencyToken === null ? null : await this.getReply(callSid, idempotencyToken) };
+  }
+
   async getReply(callSid: string, idempotencyToken: string): Promise<string | null> {
     return this.read(this.replies, replyKey(callSid, idempotencyToken)) as string | null;
   }

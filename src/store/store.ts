@@ -48,6 +48,8 @@ export interface CallStore {
   deleteSession(callSid: string): Promise<void>;
   /** Runs `work` holding the call's lock, so two webhooks of one call never interleave. Throws CallBusyError after waitMs. */
   withCallLock<T>(callSid: string, work: () => Promise<T>, options?: LockOptions): Promise<T>;
+  /** The session and, in the same round trip, the reply already given to this idempotency token. */
+  loadTurn(callSid: string, idempotencyToken: string | null): Promise<{ session: SessionRecord | null; reply: string | null }>;
   /** The TwiML answered to a request carrying this I-Twilio-Idempotency-Token, if any. */
   getReply(callSid: string, idempotencyToken: string): Promise<string | null>;
   saveReply(callSid: string, idempotencyToken: string, twiml: string, ttlSeconds: number): Promise<void>;
