@@ -177,9 +177,11 @@ export class Engine {
     const { logger } = this.options;
     try {
       await this.options.paymentSpool.append({ ...payment, confirmationCode, receivedAt: this.options.clock().toISOString(), callSid: turn.callSid });
-      logger.warn('payment spooled', { call: turn.callSid, confirmation: confirmationCode, amountCents: payment.amountCents });
+      // The spool holds the case and amount; the log line carries no digits the caller entered.
+      logger.warn('payment spooled', { call: turn.callSid, confirmation: confirmationCode, spool: this.options.paymentSpool.file });
     } catch (error) {
-      // Both the store and the disk failed: the confirmation code in this line is the reconciliation record.
+      // Both the store and the disk failed: this line is the reconciliation record, so it alone
+      // carries the case and the amount (never anything about the card).
       logger.error('payment not recorded', { call: turn.callSid, confirmation: confirmationCode, caseNumber: payment.caseNumber, amountCents: payment.amountCents, error: describeError(error) });
     }
     return renderPaymentUnconfirmed(language, payment.amountCents, confirmationCode);
