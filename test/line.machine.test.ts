@@ -15,6 +15,11 @@ const LAST_OPEN_MINUTE = '2026-11-26T03:59:00Z'; // 7:59 PM (already Thanksgivin
 const CLOSING_TIME = '2026-11-26T04:00:00Z'; // 8:00 PM
 const THANKSGIVING = '2026-11-26T18:00:00Z'; // Thursday 10:00 AM
 const SATURDAY = '2026-11-28T18:00:00Z'; // Saturday 10:00 AM
+// Across daylight-saving changes: the same UTC hour is open on one side and closed on the other.
+const AFTER_SPRING_FORWARD_OPEN = '2026-03-09T14:00:00Z'; // Monday 7:00 AM PDT (would be 6:00 AM in PST)
+const AFTER_SPRING_FORWARD_CLOSED = '2026-03-09T13:59:00Z'; // Monday 6:59 AM PDT
+const AFTER_FALL_BACK_OPEN = '2026-11-02T15:00:00Z'; // Monday 7:00 AM PST (would be 8:00 AM in PDT)
+const AFTER_FALL_BACK_CLOSED = '2026-11-02T14:30:00Z'; // Monday 6:30 AM PST (would be 7:30 AM, open, in PDT)
 
 const LANGUAGES: readonly Language[] = ['en', 'es'];
 
@@ -554,7 +559,7 @@ describe('line machine', () => {
     });
 
     describe(`representative (${language})`, () => {
-      for (const at of [OPEN, LAST_OPEN_MINUTE]) {
+      for (const at of [OPEN, LAST_OPEN_MINUTE, AFTER_SPRING_FORWARD_OPEN, AFTER_FALL_BACK_OPEN]) {
         it(`0 in office hours (${at}) says so and transfers`, async () => {
           clockAt(at);
           const call = await atMainMenu(language);
@@ -566,7 +571,7 @@ describe('line machine', () => {
         });
       }
 
-      for (const at of [THANKSGIVING, SATURDAY, CLOSING_TIME]) {
+      for (const at of [THANKSGIVING, SATURDAY, CLOSING_TIME, AFTER_SPRING_FORWARD_CLOSED, AFTER_FALL_BACK_CLOSED]) {
         it(`0 outside office hours (${at}) says the hours and stays in the menu`, async () => {
           clockAt(at);
           const call = await atMainMenu(language);
