@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import express from 'express';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type Config } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { Redis } from 'ioredis';
@@ -31,9 +31,38 @@ export type ServerOptions = {
   profileDir?: string | null;
   /** What-if: the line's Redis client with ioredis enableAutoPipelining (not the line as shipped). */
   autopipelining?: boolean;
+  /**
+   * BCRYPT_COST and SSN_HASH_KEY for the line's configuration, as the environment spells them
+   * (unset: the line's own defaults, cost 10 and the development key). bench.ts seeds the demo
+   * caseload with lineConfig() of the same options, so its hashes are the ones the line checks.
+   */
+  bcryptCost?: string;
+  ssnHashKey?: string;
 };
 
-export type ServerInfo = { lineUrl: string; bareUrl: string; pid: number };
+export type ServerInfo = {
+  lineUrl: string;
+  bareUrl: string;
+  pid: number;
+  /** The line's configured bcrypt cost (PIN hashes and bcrypt.compare at login). */
+  bcryptCost: number;
+  /** UV_THREADPOOL_SIZE as the servers' process saw it (null: unset, libuv's default of 4 threads). */
+  uvThreadpoolSize: string | null;
+};
+
+/** The line's configuration as the bench builds it; `publicUrl` is where it listens. */
+export function lineConfig(options: ServerOptions, publicUrl: string): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    PUBLIC_URL: publicUrl,
+    TWILIO_AUTH_TOKEN: options.authToken,
+    REDIS_URL: options.redisUrl,
+    REDIS_PREFIX: options.prefix,
+    AGENT_NUMBER: '+19165550100',
+    ...(options.bcryptCost !== undefined ? { BCRYPT_COST: options.bcryptCost } : {}),
+    ...(options.ssnHashKey !== undefined ? { SSN_HASH_KEY: options.ssnHashKey } : {}),
+  });
+}
 
 /** What the server side saw during one measured phase. */
 export type ServerPhaseStats = {
@@ -127,14 +156,7 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
   const lineHttp = await listen();
   const bareHttp = await listen();
 
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    PUBLIC_URL: lineHttp.url,
-    TWILIO_AUTH_TOKEN: options.authToken,
-    REDIS_URL: options.redisUrl,
-    REDIS_PREFIX: options.prefix,
-    AGENT_NUMBER: '+19165550100',
-  });
+  const config = lineConfig(options, lineHttp.url);
   let redisTrouble: string | null = null;
   const onError = (message: string): void => {
     if (message !== redisTrouble) process.stderr.write(`bench server: ${message}\n`);
@@ -201,6 +223,8 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
       return Buffer.byteLength(twiml);
     },
     pid: process.pid,
+    bcryptCost: line.config.bcryptCost,
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE || null,
     begin(target) {
       measuring = target;
       handled = [];
@@ -254,7 +278,7 @@ async function runAsChild(): Promise<void> {
     process.disconnect?.();
     return;
   }
-  const info: ServerInfo = { lineUrl: servers.lineUrl, bareUrl: servers.bareUrl, pid: servers.pid };
+  const info: ServerInfo = { lineUrl: servers.lineUrl, bareUrl: servers.bareUrl, pid: servers.pid, bcryptCost: servers.bcryptCost, uvThreadpoolSize: servers.uvThreadpoolSize };
   let closing = false;
   const close = async (): Promise<void> => {
     if (closing) return;

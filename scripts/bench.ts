@@ -29,21 +29,32 @@
 // from just before the request is written (after signing) to the reply's last byte. The
 // server side's own view (arrival to reply handed to the socket), its CPU time and event-loop
 // utilisation, the load generator's CPU time and Redis's CPU time (INFO cpu) are printed too.
+//
+// Then, by default, the login mix (scripts/bench-login.ts): the demo caseload is loaded into the
+// bench's Redis prefix with the line's own SSN_HASH_KEY and BCRYPT_COST, and callers who log in
+// (bcrypt.compare on libuv's threadpool) run beside menu-only callers; it reports logins a second
+// and the other callers' latency with and without the logins. --mix menus or --mix login runs one
+// part alone.
+//
+// The simulated calls themselves are in scripts/bench-client.ts.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import twilio from 'twilio';
-import { callParams, newCallSid } from '../test/support/twilio.ts';
-import { BARE_MARKER, startServers, type FromServer, type ServerInfo, type ServerOptions, type ServerPhaseStats, type Target, type ToServer } from './bench-server.ts';
+import {
+  AUTH_TOKEN, WEBHOOKS_PER_CALL, clientFor, drive, fmt, latency, machineBusyMs, progress, redisCpuMs,
+  type Client, type Latency, type ServerHandle,
+} from './bench-client.ts';
+import { loginMixErrors, measureLoginMix, printLoginMix, type LoginMixReport } from './bench-login.ts';
+import { lineConfig, startServers, type FromServer, type ServerOptions, type Target, type ToServer } from './bench-server.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
 
-Drives the line (Redis store) and a bare Express app with simulated Twilio calls and compares them.
+Drives the line (Redis store) and a bare Express app with simulated Twilio calls and compares them;
+then the login mix: callers logging in (bcrypt) beside menu-only callers, whose latency it compares
+with and without the logins.
 
 Options:
   --concurrency C   calls in flight (default 100)
@@ -59,19 +70,30 @@ Options:
   --inline          run the servers in this process, on the load generator's event loop
                     (for comparison only: the client's work then counts as server latency)
   --profile DIR     CPU-profile the servers during each measured phase (not the warm-ups) into
-                    DIR/line-N.cpuprofile and DIR/bare-N.cpuprofile (child mode only; the profiler
-                    costs some throughput); summarise with: npx tsx scripts/bench-profile.ts DIR/line-*.cpuprofile
+                    DIR/line-N.cpuprofile and DIR/bare-N.cpuprofile (the login mix's slices are
+                    line-N too; child mode only; the profiler costs some throughput); summarise
+                    with: npx tsx scripts/bench-profile.ts DIR/line-*.cpuprofile
   --server-flags F  what-if: extra Node flags for the server process, e.g. "--max-semi-space-size=32"
   --autopipelining  what-if: the line's Redis client with ioredis enableAutoPipelining (the
                     line as shipped does not set it); both are printed in the report
+  --mix M           what to run: both (default: the comparison, then the login mix), menus
+                    (the comparison only) or login (the login mix only)
+  --login-callers L login mix: callers logging in, in flight (default 8), each: English, 1,
+                    participant ID + #, PIN + # (1 call in 4 a wrong PIN first), balance, hang up
+  --login-think MS  login mix: pause between a login caller's webhooks (default 0: the logins
+                    keep bcrypt as busy as they can)
+  --mix-think MS    login mix: pause between the menu-only callers' webhooks (default 200; they
+                    are --concurrency in flight, walking the comparison's menus)
+  --mix-seconds S   login mix: seconds of call starts per side, with and without logins (default 6)
+  --mix-rounds R    login mix: rounds of menu callers alone, then with logins (default 2)
   --json            print the results as JSON (progress still goes to stderr)
   --strict          exit 3 when an aim is missed (errors always exit 1)
   -h, --help        this text
 
 Redis: REDIS_URL, else redis://127.0.0.1:6379. Keys go under a unique bench:<random>: prefix,
-deleted at the end with SCAN + UNLINK.`;
+deleted at the end with SCAN + UNLINK. The line's BCRYPT_COST (default 10) and SSN_HASH_KEY come
+from the environment, as in production; set UV_THREADPOOL_SIZE to try another threadpool size.`;
 
-const AUTH_TOKEN = 'bench-auth-token-3c91d0e2';
 /** Tuesday 24 November 2026, 10:00 Pacific: inside representatives' hours. */
 const PINNED_AT = '2026-11-24T18:00:00.000Z';
 /**
@@ -93,9 +115,21 @@ type Options = {
   profile: string | null;
   serverFlags: string[];
   autopipelining: boolean;
+  mix: 'both' | 'menus' | 'login';
+  loginCallers: number;
+  loginThinkMs: number;
+  mixThinkMs: number;
+  mixSeconds: number;
+  mixRounds: number;
   json: boolean;
   strict: boolean;
 };
+
+/** A pause in ms: "0" is none. */
+function pause(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  return raw === '0' ? 0 : (positive(name, raw, false) ?? fallback);
+}
 
 function positive(name: string, raw: string | undefined, integer: boolean): number | null {
   if (raw === undefined) return null;
@@ -117,6 +151,12 @@ function readOptions(): Options | null {
       profile: { type: 'string' },
       'server-flags': { type: 'string' },
       autopipelining: { type: 'boolean', default: false },
+      mix: { type: 'string' },
+      'login-callers': { type: 'string' },
+      'login-think': { type: 'string' },
+      'mix-think': { type: 'string' },
+      'mix-seconds': { type: 'string' },
+      'mix-rounds': { type: 'string' },
       json: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -128,34 +168,31 @@ function readOptions(): Options | null {
   const warmup = values.warmup === '0' ? 0 : (positive('warmup', values.warmup, false) ?? 3);
   if (values.profile && values.inline) throw new Error('--profile profiles the server process: it cannot be combined with --inline');
   if (values['server-flags'] && values.inline) throw new Error('--server-flags needs the server process: it cannot be combined with --inline');
+  const mix = values.mix ?? 'both';
+  if (mix !== 'both' && mix !== 'menus' && mix !== 'login') throw new Error(`--mix must be both, menus or login, got "${mix}"`);
   return {
     concurrency: positive('concurrency', values.concurrency, true) ?? 100,
     calls,
     seconds,
     warmup,
-    thinkMs: values.think === undefined || values.think === '0' ? 0 : (positive('think', values.think, false) ?? 0),
+    thinkMs: pause('think', values.think, 0),
     rounds: positive('rounds', values.rounds, true) ?? 3,
     inline: values.inline,
     profile: values.profile ?? null,
     serverFlags: (values['server-flags'] ?? '').split(/\s+/).filter(Boolean),
     autopipelining: values.autopipelining,
+    mix,
+    loginCallers: positive('login-callers', values['login-callers'], true) ?? 8,
+    loginThinkMs: pause('login-think', values['login-think'], 0),
+    mixThinkMs: pause('mix-think', values['mix-think'], 200),
+    mixSeconds: positive('mix-seconds', values['mix-seconds'], false) ?? 6,
+    mixRounds: positive('mix-rounds', values['mix-rounds'], true) ?? 2,
     json: values.json,
     strict: values.strict,
   };
 }
 
-const progress = (text: string): void => {
-  process.stderr.write(`${text}\n`);
-};
-
 // --- The servers, in a child process or in this one ---------------------------------------
-
-type ServerHandle = ServerInfo & {
-  sizeBareReply(bytes: number): Promise<number>;
-  begin(target: Target): Promise<void>;
-  end(): Promise<ServerPhaseStats>;
-  close(): Promise<void>;
-};
 
 async function startInline(options: ServerOptions): Promise<ServerHandle> {
   const servers = await startServers(options);
@@ -163,6 +200,8 @@ async function startInline(options: ServerOptions): Promise<ServerHandle> {
     lineUrl: servers.lineUrl,
     bareUrl: servers.bareUrl,
     pid: servers.pid,
+    bcryptCost: servers.bcryptCost,
+    uvThreadpoolSize: servers.uvThreadpoolSize,
     sizeBareReply: async (bytes) => servers.sizeBareReply(bytes),
     begin: async (t) => servers.begin(t),
     end: () => servers.end(),
@@ -225,196 +264,6 @@ async function startChild(options: ServerOptions, serverFlags: string[]): Promis
       if (child.exitCode === null && child.signalCode === null) child.kill();
     },
   };
-}
-
-// --- One simulated call -------------------------------------------------------------------
-
-type Step =
-  | { kind: 'answer'; expect: string[] }
-  | { kind: 'press'; digits: string; expect: string[] }
-  | { kind: 'silence'; expect: string[] }
-  | { kind: 'status'; expect: string[] };
-
-/** English; payment info; check, back, crediting, back; back to the main menu; hours; repeat; silence; hang up. */
-const WALK: readonly Step[] = [
-  { kind: 'answer', expect: ['For English, press 1.', 'Para español, oprima 2.'] },
-  { kind: 'press', digits: '1', expect: ['information only about your own case', 'Main menu.'] },
-  { kind: 'press', digits: '4', expect: ['Payment options and mailing address.'] },
-  { kind: 'press', digits: '1', expect: ['California State Disbursement Unit'] },
-  { kind: 'press', digits: '*', expect: ['Payment options and mailing address.'] },
-  { kind: 'press', digits: '3', expect: ['credited on the date'] },
-  { kind: 'press', digits: '*', expect: ['Payment options and mailing address.'] },
-  { kind: 'press', digits: '*', expect: ['Main menu.'] },
-  { kind: 'press', digits: '5', expect: ['open 24 hours a day'] },
-  { kind: 'press', digits: '9', expect: ['open 24 hours a day'] },
-  { kind: 'silence', expect: ['hear a choice', 'open 24 hours a day'] },
-  { kind: 'status', expect: ['<Response'] },
-];
-const WEBHOOKS_PER_CALL = WALK.length;
-
-type Client = {
-  target: Target;
-  host: string;
-  port: number;
-  publicUrl: string;
-  agent: Agent;
-  thinkMs: number;
-  expect(step: Step): string[];
-};
-
-function clientFor(target: Target, baseUrl: string, options: Options): Client {
-  const { concurrency, thinkMs } = options;
-  const url = new URL(baseUrl);
-  return {
-    target,
-    host: url.hostname,
-    port: Number(url.port),
-    publicUrl: baseUrl,
-    // One socket per call in flight, kept alive: each simulated call has one request outstanding at a time.
-    agent: new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency, scheduling: 'lifo' }),
-    thinkMs,
-    expect: (step) => (target === 'line' ? step.expect : [BARE_MARKER]),
-  };
-}
-
-type Tally = { requests: number; errors: number; bytes: number; latencies: number[]; failures: string[] };
-
-const newTally = (): Tally => ({ requests: 0, errors: 0, bytes: 0, latencies: [], failures: [] });
-
-function post(client: Client, path: string, params: Record<string, string>): Promise<{ status: number; text: string; ms: number }> {
-  const body = new URLSearchParams(params).toString();
-  const signature = twilio.getExpectedTwilioSignature(AUTH_TOKEN, client.publicUrl + path, params);
-  const headers = {
-    'content-type': 'application/x-www-form-urlencoded',
-    'content-length': String(Buffer.byteLength(body)),
-    'x-twilio-signature': signature,
-    'i-twilio-idempotency-token': randomUUID(),
-    'user-agent': 'TwilioProxy/1.1',
-    accept: '*/*',
-  };
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const req = request({ host: client.host, port: client.port, method: 'POST', path, headers, agent: client.agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function urlIn(twiml: string, pattern: RegExp, what: string, publicUrl: string): string {
-  const found = pattern.exec(twiml)?.[1];
-  if (!found) throw new Error(`no ${what} in the reply`);
-  const url = found.replace(/&amp;/g, '&');
-  if (!url.startsWith(publicUrl + '/')) throw new Error(`the ${what} ${url} is not under ${publicUrl}`);
-  return url.slice(publicUrl.length);
-}
-
-async function oneCall(client: Client, tally: Tally): Promise<void> {
-  const callSid = newCallSid();
-  let previous = '';
-  const startedAt = Date.now();
-  for (const [index, step] of WALK.entries()) {
-    let path: string;
-    let params: Record<string, string>;
-    try {
-      // Callers are not in step: each pause is thinkMs ± 50 %.
-      if (index > 0 && client.thinkMs > 0) await sleep(client.thinkMs * (0.5 + Math.random()));
-      if (step.kind === 'answer') {
-        path = '/voice';
-        params = callParams(callSid, { CallStatus: 'ringing' });
-      } else if (step.kind === 'press') {
-        path = urlIn(previous, /<Gather[^>]*\saction="([^"]+)"/, '<Gather> action', client.publicUrl);
-        params = callParams(callSid, { Digits: step.digits, FinishedOnKey: '', msg: 'Gather End' });
-      } else if (step.kind === 'silence') {
-        path = urlIn(previous, /<Redirect[^>]*>([^<]+)<\/Redirect>/, '<Redirect>', client.publicUrl);
-        params = callParams(callSid);
-      } else {
-        path = '/voice/status';
-        params = callParams(callSid, {
-          CallStatus: 'completed',
-          CallDuration: String(Math.max(1, Math.round((Date.now() - startedAt) / 1000))),
-          Duration: '1',
-          Timestamp: new Date().toUTCString(),
-          CallbackSource: 'call-progress-events',
-          SequenceNumber: '0',
-        });
-      }
-      const reply = await post(client, path, params);
-      tally.requests += 1;
-      tally.bytes += Buffer.byteLength(reply.text);
-      tally.latencies.push(reply.ms);
-      if (reply.status !== 200) throw new Error(`HTTP ${reply.status} from ${path}: ${reply.text.slice(0, 120)}`);
-      const text = reply.text.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-      const missing = client.expect(step).filter((wanted) => !text.includes(wanted));
-      if (missing.length > 0) throw new Error(`step ${index + 1} (${step.kind}${'digits' in step ? ` ${step.digits}` : ''}, ${path}): reply lacks ${JSON.stringify(missing)}: ${reply.text.slice(0, 200)}`);
-      previous = reply.text;
-    } catch (error) {
-      // A call that went wrong cannot follow its menus any further: count it and move on.
-      tally.errors += 1;
-      if (tally.failures.length < 5) tally.failures.push(error instanceof Error ? error.message : String(error));
-      return;
-    }
-  }
-}
-
-type PhaseResult = Tally & { calls: number; wallMs: number; clientCpuMs: number };
-
-/** Keeps `concurrency` calls in flight until `calls` have started or `seconds` have passed. */
-async function drive(client: Client, concurrency: number, limit: { calls: number | null; seconds: number | null }): Promise<PhaseResult> {
-  const tally = newTally();
-  let started = 0;
-  const began = performance.now();
-  const deadline = limit.seconds === null ? Infinity : began + limit.seconds * 1000;
-  const cpu = process.cpuUsage();
-  const more = (): boolean => (limit.calls === null || started < limit.calls) && performance.now() < deadline;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      // With think time, calls start spread over one pause rather than all at once.
-      if (client.thinkMs > 0) await sleep(Math.random() * client.thinkMs);
-      while (more()) {
-        started += 1;
-        await oneCall(client, tally);
-      }
-    }),
-  );
-  const used = process.cpuUsage(cpu);
-  return { ...tally, calls: started, wallMs: performance.now() - began, clientCpuMs: (used.user + used.system) / 1000 };
-}
-
-// --- Figures ------------------------------------------------------------------------------
-
-type Latency = { p50: number; p90: number; p99: number; max: number; mean: number };
-
-function latency(samples: number[]): Latency {
-  if (samples.length === 0) return { p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN };
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-  let sum = 0;
-  for (const value of sorted) sum += value;
-  return { p50: at(50), p90: at(90), p99: at(99), max: sorted[sorted.length - 1]!, mean: sum / sorted.length };
-}
-
-
-/** CPU time the whole machine spent busy so far (all cores, all processes), in ms. */
-function machineBusyMs(): number {
-  let busy = 0;
-  for (const cpu of cpus()) busy += cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq;
-  return busy;
-}
-
-async function redisCpuMs(redis: Redis): Promise<number | null> {
-  try {
-    const info = await redis.info('cpu');
-    const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-    const seconds = field('used_cpu_user') + field('used_cpu_sys');
-    return Number.isFinite(seconds) ? seconds * 1000 : null;
-  } catch {
-    return null;
-  }
 }
 
 type Measured = {
@@ -583,7 +432,7 @@ function printTable(report: Report): void {
   const out = (text = ''): void => {
     process.stdout.write(`${text}\n`);
   };
-  const f = (value: number, digits = 1): string => (Number.isFinite(value) ? value.toFixed(digits) : '—');
+  const f = fmt;
   const row = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(16) : cell.padStart(10))).join(' ');
   const { machine } = report;
   out();
@@ -591,36 +440,42 @@ function printTable(report: Report): void {
   out(`  machine      ${machine.cpus} × ${machine.cpuModel}, load average ${machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')} at start`);
   out(`  node         ${machine.node}`);
   out(`  redis        ${report.redis}`);
-  out(`  load         ${report.concurrency} calls in flight, ${WEBHOOKS_PER_CALL} webhooks a call${report.thinkMs > 0 ? `, ${report.thinkMs} ms between a call's webhooks` : ''}, ${report.rounds} rounds line/bare, warm-up ${report.warmupSeconds} s each excluded`);
   if (report.whatIf.length > 0) out(`  WHAT-IF      ${report.whatIf.join('; ')} (not the line as shipped)`);
   out(`  client       ${report.inline ? 'inline: same process and event loop as the servers (comparison only)' : 'own process; servers in a child process'}`);
-  out();
-  out(row(['', 'webhooks', 'webhooks/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors']));
-  for (const m of [report.line, report.bare]) {
-    out(row([m.target === 'line' ? 'line (Redis)' : 'bare Express', String(m.webhooks), f(m.webhooksPerSecond, 0), f(m.latencyMs.p50, 2), f(m.latencyMs.p90, 2), f(m.latencyMs.p99, 2), f(m.latencyMs.max, 2), String(m.errors)]));
-  }
-  out();
-  out('  inside the servers (arrival → reply written, 1 in 8 sampled), CPU ms per webhook, CPUs used by other processes:');
-  out(row(['', 'p50 ms', 'p99 ms', 'loop busy', 'server ms', 'client ms', 'redis ms', 'reply B', 'others']));
-  for (const m of [report.line, report.bare]) {
-    out(row([m.target === 'line' ? 'line (Redis)' : 'bare Express', f(m.serverHandledMs.p50, 2), f(m.serverHandledMs.p99, 2), `${f(m.serverEventLoopUtilization * 100, 0)}%`, f(m.cpuMsPerWebhook.server, 3), f(m.cpuMsPerWebhook.client, 3), m.cpuMsPerWebhook.redis === null ? '—' : f(m.cpuMsPerWebhook.redis, 3), f(m.avgReplyBytes, 0), m.otherCores === null ? '—' : `${f(m.otherCores, 2)} cpu`]));
-  }
-  out();
-  const mark = (met: boolean): string => (met ? 'MET' : 'MISSED');
-  out(`  throughput line/bare   ${f(report.ratio, 2)}   aim ≥ ${AIMS.throughputRatio}                 ${report.aims.throughputJudged ? mark(report.aims.throughput) : '(not judged: with --think the callers, not the servers, set the pace)'}`);
-  out(`  line p99               ${f(report.line.latencyMs.p99, 2)} ms   aim < ${AIMS.p99Ms} ms at ${AIMS.atConcurrency} in flight   ${report.concurrency === AIMS.atConcurrency ? mark(report.aims.p99) : `(not judged: ${report.concurrency} in flight)`}`);
-  for (const m of [report.line, report.bare]) {
-    if (m.otherCoresWorstRound !== null && m.otherCoresWorstRound > 0.1) {
-      out(`  warning: while the ${m.target === 'line' ? 'line' : 'bare app'} was measured, other processes used ${f(m.otherCores ?? NaN, 2)} of ${report.machine.cpus} cores (${f(m.otherCoresWorstRound, 2)} in the worst round): figures are skewed`);
+  const { line, bare, aims } = report;
+  if (line && bare && aims) {
+    out();
+    out('The line against a bare Express app');
+    out(`  load         ${report.concurrency} calls in flight, ${WEBHOOKS_PER_CALL} webhooks a call${report.thinkMs > 0 ? `, ${report.thinkMs} ms between a call's webhooks` : ''}, ${report.rounds} rounds line/bare, warm-up ${report.warmupSeconds} s each excluded`);
+    out();
+    out(row(['', 'webhooks', 'webhooks/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors']));
+    for (const m of [line, bare]) {
+      out(row([m.target === 'line' ? 'line (Redis)' : 'bare Express', String(m.webhooks), f(m.webhooksPerSecond, 0), f(m.latencyMs.p50, 2), f(m.latencyMs.p90, 2), f(m.latencyMs.p99, 2), f(m.latencyMs.max, 2), String(m.errors)]));
+    }
+    out();
+    out('  inside the servers (arrival → reply written, 1 in 8 sampled), CPU ms per webhook, CPUs used by other processes:');
+    out(row(['', 'p50 ms', 'p99 ms', 'loop busy', 'server ms', 'client ms', 'redis ms', 'reply B', 'others']));
+    for (const m of [line, bare]) {
+      out(row([m.target === 'line' ? 'line (Redis)' : 'bare Express', f(m.serverHandledMs.p50, 2), f(m.serverHandledMs.p99, 2), `${f(m.serverEventLoopUtilization * 100, 0)}%`, f(m.cpuMsPerWebhook.server, 3), f(m.cpuMsPerWebhook.client, 3), m.cpuMsPerWebhook.redis === null ? '—' : f(m.cpuMsPerWebhook.redis, 3), f(m.avgReplyBytes, 0), m.otherCores === null ? '—' : `${f(m.otherCores, 2)} cpu`]));
+    }
+    out();
+    const mark = (met: boolean): string => (met ? 'MET' : 'MISSED');
+    out(`  throughput line/bare   ${f(report.ratio ?? NaN, 2)}   aim ≥ ${AIMS.throughputRatio}                 ${aims.throughputJudged ? mark(aims.throughput) : '(not judged: with --think the callers, not the servers, set the pace)'}`);
+    out(`  line p99               ${f(line.latencyMs.p99, 2)} ms   aim < ${AIMS.p99Ms} ms at ${AIMS.atConcurrency} in flight   ${report.concurrency === AIMS.atConcurrency ? mark(aims.p99) : `(not judged: ${report.concurrency} in flight)`}`);
+    for (const m of [line, bare]) {
+      if (m.otherCoresWorstRound !== null && m.otherCoresWorstRound > 0.1) {
+        out(`  warning: while the ${m.target === 'line' ? 'line' : 'bare app'} was measured, other processes used ${f(m.otherCores ?? NaN, 2)} of ${report.machine.cpus} cores (${f(m.otherCoresWorstRound, 2)} in the worst round): figures are skewed`);
+      }
+    }
+    for (const m of [line, bare]) {
+      if (m.profiles.length > 0) out(`  ${m.target} CPU profiles: ${m.profiles.join(' ')}`);
+    }
+    for (const m of [line, bare]) {
+      for (const failure of m.failures) out(`  ${m.target} error: ${failure}`);
     }
   }
-  for (const m of [report.line, report.bare]) {
-    if (m.profiles.length > 0) out(`  ${m.target} CPU profiles: ${m.profiles.join(' ')}`);
-  }
-  for (const m of [report.line, report.bare]) {
-    for (const failure of m.failures) out(`  ${m.target} error: ${failure}`);
-  }
   out();
+  if (report.loginMix) printLoginMix(report.loginMix, machine.cpus);
 }
 
 type Report = {
@@ -632,10 +487,13 @@ type Report = {
   rounds: number;
   inline: boolean;
   whatIf: string[];
-  line: Measured;
-  bare: Measured;
-  ratio: number;
-  aims: { throughput: boolean; throughputJudged: boolean; p99: boolean; p99Judged: boolean };
+  /** The comparison (null with --mix login). */
+  line: Measured | null;
+  bare: Measured | null;
+  ratio: number | null;
+  aims: { throughput: boolean; throughputJudged: boolean; p99: boolean; p99Judged: boolean } | null;
+  /** The login mix (null with --mix menus). */
+  loginMix: LoginMixReport | null;
 };
 
 async function main(): Promise<number> {
@@ -653,6 +511,18 @@ async function main(): Promise<number> {
   const loadAverageAtStart = loadavg();
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const prefix = `bench:${randomBytes(6).toString('hex')}:`;
+  const serverOptions: ServerOptions = {
+    redisUrl, prefix, authToken: AUTH_TOKEN, at: PINNED_AT, profileDir: options.profile, autopipelining: options.autopipelining,
+    // As in production: the line's bcrypt cost and SSN hash key from the environment (unset: its defaults).
+    ...(process.env.BCRYPT_COST !== undefined ? { bcryptCost: process.env.BCRYPT_COST } : {}),
+    ...(process.env.SSN_HASH_KEY !== undefined ? { ssnHashKey: process.env.SSN_HASH_KEY } : {}),
+  };
+  try {
+    lineConfig(serverOptions, 'http://127.0.0.1:1');
+  } catch (error) {
+    process.stderr.write(`the line's configuration: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: true });
   redis.on('error', () => {});
   try {
@@ -687,13 +557,29 @@ async function main(): Promise<number> {
   process.on('SIGTERM', interrupted);
 
   try {
-    const serverOptions: ServerOptions = { redisUrl, prefix, authToken: AUTH_TOKEN, at: PINNED_AT, profileDir: options.profile, autopipelining: options.autopipelining };
     servers = options.inline ? await startInline(serverOptions) : await startChild(serverOptions, options.serverFlags);
     progress(`line on ${servers.lineUrl}, bare app on ${servers.bareUrl}${options.inline ? ' (inline)' : ` (server pid ${servers.pid})`}, Redis keys under ${prefix}`);
 
-    const { line, bare } = await measureBoth(servers, redis, options);
+    const { line, bare } = options.mix === 'login' ? { line: null, bare: null } : await measureBoth(servers, redis, options);
+    const ratio = line && bare ? line.webhooksPerSecond / bare.webhooksPerSecond : null;
 
-    const ratio = line.webhooksPerSecond / bare.webhooksPerSecond;
+    let loginMix: LoginMixReport | null = null;
+    if (options.mix !== 'menus') {
+      // The same secrets the line was configured with (lineConfig of the same options), so the
+      // PIN hashes seeded here are the ones its bcrypt.compare checks.
+      const { ssnHashKey, bcryptCost } = lineConfig(serverOptions, servers.lineUrl);
+      loginMix = await measureLoginMix(servers, redis, prefix, { ssnHashKey, bcryptCost }, {
+        concurrency: options.concurrency,
+        othersThinkMs: options.mixThinkMs,
+        loginCallers: options.loginCallers,
+        loginThinkMs: options.loginThinkMs,
+        seconds: options.mixSeconds,
+        rounds: options.mixRounds,
+        warmupSeconds: Math.min(options.warmup, 2),
+        inline: options.inline,
+      });
+    }
+
     const report: Report = {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}/${process.arch}`, loadAverageAtStart },
       redis: redisHost(redisUrl),
@@ -709,22 +595,24 @@ async function main(): Promise<number> {
       line,
       bare,
       ratio,
-      aims: {
+      aims: line && ratio !== null ? {
         throughput: ratio >= AIMS.throughputRatio,
         throughputJudged: options.thinkMs === 0,
         p99: line.latencyMs.p99 < AIMS.p99Ms,
         p99Judged: options.concurrency === AIMS.atConcurrency,
-      },
+      } : null,
+      loginMix,
     };
     if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else printTable(report);
 
-    if (line.errors + bare.errors > 0) {
-      progress(`FAILED: ${line.errors} line errors, ${bare.errors} bare errors`);
+    const errors = { line: line?.errors ?? 0, bare: bare?.errors ?? 0, loginMix: loginMix ? loginMixErrors(loginMix) : 0 };
+    if (errors.line + errors.bare + errors.loginMix > 0) {
+      progress(`FAILED: ${errors.line} line errors, ${errors.bare} bare errors, ${errors.loginMix} login-mix errors`);
       return 1;
     }
     const { aims } = report;
-    if (options.strict && !((aims.throughput || !aims.throughputJudged) && (aims.p99 || !aims.p99Judged))) return 3;
+    if (options.strict && aims && !((aims.throughput || !aims.throughputJudged) && (aims.p99 || !aims.p99Judged))) return 3;
     return 0;
   } finally {
     await cleanUp();
