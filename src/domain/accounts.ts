@@ -1,13 +1,13 @@
 // What a caller can learn and change about their own account. Every answer is read from the
 // store at the moment it is asked (no cached balances), and every question is about the
 // participant the caller proved to be: nothing here takes a case number from the caller.
-import bcrypt from 'bcrypt';
 import { randomBytes } from 'node:crypto';
 import type { CaseloadStore, PinReset } from '../store/caseload.ts';
 import {
   paymentHistory, roleIn, upcoming,
   type Appointment, type Case, type CaseNumber, type Participant, type ParticipantId, type PaymentMethod, type Role,
 } from './caseload.ts';
+import { BcryptGate } from './bcrypt-gate.ts';
 import { balanceTotal, cents, type Cents } from './money.ts';
 import { PIN_POLICY, encryptForLetter, issuePin, isPinShaped, pendingPinDigest, pinProblem, ssnHash, type PinProblem } from './pin.ts';
 
@@ -55,11 +55,12 @@ export class Accounts {
     private readonly store: CaseloadStore,
     private readonly secrets: AccountSecrets,
     private readonly clock: () => Date = () => new Date(),
+    private readonly bcrypt: BcryptGate = new BcryptGate(),
   ) {}
 
   // Unknown IDs are compared against this, so a wrong ID costs the same bcrypt work as a wrong PIN.
   private dummy(): Promise<string> {
-    this.dummyHash ??= bcrypt.hash(randomBytes(16).toString('hex'), this.secrets.bcryptCost);
+    this.dummyHash ??= this.bcrypt.hash(randomBytes(16).toString('hex'), this.secrets.bcryptCost);
     return this.dummyHash;
   }
 
@@ -78,7 +79,7 @@ export class Accounts {
     const [hash, locked] = candidate
       ? await Promise.all([this.store.pinHash(candidate), this.store.isPinLocked(candidate)])
       : [null, false];
-    const matches = await bcrypt.compare(pin, hash ?? (await this.dummy()));
+    const matches = await this.bcrypt.compare(pin, hash ?? (await this.dummy()));
     if (!candidate || !hash) return { ok: false, reason: 'mismatch' };
     if (locked) return { ok: false, reason: 'locked' };
     if (matches) return { ok: true, participantId: candidate };
@@ -101,7 +102,7 @@ export class Accounts {
     const now = this.clock();
     const reset: PinReset = await this.store.resetPin(
       participantId,
-      await bcrypt.hash(pin, this.secrets.bcryptCost),
+      await this.bcrypt.hash(pin, this.secrets.bcryptCost),
       {
         kind: 'pin-reset',
         participantId,
@@ -122,14 +123,14 @@ export class Accounts {
     const problem = pinProblem(pin);
     if (problem) return { ok: false, reason: problem };
     const current = await this.store.pinHash(participantId);
-    if (current && (await bcrypt.compare(pin, current))) return { ok: false, reason: 'same-as-old' };
+    if (current && (await this.bcrypt.compare(pin, current))) return { ok: false, reason: 'same-as-old' };
     return { ok: true, digest: pendingPinDigest(participantId, pin, this.secrets.ssnHashKey) };
   }
 
   /** The second entry: saved only if it is the PIN proposed a moment ago. */
   async confirmPin(participantId: ParticipantId, pin: string, digest: string): Promise<boolean> {
     if (!isPinShaped(pin) || pendingPinDigest(participantId, pin, this.secrets.ssnHashKey) !== digest) return false;
-    await this.store.changePin(participantId, await bcrypt.hash(pin, this.secrets.bcryptCost));
+    await this.store.changePin(participantId, await this.bcrypt.hash(pin, this.secrets.bcryptCost));
     return true;
   }
 
