@@ -15,8 +15,7 @@ import express from 'express';
 import { loadConfig, type Config } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
-import { Redis } from 'ioredis';
-import { RedisStore, WEB_CLIENT_OPTIONS } from '../src/store/redis.ts';
+import { RedisStore } from '../src/store/redis.ts';
 
 export type Target = 'line' | 'bare';
 
@@ -30,7 +29,6 @@ export type ServerOptions = {
   /** When set, each measured slice (not the warm-ups) is CPU-profiled into DIR/<target>-<n>.cpuprofile. */
   profileDir?: string | null;
   /** What-if: the line's Redis client with ioredis enableAutoPipelining (not the line as shipped). */
-  autopipelining?: boolean;
   /**
    * BCRYPT_COST and SSN_HASH_KEY for the line's configuration, as the environment spells them
    * (unset: the line's own defaults, cost 10 and the development key). bench.ts seeds the demo
@@ -162,9 +160,7 @@ export async function startServers(options: ServerOptions): Promise<Servers> {
     if (message !== redisTrouble) process.stderr.write(`bench server: ${message}\n`);
     redisTrouble = message;
   };
-  const store = options.autopipelining
-    ? new RedisStore(new Redis(options.redisUrl, { ...WEB_CLIENT_OPTIONS, enableAutoPipelining: true }).on('error', (e: Error) => onError(`redis: ${e.message}`)), options.prefix, { onError })
-    : RedisStore.connect(options.redisUrl, options.prefix, { onError });
+  const store = RedisStore.connect(options.redisUrl, options.prefix, { onError });
   await store.ping();
   const pinned = new Date(options.at).getTime();
   let line: Line;

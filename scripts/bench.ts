@@ -74,8 +74,6 @@ Options:
                     line-N too; child mode only; the profiler costs some throughput); summarise
                     with: npx tsx scripts/bench-profile.ts DIR/line-*.cpuprofile
   --server-flags F  what-if: extra Node flags for the server process, e.g. "--max-semi-space-size=32"
-  --autopipelining  what-if: the line's Redis client with ioredis enableAutoPipelining (the
-                    line as shipped does not set it); both are printed in the report
   --mix M           what to run: both (default: the comparison, then the login mix), menus
                     (the comparison only) or login (the login mix only)
   --login-callers L login mix: callers logging in, in flight (default 8), each: English, 1,
@@ -114,7 +112,6 @@ type Options = {
   inline: boolean;
   profile: string | null;
   serverFlags: string[];
-  autopipelining: boolean;
   mix: 'both' | 'menus' | 'login';
   loginCallers: number;
   loginThinkMs: number;
@@ -150,7 +147,6 @@ function readOptions(): Options | null {
       inline: { type: 'boolean', default: false },
       profile: { type: 'string' },
       'server-flags': { type: 'string' },
-      autopipelining: { type: 'boolean', default: false },
       mix: { type: 'string' },
       'login-callers': { type: 'string' },
       'login-think': { type: 'string' },
@@ -180,7 +176,6 @@ function readOptions(): Options | null {
     inline: values.inline,
     profile: values.profile ?? null,
     serverFlags: (values['server-flags'] ?? '').split(/\s+/).filter(Boolean),
-    autopipelining: values.autopipelining,
     mix,
     loginCallers: positive('login-callers', values['login-callers'], true) ?? 8,
     loginThinkMs: pause('login-think', values['login-think'], 0),
@@ -512,7 +507,7 @@ async function main(): Promise<number> {
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const prefix = `bench:${randomBytes(6).toString('hex')}:`;
   const serverOptions: ServerOptions = {
-    redisUrl, prefix, authToken: AUTH_TOKEN, at: PINNED_AT, profileDir: options.profile, autopipelining: options.autopipelining,
+    redisUrl, prefix, authToken: AUTH_TOKEN, at: PINNED_AT, profileDir: options.profile,
     // As in production: the line's bcrypt cost and SSN hash key from the environment (unset: its defaults).
     ...(process.env.BCRYPT_COST !== undefined ? { bcryptCost: process.env.BCRYPT_COST } : {}),
     ...(process.env.SSN_HASH_KEY !== undefined ? { ssnHashKey: process.env.SSN_HASH_KEY } : {}),
@@ -590,7 +585,6 @@ async function main(): Promise<number> {
       inline: options.inline,
       whatIf: [
         ...(options.serverFlags.length > 0 ? [`server Node flags ${options.serverFlags.join(' ')}`] : []),
-        ...(options.autopipelining ? ['ioredis enableAutoPipelining'] : []),
       ],
       line,
       bare,
