@@ -84,7 +84,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
     }
   });
   app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl));
-  app.use(voiceRoutes(engine, config.ssnHashKey));
+  app.use(voiceRoutes(engine, config.ssnHashKey, logger));
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {

@@ -198,6 +198,41 @@ describe('card payments (real Redis)', function () {
     expect(c.twiml).not.to.include('<Pay');
   });
 
+  it('a success that arrives after the status callback removed the session is still recorded, once', async () => {
+    const c = await toPay(new Caller(line.app), DEVIN, '5000');
+    const path = payPath(c);
+    // Twilio may post the final status before <Pay>'s action when the caller hangs up while it processes.
+    await post(line.app, '/voice/status', callParams(c.callSid, { CallStatus: 'completed', CallDuration: '90' }));
+    const res = await post(line.app, path, callParams(c.callSid, success('ch_ORPHAN')));
+    expect(res.status).to.equal(200);
+    expect(saidIn(res.text)).to.include('Your payment of $50.00 with the card ending in 4 2 4 2 was approved');
+    await post(line.app, path, callParams(c.callSid, success('ch_ORPHAN')));
+    expect((await line.caseload.payments(CASE)).filter((p) => p.confirmationCode === 'ch_ORPHAN')).to.have.length(1);
+  });
+
+  it('a success whose session was saved by an older version of the menus is still recorded', async () => {
+    const c = await toPay(new Caller(line.app), DEVIN, '5000');
+    const session = await line.store.getSession(c.callSid);
+    await line.store.saveSession(c.callSid, { ...session!, machineVersion: 'an-older-deploy' }, 60);
+    const res = await post(line.app, payPath(c), callParams(c.callSid, success('ch_DEPLOY')));
+    expect(saidIn(res.text)).to.include('c h _ D E P L O Y');
+    expect((await line.caseload.payments(CASE)).filter((p) => p.confirmationCode === 'ch_DEPLOY')).to.have.length(1);
+  });
+
+  it('successes without a confirmation code are each recorded once, never folded into one another', async () => {
+    for (const who of [new Caller(line.app), new Caller(line.app)]) {
+      const c = await toPay(who, DEVIN, '5000');
+      const path = payPath(c);
+      const first = await post(line.app, path, callParams(c.callSid, { ...success(''), PaymentConfirmationCode: '' }));
+      const retried = await post(line.app, path, callParams(c.callSid, { ...success(''), PaymentConfirmationCode: '' }));
+      expect(retried.text).to.equal(first.text);
+      expect(saidIn(first.text)).to.include('was approved');
+    }
+    const card = (await line.caseload.payments(CASE)).filter((p) => p.method === 'card');
+    expect(card).to.have.length(2);
+    expect(new Set(card.map((p) => p.confirmationCode)).size).to.equal(2);
+  });
+
   it('caller-hung-up records nothing and ends quietly', async () => {
     const c = await toPay(new Caller(line.app));
     const res = await post(line.app, payPath(c), callParams(c.callSid, { Result: 'caller-hung-up', PaymentConfirmationCode: '' }));

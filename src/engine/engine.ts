@@ -120,12 +120,14 @@ export class Engine {
     const { session, reply } = await store.loadTurn(turn.callSid, turn.idempotencyToken);
     if (reply) return { twiml: reply, outcome: 'replayed', state: null, language: turn.language ?? 'en' };
     const usable = session && session.machineVersion === MACHINE_VERSION ? session : null;
+    const orphanPayment = this.orphanPayment(turn, usable);
+    if (orphanPayment) await orphanPayment.recorded;
     if (usable && (turn.event === null || turn.turn !== usable.turn)) {
       // A repeat of a post we already answered (a retry whose token we never saw, or a stale action URL).
       return { twiml: usable.lastTwiml, outcome: 'stale', state: null, language: usable.language };
     }
 
-    const said: Utterance[] = [];
+    const said: Utterance[] = orphanPayment ? await orphanPayment.receipt : [];
     let outcome: Outcome;
     let actor;
     if (usable) {
@@ -144,10 +146,16 @@ export class Engine {
     actor.start();
     if (outcome === 'applied' && turn.event) actor.send(this.asKey(turn.event, actor.getSnapshot()));
 
-    const settled = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: this.options.settleTimeoutMs ?? 8000 });
-    // Persist before stopping: a stopped actor's snapshot says "stopped" and would not run again.
-    const snapshot = actor.getPersistedSnapshot();
-    actor.stop();
+    let settled: LineSnapshot;
+    let snapshot: unknown;
+    try {
+      settled = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: this.options.settleTimeoutMs ?? 8000 });
+      // Persist before stopping: a stopped actor's snapshot says "stopped" and would not run again.
+      snapshot = actor.getPersistedSnapshot();
+    } finally {
+      // Also on a timeout: an invoked actor must not finish its work after the caller heard the apology.
+      actor.stop();
+    }
     if (settled.status === 'error') throw settled.error;
     const next = nextOf(settled);
     if (!next) throw new Error(`state ${stateName(settled)} neither waits for the caller nor ends the call`);
@@ -167,6 +175,27 @@ export class Engine {
     };
     await store.saveSession(turn.callSid, record, sessionTtlSeconds, turn.idempotencyToken ? { idempotencyToken: turn.idempotencyToken, twiml } : undefined);
     return { twiml, outcome, state: stateName(settled), language };
+  }
+
+  /**
+   * A <Pay> success whose session cannot take it (gone, from an older deploy, or already past the
+   * <Pay>: the status callback can arrive first) is still recorded, once, from the sealed case and
+   * amount its action URL carries; a caller still on the line hears the receipt.
+   */
+  private orphanPayment(turn: Turn, usable: SessionRecord | null): { recorded: Promise<unknown>; receipt: Promise<Utterance[]> } | null {
+    const event = turn.event;
+    if (event?.type !== 'payResult' || event.result !== 'success' || !turn.payment) return null;
+    if (usable && turn.turn === usable.turn) return null;
+    const payment = turn.payment;
+    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber as never, amount: payment.amountCents as never, confirmationCode: event.confirmationCode });
+    return {
+      recorded: receipt,
+      receipt: receipt.then((r): Utterance[] => [
+        { id: 'pay.approved', values: { amount: { kind: 'money', cents: r.amount }, last4: { kind: 'digits', value: event.last4 } } },
+        { id: 'pay.confirmation', values: { code: { kind: 'digits', value: r.confirmationCode } } },
+        { id: 'pay.credited', values: { date: { kind: 'date', at: r.receivedAt } } },
+      ]),
+    };
   }
 
   /**
@@ -196,6 +225,8 @@ export class Engine {
         new Date(spooled.receivedAt),
       );
       logger.info('spooled payment recorded', { call: spooled.callSid, confirmation: spooled.confirmationCode });
+    }, (spooled, error) => {
+      logger.warn('spooled payment not recorded yet', { call: spooled.callSid, confirmation: spooled.confirmationCode, error: describeError(error) });
     });
     return recorded;
   }

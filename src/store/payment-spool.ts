@@ -42,26 +42,64 @@ export class PaymentSpool {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as SpooledPayment);
+    const payments: SpooledPayment[] = [];
+    for (const line of text.split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        payments.push(JSON.parse(line) as SpooledPayment);
+      } catch {
+        // A torn line is an append that never finished its fsync, so its caller was never told the
+        // payment was kept; it must not block the ones after it (rewrite() sets it aside).
+      }
+    }
+    return payments;
+  }
+
+  /** Lines that are not whole JSON go to `<file>.torn` for a person to look at, not into the void. */
+  private async setAsideTornLines(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch {
+      return;
+    }
+    const torn = text.split('\n').filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    if (torn.length === 0) return;
+    const handle = await open(`${this.file}.torn`, 'a', 0o600);
+    try {
+      await handle.write(torn.map((line) => `${line}\n`).join(''));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Records what it can; keeps the rest for the next replay. Returns how many were recorded. */
-  replay(record: (payment: SpooledPayment) => Promise<void>): Promise<number> {
-    this.replaying ??= this.replayOnce(record).finally(() => {
+  replay(record: (payment: SpooledPayment) => Promise<void>, onFailure: (payment: SpooledPayment, error: unknown) => void = () => {}): Promise<number> {
+    this.replaying ??= this.replayOnce(record, onFailure).finally(() => {
       this.replaying = null;
     });
     return this.replaying;
   }
 
-  private async replayOnce(record: (payment: SpooledPayment) => Promise<void>): Promise<number> {
+  private async replayOnce(record: (payment: SpooledPayment) => Promise<void>, onFailure: (payment: SpooledPayment, error: unknown) => void): Promise<number> {
     const pending = await this.pending();
     if (pending.length === 0) return 0;
     const left: SpooledPayment[] = [];
     for (const payment of pending) {
       try {
         await record(payment);
-      } catch {
+      } catch (error) {
         left.push(payment);
+        onFailure(payment, error);
       }
     }
     // Payments appended while we replayed are kept: read again and drop only what was recorded.
@@ -72,6 +110,7 @@ export class PaymentSpool {
 
   private async rewrite(recorded: Set<string>): Promise<void> {
     const now = await this.pending();
+    await this.setAsideTornLines();
     const keep = now.filter((p) => !recorded.has(p.confirmationCode));
     const temporary = `${this.file}.${process.pid}.tmp`;
     const handle = await open(temporary, 'w', 0o600);

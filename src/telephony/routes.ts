@@ -6,6 +6,7 @@ import { seal, unseal } from '../domain/pin.ts';
 import type { PayRequest } from './twiml.ts';
 import type { Language } from '../../prompts/speak.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Logger } from '../log.ts';
 import { emptyResponse, type ReplyUrls } from './twiml.ts';
 
 export const PATHS = {
@@ -76,7 +77,7 @@ function paymentOf(ref: string | null, secret: string): { caseNumber: string; am
   }
 }
 
-export function voiceRoutes(engine: Engine, secret: string): Router {
+export function voiceRoutes(engine: Engine, secret: string, logger: Logger): Router {
   const router = express.Router();
 
   const take = (toEvent: (req: Request) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
@@ -106,7 +107,9 @@ export function voiceRoutes(engine: Engine, secret: string): Router {
     if (digits !== '') return { type: 'digits', digits };
     const speech = param(req, 'SpeechResult') ?? '';
     if (speech.trim() !== '') {
-      const confidence = Number(param(req, 'Confidence') ?? '0');
+      // Twilio sends Confidence with SpeechResult; without one, the words alone decide.
+      const raw = param(req, 'Confidence');
+      const confidence = raw === null || raw === '' ? 1 : Number(raw);
       return { type: 'speech', text: speech.slice(0, 200), confidence: Number.isFinite(confidence) ? confidence : 0 };
     }
     return { type: 'noInput' };
@@ -120,12 +123,15 @@ export function voiceRoutes(engine: Engine, secret: string): Router {
   // <Pay>'s action: only Result, the confirmation code and the masked card number are read.
   router.post(PATHS.pay, take((req) => {
     const result = param(req, 'Result') as PayResult | null;
-    return {
-      type: 'payResult',
-      result: result && PAY_RESULTS.has(result) ? result : 'internal-error',
-      confirmationCode: (param(req, 'PaymentConfirmationCode') ?? '').slice(0, 64),
-      last4: lastFour(param(req, 'PaymentCardNumber')),
-    };
+    const known = result && PAY_RESULTS.has(result) ? result : 'internal-error';
+    let confirmationCode = param(req, 'PaymentConfirmationCode') ?? '';
+    if (known === 'success' && !/^[A-Za-z0-9_-]{1,64}$/.test(confirmationCode)) {
+      // Payments are recorded once per confirmation code, so a success without a usable one gets
+      // a code of our own, the same for a retry of this callback (same call, same turn).
+      confirmationCode = `LINE-${(param(req, 'CallSid') ?? '').slice(-8)}-${query(req, 'turn') ?? '0'}`;
+      logger.warn('payment without a usable confirmation code', { call: param(req, 'CallSid'), confirmation: confirmationCode });
+    }
+    return { type: 'payResult', result: known, confirmationCode: confirmationCode.slice(0, 64), last4: lastFour(param(req, 'PaymentCardNumber')) };
   }));
 
   // <Pay>'s progress callbacks: accepted, not acted on; nothing of what they carry is kept.
