@@ -49,6 +49,7 @@ import {
 } from './bench-client.ts';
 import { loginMixErrors, measureLoginMix, printLoginMix, type LoginMixReport } from './bench-login.ts';
 import { lineConfig, startServers, type FromServer, type ServerOptions, type Target, type ToServer } from './bench-server.ts';
+import { runCli } from './cli.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -491,18 +492,7 @@ type Report = {
   loginMix: LoginMixReport | null;
 };
 
-async function main(): Promise<number> {
-  let options: Options | null;
-  try {
-    options = readOptions();
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function main(options: Options): Promise<number> {
   const loadAverageAtStart = loadavg();
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   const prefix = `bench:${randomBytes(6).toString('hex')}:`;
@@ -613,12 +603,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runCli(USAGE, readOptions, main, { exit: 'when-idle', failurePrefix: 'bench failed: ' });

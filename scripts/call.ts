@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEV_AUTH_TOKEN } from '../src/config.ts';
 import { paintFor, startLocalLine, type LineTarget, type LocalLine } from './callscript.ts';
 import { Phone, PhoneError, type PayDetails, type TranscriptEntry, type Waiting } from './phone.ts';
+import { runCli } from './cli.ts';
 
 const USAGE = `Usage: npm run call -- [options]
 
@@ -92,18 +93,7 @@ function describeWaiting(gather: Waiting): string {
   return `waiting for ${ways.join(' or ')}; "silence" after ${gather.timeout}s, "help" for commands`;
 }
 
-async function main(): Promise<number> {
-  let options: Options | null;
-  try {
-    options = readOptions();
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function main(options: Options): Promise<number> {
   const out = process.stdout;
   const paint = paintFor(out);
   const interactive = Boolean(process.stdin.isTTY);
@@ -200,10 +190,4 @@ async function main(): Promise<number> {
   return phone.applicationErrors.length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-    process.exit(2);
-  },
-);
+runCli(USAGE, readOptions, main);

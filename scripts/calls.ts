@@ -16,6 +16,7 @@ import {
   type LineTarget,
   type LocalLine,
 } from './callscript.ts';
+import { runCli } from './cli.ts';
 
 const USAGE = `Usage: npm run calls -- [options] [FILES or DIRS...]   (default: test/calls/)
 
@@ -56,18 +57,7 @@ function readOptions(): Options | null {
   };
 }
 
-async function main(): Promise<number> {
-  let options: Options | null;
-  try {
-    options = readOptions();
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (!options) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+async function main(options: Options): Promise<number> {
   const out = process.stdout;
   const paint = paintFor(out);
   const files = await findCallScripts(options.paths);
@@ -122,10 +112,4 @@ async function main(): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
-    process.exit(2);
-  },
-);
+runCli(USAGE, readOptions, main);
