@@ -1,7 +1,8 @@
 // Turns an utterance (a prompt id and typed values) into the words the voice says, per language.
+import type { Language } from '../src/domain/language.ts';
 import { catalog, type PromptId } from './catalog.ts';
 
-export type Language = 'en' | 'es';
+export type { Language };
 
 export type Spoken =
   | { kind: 'money'; cents: number }

@@ -14,8 +14,8 @@ import { Engine } from './engine/engine.ts';
 import { describeError, jsonLogger, type Logger } from './log.ts';
 import { openStore, RedisStore, type CallStore } from './store/index.ts';
 import { requireTwilioSignature } from './telephony/signature.ts';
-import { replyUrls, voiceRoutes } from './telephony/routes.ts';
-import { renderApology } from './telephony/twiml.ts';
+import { twimlRenderer, voiceRoutes, type RenderSettings } from './telephony/routes.ts';
+import { apology } from './engine/reply.ts';
 
 export type LineOptions = {
   config: Config;
@@ -62,13 +62,12 @@ export async function createLine(options: LineOptions): Promise<Line> {
     payments,
     services,
     paymentSpool,
-    paymentConnector: config.paymentConnector,
     logger,
     clock,
-    agentNumber: config.agentNumber,
     sessionTtlSeconds: config.sessionTtlSeconds,
-    urlsFor: replyUrls(config.publicUrl, config.ssnHashKey),
   });
+  const rendering: RenderSettings = { publicUrl: config.publicUrl, secret: config.ssnHashKey, agentNumber: config.agentNumber, paymentConnector: config.paymentConnector };
+  const render = twimlRenderer(rendering);
 
   const app = express();
   app.disable('x-powered-by');
@@ -84,14 +83,14 @@ export async function createLine(options: LineOptions): Promise<Line> {
     }
   });
   app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl));
-  app.use(voiceRoutes(engine, config.ssnHashKey, logger));
+  app.use(voiceRoutes(engine, rendering, logger));
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {
     logger.error('request failed', { path: req.path, error: describeError(error) });
     if (res.headersSent) return;
     if (req.path.startsWith('/voice') && !(error as { status?: number }).status) {
-      res.status(200).type('text/xml').send(renderApology('en', representativesAvailable(clock()), config.agentNumber));
+      res.status(200).type('text/xml').send(render(apology('en', representativesAvailable(clock()))));
     } else {
       res.status((error as { status?: number }).status ?? 400).type('text/plain').send('Bad request');
     }

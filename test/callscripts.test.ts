@@ -4,6 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import express from 'express';
+import sinon from 'sinon';
+import { Engine } from '../src/engine/engine.ts';
+import type { Reply } from '../src/engine/reply.ts';
+import { replyUrls } from '../src/telephony/routes.ts';
+import { renderReply } from '../src/telephony/twiml.ts';
+import { renderReference } from './support/twiml-reference.ts';
 import {
   CallScriptError,
   findCallScripts,
@@ -19,7 +25,21 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const scriptsDir = path.join(here, 'calls');
 const files = await findCallScripts([scriptsDir]);
 
+/** Every reply the engine gave while the scripts played, to hold the renderer to twilio's own. */
+const replies: Reply[] = [];
+
 describe('call scripts (test/calls)', () => {
+  let take: sinon.SinonSpy<Parameters<Engine['take']>, ReturnType<Engine['take']>>;
+  before(() => {
+    const original = Engine.prototype.take;
+    take = sinon.stub(Engine.prototype, 'take').callsFake(async function (this: Engine, turn) {
+      const reply = await original.call(this, turn);
+      replies.push(reply);
+      return reply;
+    });
+  });
+  after(() => take.restore());
+
   it('has call scripts to play', () => {
     expect(files, `no *.yaml in ${scriptsDir}`).not.to.be.empty;
   });
@@ -41,6 +61,22 @@ describe('call scripts (test/calls)', () => {
       }
     });
   }
+});
+
+describe('the rendered TwiML of every reply the call scripts reached', () => {
+  it('is byte for byte what twilio\'s VoiceResponse builds', () => {
+    expect(replies, 'the call scripts ran first and gave replies').not.to.be.empty;
+    const urlsFor = replyUrls('https://ivr.example.test', 'equivalence-secret');
+    const kinds = new Set<string>();
+    for (const reply of replies) {
+      const urls = urlsFor(reply.turn, reply.language, reply.pay);
+      const settings = { paymentConnector: 'Connector A&B' };
+      expect(renderReply(reply, urls, '+19165550100', settings)).to.equal(renderReference(reply, urls, '+19165550100', settings));
+      kinds.add('input' in reply.next ? reply.next.input : reply.next.end);
+    }
+    // The scripts reach every kind of reply: menus, entries, transfers, <Pay>, and endings.
+    expect([...kinds].sort()).to.deep.equal(['dial', 'digits', 'hangup', 'menu', 'pay']);
+  });
 });
 
 describe('the call script format', () => {

@@ -7,7 +7,8 @@ import { roleIn, type Case, type CaseNumber, type Participant, type ParticipantI
 import { parseCaseloadFile, type ParsedCase, type ParsedCaseload } from '../src/domain/caseload-file.ts';
 import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-loader.ts';
 import { cents } from '../src/domain/money.ts';
-import { decryptForLetter, encryptForLetter, ssnHash } from '../src/domain/pin.ts';
+import { ssnHash } from '../src/domain/crypto.ts';
+import { decryptForLetter, encryptForLetter } from '../src/domain/pin.ts';
 import { sealedPinOf, type CaseloadStore, type LoadedCaseload, type PinLetter, type PinPolicy } from '../src/store/caseload.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import type { ParticipantId } from '../src/domain/caseload.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
-import { ssnHash } from '../src/domain/pin.ts';
+import { ssnHash } from '../src/domain/crypto.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';

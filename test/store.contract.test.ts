@@ -38,7 +38,7 @@ function session(turn = 1): SessionRecord {
     turn,
     language: 'es',
     snapshot: { status: 'active', value: { main: { account: 'balance' } }, context: { attempts: [1, 2], flags: { ok: true }, note: null } },
-    lastTwiml: '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="es-MX">Hola</Say></Response>',
+    lastReply: '<?xml version="1.0" encoding="UTF-8"?><Response><Say language="es-MX">Hola</Say></Response>',
     startedAt: '2025-01-01T00:00:00.000Z',
   };
 }
@@ -295,7 +295,7 @@ function callStoreContract(name: string, factory: Factory): void {
       it('loads the session and a token\'s reply in one call', async function () {
         const { store } = await open();
         expect(await store.loadTurn(CALL, 'token-7')).to.deep.equal({ session: null, reply: null });
-        await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-7', twiml: '<Response/>' });
+        await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-7', reply: '<Response/>' });
         expect(await store.loadTurn(CALL, 'token-7')).to.deep.equal({ session: session(), reply: '<Response/>' });
         expect(await store.loadTurn(CALL, 'other-token')).to.deep.equal({ session: session(), reply: null });
         expect(await store.loadTurn(CALL, null)).to.deep.equal({ session: session(), reply: null });
@@ -303,7 +303,7 @@ function callStoreContract(name: string, factory: Factory): void {
 
       it('saves the session and the reply to its idempotency token together', async function () {
         const { store } = await open();
-        await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-9', twiml: '<Response><Hangup/></Response>' });
+        await store.saveSession(CALL, session(), 60, { idempotencyToken: 'token-9', reply: '<Response><Hangup/></Response>' });
         expect(await store.getSession(CALL)).to.deep.equal(session());
         expect(await store.getReply(CALL, 'token-9')).to.equal('<Response><Hangup/></Response>');
       });

@@ -9,7 +9,8 @@ import {
 } from './caseload.ts';
 import { BcryptGate } from './bcrypt-gate.ts';
 import { balanceTotal, cents, type Cents } from './money.ts';
-import { PIN_POLICY, encryptForLetter, issuePin, isPinShaped, pendingPinDigest, pinProblem, ssnHash, type PinProblem } from './pin.ts';
+import { pendingPinDigest, ssnHash } from './crypto.ts';
+import { PIN_POLICY, encryptForLetter, issuePin, isPinShaped, pinProblem, type PinProblem } from './pin.ts';
 
 /** At most this many cases are read out in a balance (spec section 5). */
 export const MAX_CASES_READ = 5;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcrypt';
 import type { CaseloadStore, LoadedCaseload, LoadedParticipant } from '../store/caseload.ts';
 import { parseCaseloadJson, type ParsedCaseload } from './caseload-file.ts';
-import { ssnHash } from './pin.ts';
+import { ssnHash } from './crypto.ts';
 
 export const DEMO_CASELOAD_PATH = fileURLToPath(new URL('./demo-caseload.json', import.meta.url));
 

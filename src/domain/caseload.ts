@@ -2,6 +2,9 @@
 // Participant: the store keeps those only as hashes, beside it.
 import { pacificTime } from './hours.ts';
 import { creditedDate, type Cents } from './money.ts';
+import type { Language } from './language.ts';
+
+export { LANGUAGES, type Language } from './language.ts';
 
 export type ParticipantId = string & { readonly __brand: 'ParticipantId' };
 export type CaseNumber = string & { readonly __brand: 'CaseNumber' };
@@ -14,8 +17,6 @@ export function parseCaseNumber(text: string): CaseNumber | null {
   return /^\d{6,15}$/.test(text) ? (text as CaseNumber) : null;
 }
 
-export type Language = 'en' | 'es';
-export const LANGUAGES: readonly Language[] = ['en', 'es'];
 
 export type MailingAddress = {
   line1: string;

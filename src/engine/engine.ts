@@ -1,26 +1,31 @@
-// One webhook, one turn: load the caller's machine, give it the event, let it settle, say
-// what the settled state says, remember where the caller is. Never throws at Twilio.
+// One webhook, one turn: load the caller's machine, give it the event, let it settle, say what
+// the settled state says, remember where the caller is. Returns a Reply (telephony renders it);
+// never throws at Twilio.
 import { createHash } from 'node:crypto';
-import { createActor, waitFor, type SnapshotFrom } from 'xstate';
-import { UNMATCHED_SPEECH, type CallerEvent, type HeardSpeech, type StateMeta } from '../../flows/events.ts';
-import { keyForSpeech } from '../../prompts/speech.ts';
+import type { CallerEvent, HeardSpeech } from '../../flows/events.ts';
 import { lineMachine, payRequestOf } from '../../flows/line.ts';
-import type { Language, Utterance } from '../../prompts/speak.ts';
+import type { Utterance } from '../../prompts/speak.ts';
 import type { Accounts } from '../domain/accounts.ts';
 import { representativesAvailable } from '../domain/hours.ts';
+import type { Language } from '../domain/language.ts';
+import { cents } from '../domain/money.ts';
 import type { Payments } from '../domain/payments.ts';
 import type { Services } from '../domain/services.ts';
+import type { CaseNumber } from '../domain/caseload.ts';
 import type { PaymentSpool } from '../store/payment-spool.ts';
 import { domainActors } from './domain-actors.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { CallStore, SessionRecord } from '../store/store.ts';
-import { renderApology, renderPaymentUnconfirmed, renderReply, type Next, type PayRequest, type ReplyUrls } from '../telephony/twiml.ts';
+import { apology, paymentUnconfirmed, type Reply } from './reply.ts';
+import { settleTurn, stateName, type LineMachine, type TurnStart } from './turn.ts';
 
-export type LineMachine = typeof lineMachine;
-type LineSnapshot = SnapshotFrom<LineMachine>;
+export type { LineMachine } from './turn.ts';
 
 /** Changes whenever the menus' shape changes, so a snapshot from an older deploy is not restored into a newer machine. */
 export const MACHINE_VERSION = createHash('sha256').update(JSON.stringify(lineMachine.definition)).digest('hex').slice(0, 12);
+
+/** The case and amount a <Pay> action URL was issued for (sealed in it by telephony). */
+export type PaymentInFlight = { caseNumber: string; amountCents: number };
 
 /** One webhook of a call, as the engine sees it (telephony has already checked and parsed it). */
 export type Turn = {
@@ -35,18 +40,14 @@ export type Turn = {
   /** For the log line only. */
   path: string;
   /** On a <Pay> callback: the case and amount its action URL was issued for. */
-  payment?: { caseNumber: string; amountCents: number } | null;
+  payment?: PaymentInFlight | null;
 };
 
 export type EngineOptions = {
   store: CallStore;
   logger: Logger;
   clock: () => Date;
-  agentNumber: string;
   sessionTtlSeconds: number;
-  /** Builds the absolute URLs a reply points Twilio at. */
-  urlsFor: (turn: number, language: Language, pay: PayRequest | null) => ReplyUrls;
-  paymentConnector: string;
   /** What the account and payment menus ask; bound to the machine's named actors. */
   accounts: Accounts;
   payments: Payments;
@@ -61,20 +62,7 @@ export type EngineOptions = {
 
 type Outcome = 'answered' | 'applied' | 'resumed' | 'replayed' | 'stale' | 'failed';
 
-/** "paymentInfo.check" for the log; takes a live or a persisted snapshot. */
-export function stateName(snapshot: { value: unknown }): string {
-  const walk = (value: unknown): string =>
-    typeof value === 'string' ? value : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}.${walk(v)}`).join(',');
-  return walk(snapshot.value);
-}
-
-function nextOf(snapshot: LineSnapshot): Next | null {
-  for (const meta of Object.values(snapshot.getMeta()) as StateMeta[]) {
-    if (meta?.end) return { end: meta.end };
-    if (meta?.wait) return meta.wait;
-  }
-  return null;
-}
+type Taken = { reply: Reply; outcome: Outcome; state: string | null };
 
 export class Engine {
   private readonly machine: LineMachine;
@@ -89,24 +77,23 @@ export class Engine {
     });
   }
 
-  async take(turn: Turn): Promise<string> {
+  async take(turn: Turn): Promise<Reply> {
     const started = performance.now();
     const { store, logger } = this.options;
     let outcome: Outcome = 'failed';
     let state: string | null = null;
-    let language: Language = turn.language ?? 'en';
     try {
-      const result = await store.withCallLock(turn.callSid, () => this.takeLocked(turn));
-      outcome = result.outcome;
-      state = result.state;
-      language = result.language;
-      return result.twiml;
+      const taken = await store.withCallLock(turn.callSid, () => this.takeLocked(turn));
+      outcome = taken.outcome;
+      state = taken.state;
+      return taken.reply;
     } catch (error) {
       logger.error('webhook failed', { call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', error: describeError(error) });
+      const language = turn.language ?? 'en';
       if (turn.event?.type === 'payResult' && turn.event.result === 'success' && turn.payment) {
         return this.spoolPayment(turn, turn.event.confirmationCode, turn.payment, language);
       }
-      return renderApology(language, representativesAvailable(this.options.clock()), this.options.agentNumber);
+      return apology(language, representativesAvailable(this.options.clock()));
     } finally {
       logger.info('webhook', {
         call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', turn: turn.turn,
@@ -115,66 +102,50 @@ export class Engine {
     }
   }
 
-  private async takeLocked(turn: Turn): Promise<{ twiml: string; outcome: Outcome; state: string | null; language: Language }> {
+  private async takeLocked(turn: Turn): Promise<Taken> {
     const { store, sessionTtlSeconds } = this.options;
-    const { session, reply } = await store.loadTurn(turn.callSid, turn.idempotencyToken);
-    if (reply) return { twiml: reply, outcome: 'replayed', state: null, language: turn.language ?? 'en' };
-    const usable = session && session.machineVersion === MACHINE_VERSION ? session : null;
-    const orphanPayment = this.orphanPayment(turn, usable);
+    const loaded = await store.loadTurn(turn.callSid, turn.idempotencyToken);
+    if (loaded.reply) return { reply: JSON.parse(loaded.reply) as Reply, outcome: 'replayed', state: null };
+    const session = loaded.session && loaded.session.machineVersion === MACHINE_VERSION ? loaded.session : null;
+    const orphanPayment = this.orphanPayment(turn, session);
     if (orphanPayment) await orphanPayment.recorded;
-    if (usable && (turn.event === null || turn.turn !== usable.turn)) {
+    if (session && (turn.event === null || turn.turn !== session.turn)) {
       // A repeat of a post we already answered (a retry whose token we never saw, or a stale action URL).
-      return { twiml: usable.lastTwiml, outcome: 'stale', state: null, language: usable.language };
+      return { reply: JSON.parse(session.lastReply) as Reply, outcome: 'stale', state: null };
     }
 
-    const said: Utterance[] = orphanPayment ? await orphanPayment.receipt : [];
+    let start: TurnStart;
     let outcome: Outcome;
-    let actor;
-    if (usable) {
-      actor = createActor(this.machine, { snapshot: usable.snapshot as LineSnapshot, input: {} });
+    if (session && turn.event) {
+      start = { snapshot: session.snapshot, event: turn.event };
       outcome = 'applied';
     } else if (turn.event === null) {
-      actor = createActor(this.machine, { input: {} });
+      start = { input: {} };
       outcome = 'answered';
     } else {
       // An action URL with no session behind it (expired, or the in-process store restarted):
       // the keys were meant for a prompt we no longer know, so start cleanly at the main menu.
-      actor = createActor(this.machine, { input: { resume: true, language: turn.language ?? 'en' } });
+      start = { input: { resume: true, language: turn.language ?? 'en' } };
       outcome = 'resumed';
     }
-    actor.on('say', (event) => said.push(...event.lines));
-    actor.start();
-    if (outcome === 'applied' && turn.event) actor.send(this.asKey(turn.event, actor.getSnapshot()));
+    const settled = await settleTurn(this.machine, start, this.options.settleTimeoutMs ?? 8000);
+    const said: Utterance[] = orphanPayment ? [...(await orphanPayment.receipt), ...settled.said] : settled.said;
 
-    let settled: LineSnapshot;
-    let snapshot: unknown;
-    try {
-      settled = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: this.options.settleTimeoutMs ?? 8000 });
-      // Persist before stopping: a stopped actor's snapshot says "stopped" and would not run again.
-      snapshot = actor.getPersistedSnapshot();
-    } finally {
-      // Also on a timeout: an invoked actor must not finish its work after the caller heard the apology.
-      actor.stop();
-    }
-    if (settled.status === 'error') throw settled.error;
-    const next = nextOf(settled);
-    if (!next) throw new Error(`state ${stateName(settled)} neither waits for the caller nor ends the call`);
-
-    const nextTurn = (usable?.turn ?? 0) + 1;
-    const language = settled.context.language;
-    const pay = next && 'input' in next && next.input === 'pay' ? payRequestOf(settled.context) : null;
-    if ('input' in next && next.input === 'pay' && !pay) throw new Error('the line asked for <Pay> with nothing to charge');
-    const twiml = renderReply({ language, said, next, pay }, this.options.urlsFor(nextTurn, language, pay), this.options.agentNumber, { paymentConnector: this.options.paymentConnector });
+    const nextTurn = (session?.turn ?? 0) + 1;
+    const pay = 'input' in settled.next && settled.next.input === 'pay' ? payRequestOf(settled.snapshot.context) : null;
+    if ('input' in settled.next && settled.next.input === 'pay' && !pay) throw new Error('the line asked for <Pay> with nothing to charge');
+    const reply: Reply = { language: settled.language, said, next: settled.next, turn: nextTurn, pay };
+    const json = JSON.stringify(reply);
     const record: SessionRecord = {
       machineVersion: MACHINE_VERSION,
       turn: nextTurn,
-      language,
-      snapshot,
-      lastTwiml: twiml,
-      startedAt: usable?.startedAt ?? this.options.clock().toISOString(),
+      language: settled.language,
+      snapshot: settled.persisted,
+      lastReply: json,
+      startedAt: session?.startedAt ?? this.options.clock().toISOString(),
     };
-    await store.saveSession(turn.callSid, record, sessionTtlSeconds, turn.idempotencyToken ? { idempotencyToken: turn.idempotencyToken, twiml } : undefined);
-    return { twiml, outcome, state: stateName(settled), language };
+    await store.saveSession(turn.callSid, record, sessionTtlSeconds, turn.idempotencyToken ? { idempotencyToken: turn.idempotencyToken, reply: json } : undefined);
+    return { reply, outcome, state: settled.state };
   }
 
   /**
@@ -187,7 +158,7 @@ export class Engine {
     if (event?.type !== 'payResult' || event.result !== 'success' || !turn.payment) return null;
     if (usable && turn.turn === usable.turn) return null;
     const payment = turn.payment;
-    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber as never, amount: payment.amountCents as never, confirmationCode: event.confirmationCode });
+    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber as CaseNumber, amount: cents(payment.amountCents), confirmationCode: event.confirmationCode });
     return {
       recorded: receipt,
       receipt: receipt.then((r): Utterance[] => [
@@ -202,7 +173,7 @@ export class Engine {
    * A card payment succeeded at Twilio but could not be recorded (the store is away): it goes to
    * the durable spool, is replayed until recorded, and the caller keeps the confirmation number.
    */
-  private async spoolPayment(turn: Turn, confirmationCode: string, payment: { caseNumber: string; amountCents: number }, language: Language): Promise<string> {
+  private async spoolPayment(turn: Turn, confirmationCode: string, payment: PaymentInFlight, language: Language): Promise<Reply> {
     const { logger } = this.options;
     try {
       await this.options.paymentSpool.append({ ...payment, confirmationCode, receivedAt: this.options.clock().toISOString(), callSid: turn.callSid });
@@ -213,7 +184,7 @@ export class Engine {
       // carries the case and the amount (never anything about the card).
       logger.error('payment not recorded', { call: turn.callSid, confirmation: confirmationCode, caseNumber: payment.caseNumber, amountCents: payment.amountCents, error: describeError(error) });
     }
-    return renderPaymentUnconfirmed(language, payment.amountCents, confirmationCode);
+    return paymentUnconfirmed(language, payment.amountCents, confirmationCode);
   }
 
   /** Replays spooled payments into the store; safe to run at any time, from any instance. */
@@ -221,7 +192,7 @@ export class Engine {
     const { payments, paymentSpool, logger } = this.options;
     const recorded = await paymentSpool.replay(async (spooled) => {
       await payments.record(
-        { caseNumber: spooled.caseNumber as never, amount: spooled.amountCents as never, confirmationCode: spooled.confirmationCode },
+        { caseNumber: spooled.caseNumber as CaseNumber, amount: cents(spooled.amountCents), confirmationCode: spooled.confirmationCode },
         new Date(spooled.receivedAt),
       );
       logger.info('spooled payment recorded', { call: spooled.callSid, confirmation: spooled.confirmationCode });
@@ -231,25 +202,13 @@ export class Engine {
     return recorded;
   }
 
-  /** Speech at a menu becomes the key it chooses there; unmatched or unsure speech, a wrong key. */
-  private asKey(event: CallerEvent | HeardSpeech, snapshot: LineSnapshot): CallerEvent {
-    if (event.type !== 'speech') return event;
-    const next = nextOf(snapshot);
-    const vocabulary = next && 'input' in next && next.input === 'menu' ? next.vocabulary : undefined;
-    const key = vocabulary ? keyForSpeech(vocabulary, event.text, event.confidence, snapshot.context.language) : null;
-    return { type: 'digits', digits: key ?? UNMATCHED_SPEECH };
-  }
-
   /** Twilio's status callback: a final status ends the session and records the outcome. */
   async ended(callSid: string, status: string, durationSeconds: number | null): Promise<void> {
     const { store, logger } = this.options;
     try {
       await store.withCallLock(callSid, async () => {
         const session = await store.getSession(callSid);
-        let lastState: string | null = null;
-        if (session) {
-          lastState = stateName(session.snapshot as { value: unknown });
-        }
+        const lastState = session ? stateName(session.snapshot as { value: unknown }) : null;
         await store.recordCallOutcome({ callSid, status, durationSeconds, lastState, endedAt: this.options.clock().toISOString() });
         await store.deleteSession(callSid);
         logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: lastState });

@@ -66,9 +66,9 @@ export class MemoryStore implements CallStore {
     return this.read(this.sessions, callSid) as SessionRecord | null;
   }
 
-  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; twiml: string }): Promise<void> {
+  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; reply: string }): Promise<void> {
     this.write(this.sessions, callSid, record, ttlSeconds);
-    if (reply) this.write(this.replies, replyKey(callSid, reply.idempotencyToken), reply.twiml, ttlSeconds);
+    if (reply) this.write(this.replies, replyKey(callSid, reply.idempotencyToken), reply.reply, ttlSeconds);
   }
 
   async deleteSession(callSid: string): Promise<void> {

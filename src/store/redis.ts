@@ -95,7 +95,7 @@ export class RedisStore implements CallStore {
     return json === null ? null : (this.parse(json, 'session') as SessionRecord | null);
   }
 
-  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; twiml: string }): Promise<void> {
+  async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; reply: string }): Promise<void> {
     const keys = this.keys(callSid);
     const ttl = ttlSecondsOf(ttlSeconds);
     if (!reply) {
@@ -103,7 +103,7 @@ export class RedisStore implements CallStore {
       return;
     }
     // One transaction: a crash between the two writes must not leave a new turn whose retry is not recognised.
-    const results = await this.redis.multi().set(keys.session, JSON.stringify(record), 'EX', ttl).set(keys.reply(reply.idempotencyToken), reply.twiml, 'EX', ttl).exec();
+    const results = await this.redis.multi().set(keys.session, JSON.stringify(record), 'EX', ttl).set(keys.reply(reply.idempotencyToken), reply.reply, 'EX', ttl).exec();
     if (results === null) throw new Error('saving the session was aborted');
     for (const [error] of results) {
       if (error) throw error;

@@ -2,7 +2,7 @@
 // One interface, two implementations (Redis; an in-process twin for trying the line out),
 // both held to one contract suite (test/store.contract.test.ts).
 
-export type Language = 'en' | 'es';
+import type { Language } from '../domain/language.ts';
 
 /** Where a caller is, saved after each webhook once the machine has settled. */
 export type SessionRecord = {
@@ -13,8 +13,8 @@ export type SessionRecord = {
   language: Language;
   /** XState persisted snapshot (JSON-safe). Never holds an SSN, PIN or card detail. */
   snapshot: unknown;
-  /** The TwiML answered for the last applied turn, replayed for a repeated post. */
-  lastTwiml: string;
+  /** The reply (JSON) answered for the last applied turn, answered again to a repeated post. */
+  lastReply: string;
   startedAt: string;
 };
 
@@ -44,15 +44,15 @@ export interface CallStore {
   readonly kind: 'redis' | 'memory';
   getSession(callSid: string): Promise<SessionRecord | null>;
   /** Saves the session and, in the same atomic write, the reply to the request's idempotency token. */
-  saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; twiml: string }): Promise<void>;
+  saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; reply: string }): Promise<void>;
   deleteSession(callSid: string): Promise<void>;
   /** Runs `work` holding the call's lock, so two webhooks of one call never interleave. Throws CallBusyError after waitMs. */
   withCallLock<T>(callSid: string, work: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** The session and, in the same round trip, the reply already given to this idempotency token. */
   loadTurn(callSid: string, idempotencyToken: string | null): Promise<{ session: SessionRecord | null; reply: string | null }>;
-  /** The TwiML answered to a request carrying this I-Twilio-Idempotency-Token, if any. */
+  /** The reply (opaque text) given to a request carrying this I-Twilio-Idempotency-Token, if any. */
   getReply(callSid: string, idempotencyToken: string): Promise<string | null>;
-  saveReply(callSid: string, idempotencyToken: string, twiml: string, ttlSeconds: number): Promise<void>;
+  saveReply(callSid: string, idempotencyToken: string, reply: string, ttlSeconds: number): Promise<void>;
   recordCallOutcome(outcome: CallOutcome): Promise<void>;
   /** Most recent first. */
   recentCallOutcomes(limit: number): Promise<CallOutcome[]>;

@@ -2,12 +2,13 @@
 // TwiML out. Only this file knows Twilio's parameter names.
 import express, { type Request, type Response, type Router } from 'express';
 import type { CallerEvent, DialStatus, HeardSpeech, PayResult } from '../../flows/events.ts';
-import { seal, unseal } from '../domain/pin.ts';
-import type { PayRequest } from './twiml.ts';
-import type { Language } from '../../prompts/speak.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { PayRequest } from '../../flows/payment.ts';
+import { sealStable, unseal } from '../domain/crypto.ts';
+import { parseLanguage, type Language } from '../domain/language.ts';
+import type { Engine, PaymentInFlight } from '../engine/engine.ts';
+import type { Reply } from '../engine/reply.ts';
 import type { Logger } from '../log.ts';
-import { emptyResponse, type ReplyUrls } from './twiml.ts';
+import { emptyResponse, renderReply, type PaySettings, type ReplyUrls } from './twiml.ts';
 
 export const PATHS = {
   answer: '/voice',
@@ -32,7 +33,8 @@ const PAYMENT_REF = 'payment-ref';
  * Action URLs carry only the turn and the language, never anything the caller entered. The <Pay>
  * action also carries the case and amount being charged, sealed (AES-GCM under a key derived
  * from SSN_HASH_KEY), so a payment Twilio approved can be recorded even if the session cannot be
- * read, without the caller's digits appearing in a URL.
+ * read, without the caller's digits appearing in a URL. Sealed stably, so a reply rendered again
+ * for a retry is the same document.
  */
 export function replyUrls(publicUrl: string, secret: string) {
   return (turn: number, language: Language, pay: PayRequest | null = null): ReplyUrls => {
@@ -41,10 +43,18 @@ export function replyUrls(publicUrl: string, secret: string) {
       input: `${publicUrl}${PATHS.input}${query}`,
       noInput: `${publicUrl}${PATHS.noInput}${query}`,
       dialEnded: `${publicUrl}${PATHS.dialEnded}${query}`,
-      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&ref=${seal(`${pay.caseNumber}:${pay.amountCents}`, secret, PAYMENT_REF)}` : ''}`,
+      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&ref=${sealStable(`${pay.caseNumber}:${pay.amountCents}`, secret, PAYMENT_REF)}` : ''}`,
       payStatus: `${publicUrl}${PATHS.payStatus}`,
     };
   };
+}
+
+export type RenderSettings = PaySettings & { publicUrl: string; secret: string; agentNumber: string };
+
+/** The engine's replies as TwiML, with this line's URLs, transfer number and payment connector. */
+export function twimlRenderer(settings: RenderSettings): (reply: Reply) => string {
+  const urlsFor = replyUrls(settings.publicUrl, settings.secret);
+  return (reply) => renderReply(reply, urlsFor(reply.turn, reply.language, reply.pay), settings.agentNumber, settings);
 }
 
 /** The last four digits of the masked card number Twilio posts, and nothing else of it. */
@@ -67,17 +77,20 @@ function sendTwiml(res: Response, twiml: string): void {
   res.status(200).type('text/xml').send(twiml);
 }
 
-function paymentOf(ref: string | null, secret: string): { caseNumber: string; amountCents: number } | null {
+/** The <Pay> reference parsed at the edge: the case and amount it was sealed with, or null. */
+function paymentOf(ref: string | null, secret: string): PaymentInFlight | null {
   if (!ref) return null;
   try {
     const [caseNumber, amount] = unseal(ref, secret, PAYMENT_REF).split(':');
-    return caseNumber && amount ? { caseNumber, amountCents: Number(amount) } : null;
+    return caseNumber && amount && /^\d{1,15}$/.test(caseNumber) && /^\d{1,9}$/.test(amount) ? { caseNumber, amountCents: Number(amount) } : null;
   } catch {
     return null;
   }
 }
 
-export function voiceRoutes(engine: Engine, secret: string, logger: Logger): Router {
+export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Logger): Router {
+  const { secret } = settings;
+  const render = twimlRenderer(settings);
   const router = express.Router();
 
   const take = (toEvent: (req: Request) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
@@ -88,16 +101,16 @@ export function voiceRoutes(engine: Engine, secret: string, logger: Logger): Rou
     }
     const turn = query(req, 'turn');
     const lang = query(req, 'lang');
-    const twiml = await engine.take({
+    const reply = await engine.take({
       callSid,
       event: toEvent(req),
       payment: paymentOf(query(req, 'ref'), secret),
       turn: turn && /^\d{1,9}$/.test(turn) ? Number(turn) : null,
-      language: lang === 'en' || lang === 'es' ? lang : null,
+      language: parseLanguage(lang),
       idempotencyToken: req.header('I-Twilio-Idempotency-Token') ?? null,
       path: req.path,
     });
-    sendTwiml(res, twiml);
+    sendTwiml(res, render(reply));
   };
 
   router.post(PATHS.answer, take(() => null));

@@ -1,11 +1,11 @@
-// Drives the line's machine the way the engine does, without Redis or HTTP: one event per step,
-// settle (invoked actors resolve asynchronously), say what was emitted in the caller's settled
-// language. In round-trip mode the snapshot goes through JSON between every step, as it does
-// through the store between webhooks.
+// Drives the line's machine with the engine's own turn (src/engine/turn.ts), without Redis or
+// HTTP: one event per step, settle (invoked actors resolve asynchronously), say what was emitted
+// in the caller's settled language. Live, one actor takes every step; in round-trip mode every
+// step is the engine's settleTurn from the previous step's snapshot through JSON, as between webhooks.
 // The machine's named actors are sinon stubs wrapped in fromPromise, answering from a tiny
 // in-memory domain (FakeDomain below) unless a test tells a stub otherwise: `call.stubs.login`.
 import sinon from 'sinon';
-import { createActor, fromPromise, waitFor, type Actor, type SnapshotFrom } from 'xstate';
+import { createActor, fromPromise } from 'xstate';
 import type { CallerEvent, DialStatus, StateMeta } from '../../flows/events.ts';
 import { lineMachine, type LineInput } from '../../flows/line.ts';
 import type { PromptId } from '../../prompts/catalog.ts';
@@ -15,10 +15,10 @@ import type {
 } from '../../src/domain/accounts.ts';
 import type { Appointment, Case, CaseNumber, ParticipantId, Payment, Role } from '../../src/domain/caseload.ts';
 import { cents, type Cents } from '../../src/domain/money.ts';
-import { pendingPinDigest, pinProblem } from '../../src/domain/pin.ts';
+import { pendingPinDigest } from '../../src/domain/crypto.ts';
+import { pinProblem } from '../../src/domain/pin.ts';
 
-type LineMachine = typeof lineMachine;
-type LineSnapshot = SnapshotFrom<LineMachine>;
+import { nextOf, settleActor, settleTurn, stateName, type LineActor, type LineMachine, type LineSnapshot, type Settled } from '../../src/engine/turn.ts';
 
 /** What each named actor of flows/line.ts is given, and what it answers. */
 export type ActorInputs = {
@@ -312,26 +312,6 @@ export async function mainMenuPrompt(): Promise<PromptId[]> {
   return (await Call.start({ input: { resume: true } })).ids;
 }
 
-/** "paymentInfo.check" for { paymentInfo: 'check' }. */
-export function dotted(value: unknown): string {
-  return typeof value === 'string'
-    ? value
-    : Object.entries(value as Record<string, unknown>).map(([key, child]) => `${key}.${dotted(child)}`).join(',');
-}
-
-function settledMeta(snapshot: LineSnapshot): StateMeta | null {
-  for (const meta of Object.values(snapshot.getMeta()) as (StateMeta | undefined)[]) {
-    if (meta?.end) return { end: meta.end };
-    if (meta?.wait) return { wait: meta.wait };
-  }
-  return null;
-}
-
-/** As src/engine/engine.ts: settled when the caller is asked for something, or the call is over. */
-function settled(snapshot: LineSnapshot): boolean {
-  return snapshot.status !== 'active' || (Object.values(snapshot.getMeta()) as (StateMeta | undefined)[]).some((m) => m?.wait || m?.end);
-}
-
 export class Call {
   /** What the caller heard at the last step, in order. */
   spoken: Spoken[] = [];
@@ -348,14 +328,16 @@ export class Call {
   readonly stubs: ActorStubs;
 
   private readonly machine: LineMachine;
-  private actor: Actor<LineMachine>;
-  private pending: Utterance[] = [];
+  /** Live mode: the one actor that takes every step. Round-trip mode: none between steps. */
+  private readonly actor: LineActor | null;
+  /** The state after the last step (live, or as settleTurn left it). */
+  private last: LineSnapshot | null = null;
 
   private constructor(private readonly options: CallOptions) {
     this.domain = options.domain ?? new FakeDomain();
     this.stubs = stubsFor(this.domain);
     this.machine = machineFor(options);
-    this.actor = this.listen(createActor(this.machine, { input: options.input ?? {} }));
+    this.actor = options.roundTrip ? null : this.route(createActor(this.machine, { input: options.input ?? {} }));
   }
 
   /** Answers the call (or resumes it, with `input: { resume: true }`) and settles. */
@@ -393,17 +375,18 @@ export class Call {
   }
 
   get snapshot(): LineSnapshot {
-    return this.actor.getSnapshot();
+    if (!this.last) throw new Error('the call has not started');
+    return this.last;
   }
 
   get state(): string {
-    return dotted(this.snapshot.value);
+    return stateName(this.snapshot);
   }
 
   get meta(): StateMeta {
-    const meta = settledMeta(this.snapshot);
-    if (!meta) throw new Error(`state ${this.state} neither waits nor ends`);
-    return meta;
+    const next = nextOf(this.snapshot);
+    if (!next) throw new Error(`state ${this.state} neither waits nor ends`);
+    return 'end' in next ? { end: 'hangup' } : { wait: next };
   }
 
   get language(): Language {
@@ -411,39 +394,44 @@ export class Call {
   }
 
   get done(): boolean {
-    return this.snapshot.status === 'done';
+    return this.last?.status === 'done';
   }
 
-  private listen(actor: Actor<LineMachine>): Actor<LineMachine> {
+  private route(actor: LineActor): LineActor {
     callOfSystem.set(actor.system, this);
-    actor.on('say', (event) => this.pending.push(...event.lines));
     return actor;
   }
 
   private async step(event: CallerEvent | null): Promise<Call> {
-    this.pending = [];
     if (this.done) throw new Error(`the call has ended (${this.state}): nothing more can happen`);
-    if (event === null) this.actor.start();
-    else this.actor.send(event);
-    const snapshot = await waitFor(this.actor, settled, { timeout: 1000 });
-    if (snapshot.status === 'error') throw snapshot.error;
+    let settled: Settled;
+    if (this.actor) {
+      settled = await settleActor(this.actor, event, 1000);
+      this.persisted.push(JSON.stringify(this.actor.getPersistedSnapshot()));
+    } else {
+      const previous = this.persisted.at(-1);
+      const start = previous === undefined || event === null ? { input: this.options.input ?? {} } : { snapshot: JSON.parse(previous) as unknown, event };
+      const turn = await settleTurn(this.machine, start, 1000, (actor) => this.route(actor));
+      settled = turn;
+      this.persisted.push(JSON.stringify(turn.persisted));
+    }
+    this.last = settled.snapshot;
+    if (!this.actor) this.checkRestore();
     // The engine renders everything said in a turn in the language the caller has when the turn settles.
-    const language = snapshot.context.language;
-    this.spoken = this.pending.map((utterance) => ({ id: utterance.id, ...speak(utterance, language) }));
+    this.spoken = settled.said.map((utterance) => ({ id: utterance.id, ...speak(utterance, settled.language) }));
     this.transcript.push(...this.spoken);
-    this.pending = [];
-    this.persisted.push(JSON.stringify(this.actor.getPersistedSnapshot()));
-    if (this.options.roundTrip) this.restore();
     return this;
   }
 
-  private restore(): void {
-    const persisted: unknown = JSON.parse(this.persisted.at(-1)!);
-    this.actor.stop();
-    this.actor = this.listen(createActor(this.machine, { snapshot: persisted as LineSnapshot, input: {} }));
-    this.actor.start();
+  /** The step's snapshot, restored as the next webhook will restore it, must say nothing again. */
+  private checkRestore(): void {
+    const restored = this.route(createActor(this.machine, { snapshot: JSON.parse(this.persisted.at(-1)!) as LineSnapshot, input: {} }));
+    const said: Utterance[] = [];
+    restored.on('say', (event) => said.push(...event.lines));
+    restored.start();
+    restored.stop();
     // Entry actions must not run again on restore, or the caller would hear the menu twice.
-    if (this.pending.length) throw new Error(`restoring ${this.state} said ${this.pending.map((u) => u.id).join(', ')}`);
+    if (said.length) throw new Error(`restoring ${this.state} said ${said.map((u) => u.id).join(', ')}`);
     this.restores += 1;
   }
 }
