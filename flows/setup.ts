@@ -6,7 +6,7 @@ import type { Utterance, Language } from '../prompts/speak.ts';
 import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
 import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
 import type { FormQueued } from '../src/domain/services.ts';
-import type { MailedForm } from '../src/store/caseload.ts';
+import type { MailedForm } from '../src/domain/outbox.ts';
 import type { ParticipantId } from '../src/domain/caseload.ts';
 import { representativesAvailable } from '../src/domain/hours.ts';
 import { PIN_TRIES_PER_CALL } from '../src/domain/pin.ts';

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { DEV_PIN_LETTER_KEY, loadConfig, type Config } from '../src/config.ts';
 import { renderLetter } from '../src/domain/letters.ts';
 import { RedisStore, openStore } from '../src/store/index.ts';
-import { DEFAULT_MIN_IDLE_MS, RedisOutbox, printAndMail, type LetterOutcome, type PrintSummary } from '../src/store/outbox.ts';
+import { printAndMail, type LetterOutcome, type PrintSummary } from '../src/jobs/print-and-mail.ts';
+import { DEFAULT_MIN_IDLE_MS, RedisOutbox } from '../src/store/outbox.ts';
 
 const USAGE =
   'Usage: npm run outbox [-- --out DIR] [--once | --watch] [--consumer NAME] [--min-idle SECONDS]\n' +

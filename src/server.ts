@@ -7,7 +7,7 @@ import { Services } from './domain/services.ts';
 import { PaymentSpool } from './store/payment-spool.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from './domain/caseload-loader.ts';
 import { representativesAvailable } from './domain/hours.ts';
-import type { CaseloadStore } from './store/caseload.ts';
+import type { CaseloadStore } from './domain/caseload-store.ts';
 import { MemoryCaseloadStore } from './store/caseload-memory.ts';
 import { RedisCaseloadStore } from './store/caseload-redis.ts';
 import { Engine } from './engine/engine.ts';

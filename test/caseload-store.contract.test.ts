@@ -9,7 +9,8 @@ import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-load
 import { cents } from '../src/domain/money.ts';
 import { ssnHash } from '../src/domain/crypto.ts';
 import { decryptForLetter, encryptForLetter } from '../src/domain/pin.ts';
-import { sealedPinOf, type CaseloadStore, type LoadedCaseload, type PinLetter, type PinPolicy } from '../src/store/caseload.ts';
+import type { CaseloadStore, LoadedCaseload, PinPolicy } from '../src/domain/caseload-store.ts';
+import { sealedPinOf, type PinLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';

@@ -9,16 +9,12 @@ import type { Redis } from 'ioredis';
 import type { Participant, ParticipantId } from '../src/domain/caseload.ts';
 import { RETURN_ADDRESS, renderLetter } from '../src/domain/letters.ts';
 import { encryptForLetter } from '../src/domain/pin.ts';
-import {
-  MAILED_FORMS, sealedPinOf,
-  type CaseloadStore, type FormLetter, type LoadedCaseload, type MailedForm, type PinLetter, type PinPolicy, type QueuedLetter,
-} from '../src/store/caseload.ts';
+import type { CaseloadStore, LoadedCaseload, PinPolicy } from '../src/domain/caseload-store.ts';
+import { MAILED_FORMS, sealedPinOf, type FormLetter, type MailedForm, type Outbox, type PinLetter, type QueuedLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
-import {
-  MemoryOutbox, PRINT_AND_MAIL_GROUP, RedisOutbox, printAndMail,
-  type LetterOutcome, type Outbox, type PrintAndMailOptions, type PrintSummary,
-} from '../src/store/outbox.ts';
+import { printAndMail, type LetterOutcome, type PrintAndMailOptions, type PrintSummary } from '../src/jobs/print-and-mail.ts';
+import { MemoryOutbox, PRINT_AND_MAIL_GROUP, RedisOutbox } from '../src/store/outbox.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

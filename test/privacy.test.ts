@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { decryptForLetter } from '../src/domain/pin.ts';
-import { sealedPinOf } from '../src/store/caseload.ts';
+import { sealedPinOf } from '../src/domain/outbox.ts';
 import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';

@@ -2,7 +2,7 @@
 // store at the moment it is asked (no cached balances), and every question is about the
 // participant the caller proved to be: nothing here takes a case number from the caller.
 import { randomBytes } from 'node:crypto';
-import type { CaseloadStore, PinReset } from '../store/caseload.ts';
+import type { CaseloadStore, PinReset } from './caseload-store.ts';
 import {
   paymentHistory, roleIn, upcoming,
   type Appointment, type Case, type CaseNumber, type Participant, type ParticipantId, type PaymentMethod, type Role,

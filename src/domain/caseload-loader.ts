@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcrypt';
-import type { CaseloadStore, LoadedCaseload, LoadedParticipant } from '../store/caseload.ts';
+import type { CaseloadStore, LoadedCaseload, LoadedParticipant } from './caseload-store.ts';
 import { parseCaseloadJson, type ParsedCaseload } from './caseload-file.ts';
 import { ssnHash } from './crypto.ts';
 

@@ -1,7 +1,7 @@
 // A queued letter as the print-and-mail job prints it: plain text in the participant's language,
 // from the agency's return address to the name and address on file, dated in Pacific time. A
 // PIN letter's PIN is decrypted here and nowhere else, and only ever ends up on the page.
-import type { MailedForm, QueuedLetter } from '../store/caseload.ts';
+import type { MailedForm, QueuedLetter } from './outbox.ts';
 import type { Language, MailingAddress } from './caseload.ts';
 import { pacificTime } from './hours.ts';
 import { decryptForLetter } from './pin.ts';

@@ -1,6 +1,6 @@
 // One-time card payments (spec sections 6 and 7): who may pay on which case, what an amount
 // costs, and recording a payment that succeeded at Twilio exactly once, applied by the rules.
-import type { CaseloadStore, LinePayment, RecordedPayment } from '../store/caseload.ts';
+import type { CaseloadStore, LinePayment, RecordedPayment } from './caseload-store.ts';
 import { roleIn, type Case, type CaseNumber, type ParticipantId } from './caseload.ts';
 import { applyPayment, cents, creditedDate, type Cents } from './money.ts';
 

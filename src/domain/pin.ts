@@ -1,7 +1,7 @@
 // PIN rules (spec section 4). PINs exist only as bcrypt hashes at rest; these helpers never log.
 import { randomInt } from 'node:crypto';
 import { seal, unseal } from './crypto.ts';
-import type { PinPolicy } from '../store/caseload.ts';
+import type { PinPolicy } from './caseload-store.ts';
 
 export const PIN_POLICY: PinPolicy = {
   lockAfter: 6,

@@ -1,5 +1,6 @@
 // Caller services (spec section 8): a new phone number (audited), forms by mail.
-import type { CaseloadStore, MailedForm } from '../store/caseload.ts';
+import type { CaseloadStore } from './caseload-store.ts';
+import type { MailedForm } from './outbox.ts';
 import { pacificTime } from './hours.ts';
 import type { ParticipantId } from './caseload.ts';
 

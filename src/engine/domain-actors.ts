@@ -5,7 +5,7 @@ import type { Accounts } from '../domain/accounts.ts';
 import type { ParticipantId } from '../domain/caseload.ts';
 import type { CardPayment, Payments } from '../domain/payments.ts';
 import type { Services } from '../domain/services.ts';
-import type { MailedForm } from '../store/caseload.ts';
+import type { MailedForm } from '../domain/outbox.ts';
 
 export function domainActors(accounts: Accounts, payments: Payments, services: Services) {
   return {

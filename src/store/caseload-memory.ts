@@ -1,8 +1,9 @@
 // The in-process caseload: the same contract as Redis, for trying the line without one.
 import { randomUUID } from 'node:crypto';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { AuditEntry, CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
-import { outboxEntry, queuedLetter, type PinLetter, type QueuedLetterId } from './caseload.ts';
+import type { AuditEntry, CaseloadStore, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
+import { outboxEntry, queuedLetter } from './letter-records.ts';
 
 type World = {
   participants: Map<string, string>;

@@ -5,8 +5,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { AuditEntry, CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
-import { outboxEntry, queuedLetter, type PinLetter, type QueuedLetterId } from './caseload.ts';
+import type { AuditEntry, CaseloadStore, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
+import { outboxEntry, queuedLetter } from './letter-records.ts';
 
 const RECORD_PIN_FAILURE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end

@@ -1,62 +1,13 @@
-// The caseload as the line's store holds it: participants, cases, their ledgers, PIN security
-// and the mail outbox. One interface, an in-process and a Redis implementation, one contract
-// suite (test/caseload-store.contract.test.ts). SSNs and PINs exist here only as hashes, and a
-// mailed PIN only encrypted.
-import type { Appointment, Case, CaseNumber, MailingAddress, Participant, ParticipantId, Payment, Language } from '../domain/caseload.ts';
-import type { ParsedCase } from '../domain/caseload-file.ts';
+// What the domain needs from wherever the caseload is kept: participants, cases, their ledgers,
+// PIN security and the mail outbox. The store implements it twice (Redis; in process) under one
+// contract suite (test/caseload-store.contract.test.ts). SSNs and PINs exist there only as hashes,
+// and a mailed PIN only encrypted.
+import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from './caseload.ts';
+import type { ParsedCase } from './caseload-file.ts';
+import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from './outbox.ts';
 
 export type LoadedParticipant = { participant: Participant; ssnHash: string; pinHash: string | null };
 export type LoadedCaseload = { participants: LoadedParticipant[]; cases: ParsedCase[] };
-
-/** The forms a caller can have mailed (spec section 8). */
-export type MailedForm = 'change-of-address' | 'recurring-payment-registration' | 'payment-coupons';
-export const MAILED_FORMS: readonly MailedForm[] = ['change-of-address', 'recurring-payment-registration', 'payment-coupons'];
-
-/** Whom a letter goes to: the participant's name, letter language and address on file when it was queued. */
-type Addressee = {
-  participantId: ParticipantId;
-  language: Language;
-  name: string;
-  address: MailingAddress;
-  createdAt: string;
-};
-
-export type PinLetter = Addressee & {
-  kind: 'pin-reset';
-  /** The new PIN, AES-GCM encrypted with PIN_LETTER_KEY; decrypted only when the letter is printed. */
-  encryptedPin: string;
-};
-export type FormLetter = Addressee & { kind: 'form'; form: MailedForm };
-export type Letter = PinLetter | FormLetter;
-
-export type LetterStatus = 'pending' | 'sent';
-type InOutbox = { letterId: string; idempotencyKey: string; status: LetterStatus; sentAt: string | null };
-
-/**
- * A letter as the outbox keeps it, sent ones too. A PIN letter's sealed PIN is kept apart from the
- * letter and deleted when the letter is sent, so here it is null from then on.
- */
-export type QueuedLetter = ((Omit<PinLetter, 'encryptedPin'> & { encryptedPin: string | null }) | FormLetter) & InOutbox;
-
-export type QueuedLetterId = { letterId: string; queued: boolean };
-
-/** The sealed PIN of a PIN letter not sent yet; null for a form, or once the letter is sent. */
-export function sealedPinOf(letter: QueuedLetter): string | null {
-  return letter.kind === 'pin-reset' ? letter.encryptedPin : null;
-}
-
-/** A new letter as both stores keep it: the record (JSON, no PIN) and, apart from it, a PIN letter's sealed PIN. */
-export function outboxEntry(letter: Letter, letterId: string, idempotencyKey: string): { record: string; sealedPin: string | null } {
-  const inOutbox: InOutbox = { letterId, idempotencyKey, status: 'pending', sentAt: null };
-  if (letter.kind === 'form') return { record: JSON.stringify({ ...letter, ...inOutbox }), sealedPin: null };
-  const { encryptedPin, ...withoutPin } = letter;
-  return { record: JSON.stringify({ ...withoutPin, ...inOutbox }), sealedPin: encryptedPin };
-}
-
-export function queuedLetter(record: string, sealedPin: string | null): QueuedLetter {
-  const letter = JSON.parse(record) as QueuedLetter;
-  return letter.kind === 'pin-reset' ? { ...letter, encryptedPin: sealedPin } : letter;
-}
 
 export type PinPolicy = {
   /** Failed PIN tries within `failureWindowMs` that lock PIN login until a reset. */
