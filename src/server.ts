@@ -13,7 +13,7 @@ import { RedisCaseloadStore } from './store/caseload-redis.ts';
 import { Engine } from './engine/engine.ts';
 import { describeError, jsonLogger, type Logger } from './log.ts';
 import { openStore, RedisStore, type CallStore } from './store/index.ts';
-import { requireTwilioSignature } from './telephony/signature.ts';
+import { requireTwilioSignature, type SignatureRejection } from './telephony/signature.ts';
 import { twimlRenderer, voiceRoutes, type RenderSettings } from './telephony/routes.ts';
 import { apology } from './engine/reply.ts';
 
@@ -82,7 +82,9 @@ export async function createLine(options: LineOptions): Promise<Line> {
       res.status(503).json({ ok: false, store: store.kind });
     }
   });
-  app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl));
+  // A rejected signature is most often a PUBLIC_URL that is not the URL Twilio calls: say so, without the parameters or the caller's number.
+  const signatureRejected = ({ status, path, reason }: SignatureRejection) => logger.warn('signature rejected', { status, path, reason });
+  app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl, signatureRejected));
   app.use(voiceRoutes(engine, rendering, logger));
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).

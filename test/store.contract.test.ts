@@ -317,6 +317,68 @@ function callStoreContract(name: string, factory: Factory): void {
       });
     });
 
+    describe('a webhook\'s turn (withTurn)', function () {
+      const saveWith = (turn: number, token: string, reply: string) =>
+        ({ kind: 'save', record: session(turn), ttlSeconds: 60, reply: { idempotencyToken: token, reply } }) as const;
+
+      it('reads the session and the token\'s reply under the lock, and saves both as it releases', async function () {
+        const { store } = await open();
+        const first = await store.withTurn(CALL, 'token-1', async (open) => ({ value: open, write: saveWith(1, 'token-1', 'reply one') }));
+        expect(first).to.deep.equal({ session: null, reply: null });
+        const second = await store.withTurn(CALL, 'token-1', async (open) => ({ value: open, write: { kind: 'none' } }));
+        expect(second).to.deep.equal({ session: session(1), reply: 'reply one' });
+        expect(await store.withTurn(CALL, 'token-2', async (open) => ({ value: open.reply, write: { kind: 'none' } }))).to.equal(null);
+        // Released each time: the lock is free at once.
+        expect(await store.withCallLock(CALL, async () => 'free', { waitMs: 0 })).to.equal('free');
+      });
+
+      it('ends a call: its session and every retry reply go, other calls keep theirs', async function () {
+        const { store } = await open();
+        await store.withTurn(CALL, 'a', async () => ({ value: null, write: saveWith(1, 'a', 'reply a') }));
+        await store.withTurn(CALL, 'b', async () => ({ value: null, write: saveWith(2, 'b', 'reply b') }));
+        await store.withTurn(OTHER_CALL, 'a', async () => ({ value: null, write: saveWith(1, 'a', 'other a') }));
+        await store.withTurn(CALL, null, async () => ({ value: null, write: { kind: 'end' } }));
+        expect(await store.loadTurn(CALL, 'a')).to.deep.equal({ session: null, reply: null });
+        expect(await store.getReply(CALL, 'b')).to.equal(null);
+        expect(await store.loadTurn(OTHER_CALL, 'a')).to.deep.equal({ session: session(1), reply: 'other a' });
+      });
+
+      it('writes nothing and releases the lock when the work throws', async function () {
+        const { store } = await open();
+        const boom = new Error('boom');
+        expect(await rejection(store.withTurn(CALL, 't', async () => Promise.reject(boom)))).to.equal(boom);
+        expect(await store.getSession(CALL)).to.equal(null);
+        expect(await store.withCallLock(CALL, async () => 'free', { waitMs: 0 })).to.equal('free');
+      });
+
+      it('renews its lease while the work runs, so only a holder that stopped loses the lock', async function () {
+        const { store } = await open();
+        const entered = deferred();
+        const finish = deferred();
+        const working = store.withTurn(CALL, 't', async () => {
+          entered.resolve();
+          await finish.promise;
+          return { value: 'done', write: saveWith(1, 't', 'reply') };
+        }, { leaseMs: 150 });
+        await entered.promise;
+        await sleep(500);
+        expect(await rejection(store.withCallLock(CALL, async () => {}, { waitMs: 0 }))).to.be.instanceOf(CallBusyError);
+        finish.resolve();
+        expect(await working).to.equal('done');
+        expect(await store.getReply(CALL, 't')).to.equal('reply');
+      });
+
+      it('waits for a holder, then goes on', async function () {
+        const { store } = await open();
+        const holder = await hold(store);
+        releaseAtEnd.push(holder.release);
+        const waiting = store.withTurn(CALL, null, async (open) => ({ value: open.session, write: { kind: 'none' } }), { waitMs: 2_000 });
+        await sleep(50);
+        holder.release();
+        expect(await waiting).to.equal(null);
+      });
+    });
+
     describe('call outcomes', function () {
       it('lists outcomes most recent first', async function () {
         const { store } = await open();
@@ -443,7 +505,7 @@ describe('RedisStore', function () {
       const ofCall = keys.filter((key) => key.includes(CALL));
       expect(ofCall).to.have.length(3);
       for (const key of ofCall) expect(key, key).to.contain(`{${CALL}}`);
-      expect(ofCall.sort()).to.deep.equal([`${prefix}call:{${CALL}}:lock`, `${prefix}call:{${CALL}}:reply:token-1`, `${prefix}call:{${CALL}}:session`]);
+      expect(ofCall.sort()).to.deep.equal([`${prefix}call:{${CALL}}:lock`, `${prefix}call:{${CALL}}:replies`, `${prefix}call:{${CALL}}:session`]);
       expect(keys).to.include(`${prefix}calls:outcomes`);
     });
 
@@ -461,7 +523,7 @@ describe('RedisStore', function () {
       await store.saveReply(CALL, 'token-1', '<Response/>', 30);
       const keys = store.keys(CALL);
       expect(await admin.ttl(keys.session)).to.be.within(59, 60);
-      expect(await admin.ttl(keys.reply('token-1'))).to.be.within(29, 30);
+      expect(await admin.ttl(keys.replies)).to.be.within(29, 30);
       expect(JSON.parse((await admin.get(keys.session))!)).to.deep.equal(session());
       const lease = await store.withCallLock(CALL, () => admin.pttl(keys.lock), { leaseMs: 3_000 });
       expect(lease).to.be.within(1, 3_000);

@@ -2,6 +2,8 @@
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
+import sinon from 'sinon';
+import twilio from 'twilio';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { MACHINE_VERSION } from '../src/engine/engine.ts';
@@ -42,6 +44,32 @@ describe('Twilio signature check', () => {
     expect(good.status).to.equal(200);
     const bad = await request(vectorApp).post('/myapp.php?foo=1&bar=2').type('form').set('X-Twilio-Signature', 'RSOYDt4T1cUTdK1PDd93/VVr8B8=').send(second);
     expect(bad.status).to.equal(403);
+  });
+
+  it('computes one HMAC for a good signature over a URL with a port, and accepts either form of a default port', async () => {
+    const app = express();
+    app.use(express.urlencoded({ extended: false }), requireTwilioSignature('12345', 'https://mycompany.com:8443'));
+    app.post('/myapp.php', (_req, res) => {
+      res.send('ok');
+    });
+    const hmac = sinon.spy(twilio, 'getExpectedTwilioSignature');
+    try {
+      const signature = twilio.getExpectedTwilioSignature('12345', 'https://mycompany.com:8443/myapp.php', vector);
+      hmac.resetHistory();
+      expect((await request(app).post('/myapp.php').type('form').set('X-Twilio-Signature', signature).send(vector)).status).to.equal(200);
+      expect(hmac.callCount).to.equal(1);
+    } finally {
+      hmac.restore();
+    }
+    const defaultPort = express();
+    defaultPort.use(express.urlencoded({ extended: false }), requireTwilioSignature('12345', 'https://mycompany.com'));
+    defaultPort.post('/myapp.php', (_req, res) => {
+      res.send('ok');
+    });
+    for (const signedUrl of ['https://mycompany.com/myapp.php', 'https://mycompany.com:443/myapp.php']) {
+      const signature = twilio.getExpectedTwilioSignature('12345', signedUrl, vector);
+      expect((await request(defaultPort).post('/myapp.php').type('form').set('X-Twilio-Signature', signature).send(vector)).status, signedUrl).to.equal(200);
+    }
   });
 
   it('refuses the vector when the query string differs (the URL is signed)', async () => {
@@ -108,6 +136,16 @@ describe('webhooks (real Redis)', function () {
     it('checks status callbacks too', async () => {
       const res = await post(line.app, '/voice/status', callParams(newCallSid(), { CallStatus: 'completed' }), { signature: 'bogus' });
       expect(res.status).to.equal(403);
+    });
+    it('logs every rejection at warn with the path and the reason, never the parameters or the caller\'s number', async () => {
+      await answer(newCallSid(), { signature: null });
+      await answer(newCallSid(), { publicUrl: 'http://ivr.example.test' });
+      const rejected = logs.filter((l) => l.msg === 'signature rejected');
+      expect(rejected.map((l) => l.fields)).to.deep.equal([
+        { status: 400, path: '/voice', reason: 'missing' },
+        { status: 403, path: '/voice', reason: 'mismatch' },
+      ]);
+      expect(JSON.stringify(rejected)).not.to.include('9165550143');
     });
   });
 
@@ -286,6 +324,49 @@ describe('webhooks (real Redis)', function () {
       expect(await line.store.getSession(callSid)).to.equal(null);
       const [outcome] = await line.store.recentCallOutcomes(1);
       expect(outcome).to.include({ callSid, status: 'completed', durationSeconds: 37, lastState: 'hours' });
+    });
+
+    it('the final status callback leaves nothing of the call behind (no session, no retry replies, no lock)', async () => {
+      const callSid = newCallSid();
+      let res = await answer(callSid);
+      res = await press(nextPath(res.text), callSid, '2');
+      res = await press(nextPath(res.text), callSid, '4');
+      await press(nextPath(res.text), callSid, '1');
+      expect(await redis.keys(`${prefix}call:{${callSid}}:*`)).to.have.length.greaterThan(0);
+      await post(line.app, '/voice/status', callParams(callSid, { CallStatus: 'completed', CallDuration: '52' }));
+      expect(await redis.keys(`${prefix}call:{${callSid}}:*`)).to.deep.equal([]);
+    });
+
+    it('keeps retry replies for minutes, not for the session\'s hours', async () => {
+      const callSid = newCallSid();
+      await answer(callSid);
+      const ttl = await redis.ttl(`${prefix}call:{${callSid}}:replies`);
+      expect(ttl).to.be.within(1, 300);
+    });
+
+    it('a menu webhook costs two Redis round trips: take the lock and read, then save and release (counted with MONITOR)', async () => {
+      const callSid = newCallSid();
+      let res = await answer(callSid);
+      res = await press(nextPath(res.text), callSid, '1'); // scripts loaded, connection warm
+      const monitor = await redis.monitor();
+      const seen: string[][] = [];
+      // Commands a script runs show up too, from the source "lua"; only the client's own count. A
+      // turn slower than a third of the lock's lease (a loaded machine) also renews the lease: a
+      // one-key script on the lock, not part of the turn's two round trips.
+      const renewal = (args: string[]) => args[2] === '1' && (args[3] ?? '').endsWith(':lock');
+      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+        if (source !== 'lua' && args.some((arg) => arg.includes(callSid)) && !renewal(args)) seen.push(args);
+      });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        res = await press(nextPath(res.text), callSid, '4');
+        res = await press(nextPath(res.text), callSid, '3');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } finally {
+        monitor.disconnect();
+      }
+      expect(saidIn(res.text)).to.include('credited');
+      expect(seen.map((args) => args[0]?.toLowerCase())).to.deep.equal(['evalsha', 'evalsha', 'evalsha', 'evalsha']);
     });
 
     it('a non-final status callback keeps the session', async () => {

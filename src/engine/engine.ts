@@ -15,8 +15,9 @@ import type { CaseNumber } from '../domain/caseload.ts';
 import type { PaymentSpool } from '../store/payment-spool.ts';
 import { domainActors } from './domain-actors.ts';
 import { describeError, type Logger } from '../log.ts';
-import type { CallStore, SessionRecord } from '../store/store.ts';
+import type { CallStore, OpenTurn, SessionRecord, TurnWrite } from '../store/store.ts';
 import { apology, paymentUnconfirmed, type Reply } from './reply.ts';
+import { TIME_BUDGET } from './time-budget.ts';
 import { settleTurn, stateName, type LineMachine, type TurnStart } from './turn.ts';
 
 export type { LineMachine } from './turn.ts';
@@ -56,13 +57,15 @@ export type EngineOptions = {
   paymentSpool: PaymentSpool;
   /** The menus, if not the line's own (tests). */
   machine?: LineMachine;
-  /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise. */
+  /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise; TIME_BUDGET.settleMs by default. */
   settleTimeoutMs?: number;
 };
 
+const LOCK = { leaseMs: TIME_BUDGET.lockLeaseMs, waitMs: TIME_BUDGET.lockWaitMs, renew: true } as const;
+
 type Outcome = 'answered' | 'applied' | 'resumed' | 'replayed' | 'stale' | 'failed';
 
-type Taken = { reply: Reply; outcome: Outcome; state: string | null };
+type Taken = { value: { reply: Reply; outcome: Outcome; state: string | null }; write: TurnWrite };
 
 export class Engine {
   private readonly machine: LineMachine;
@@ -83,7 +86,7 @@ export class Engine {
     let outcome: Outcome = 'failed';
     let state: string | null = null;
     try {
-      const taken = await store.withCallLock(turn.callSid, () => this.takeLocked(turn));
+      const taken = await store.withTurn(turn.callSid, turn.idempotencyToken, (open) => this.takeLocked(turn, open), LOCK);
       outcome = taken.outcome;
       state = taken.state;
       return taken.reply;
@@ -102,16 +105,16 @@ export class Engine {
     }
   }
 
-  private async takeLocked(turn: Turn): Promise<Taken> {
-    const { store, sessionTtlSeconds } = this.options;
-    const loaded = await store.loadTurn(turn.callSid, turn.idempotencyToken);
-    if (loaded.reply) return { reply: JSON.parse(loaded.reply) as Reply, outcome: 'replayed', state: null };
+  private async takeLocked(turn: Turn, loaded: OpenTurn): Promise<Taken> {
+    const { sessionTtlSeconds } = this.options;
+    const unchanged = { kind: 'none' } as const;
+    if (loaded.reply) return { value: { reply: JSON.parse(loaded.reply) as Reply, outcome: 'replayed', state: null }, write: unchanged };
     const session = loaded.session && loaded.session.machineVersion === MACHINE_VERSION ? loaded.session : null;
     const orphanPayment = this.orphanPayment(turn, session);
     if (orphanPayment) await orphanPayment.recorded;
     if (session && (turn.event === null || turn.turn !== session.turn)) {
       // A repeat of a post we already answered (a retry whose token we never saw, or a stale action URL).
-      return { reply: JSON.parse(session.lastReply) as Reply, outcome: 'stale', state: null };
+      return { value: { reply: JSON.parse(session.lastReply) as Reply, outcome: 'stale', state: null }, write: unchanged };
     }
 
     let start: TurnStart;
@@ -128,7 +131,7 @@ export class Engine {
       start = { input: { resume: true, language: turn.language ?? 'en' } };
       outcome = 'resumed';
     }
-    const settled = await settleTurn(this.machine, start, this.options.settleTimeoutMs ?? 8000);
+    const settled = await settleTurn(this.machine, start, this.options.settleTimeoutMs ?? TIME_BUDGET.settleMs);
     const said: Utterance[] = orphanPayment ? [...(await orphanPayment.receipt), ...settled.said] : settled.said;
 
     const nextTurn = (session?.turn ?? 0) + 1;
@@ -144,8 +147,10 @@ export class Engine {
       lastReply: json,
       startedAt: session?.startedAt ?? this.options.clock().toISOString(),
     };
-    await store.saveSession(turn.callSid, record, sessionTtlSeconds, turn.idempotencyToken ? { idempotencyToken: turn.idempotencyToken, reply: json } : undefined);
-    return { reply, outcome, state: settled.state };
+    return {
+      value: { reply, outcome, state: settled.state },
+      write: { kind: 'save', record, ttlSeconds: sessionTtlSeconds, ...(turn.idempotencyToken ? { reply: { idempotencyToken: turn.idempotencyToken, reply: json } } : {}) },
+    };
   }
 
   /**
@@ -206,13 +211,12 @@ export class Engine {
   async ended(callSid: string, status: string, durationSeconds: number | null): Promise<void> {
     const { store, logger } = this.options;
     try {
-      await store.withCallLock(callSid, async () => {
-        const session = await store.getSession(callSid);
-        const lastState = session ? stateName(session.snapshot as { value: unknown }) : null;
-        await store.recordCallOutcome({ callSid, status, durationSeconds, lastState, endedAt: this.options.clock().toISOString() });
-        await store.deleteSession(callSid);
-        logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: lastState });
-      });
+      const lastState = await store.withTurn(callSid, null, async ({ session }) => {
+        const last = session ? stateName(session.snapshot as { value: unknown }) : null;
+        await store.recordCallOutcome({ callSid, status, durationSeconds, lastState: last, endedAt: this.options.clock().toISOString() });
+        return { value: last, write: { kind: 'end' } };
+      }, LOCK);
+      logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: lastState });
     } catch (error) {
       logger.error('status callback failed', { call: callSid, status, error: describeError(error) });
     }

@@ -3,46 +3,14 @@
 // also under Redis Cluster. A load writes a new generation beside the old one and then switches
 // a pointer, so no reader ever sees half a caseload.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { runScript, type RedisClient } from './lua-scripts.ts';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { AuditEntry, CaseloadStore, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
 import { outboxEntry, queuedLetter } from './letter-records.ts';
 
-const RECORD_PIN_FAILURE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1, 0} end
-local now = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-redis.call('ZADD', KEYS[2], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[2], window)
-local n = redis.call('ZCARD', KEYS[2])
-if n >= tonumber(ARGV[4]) then redis.call('SET', KEYS[3], '1') end
-return {n, redis.call('EXISTS', KEYS[3])}
-`;
 
-// The last reset's time is compared with the caller's `at`, as the in-process store does; the
-// marker's TTL only tidies it away.
-// Compare-and-set: the money rule runs in TypeScript against the case as read; the write lands
-// only if the case is still exactly that, and only once per confirmation code.
-const RECORD_PAYMENT = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
-local first = redis.call('GET', KEYS[4])
-if first then return {'duplicate', first} end
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'conflict'} end
-redis.call('SET', KEYS[2], ARGV[3])
-redis.call('LPUSH', KEYS[3], ARGV[4])
-redis.call('SET', KEYS[4], ARGV[4])
-return {'recorded'}
-`;
 
-const UPDATE_PHONE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'stale' end
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 'conflict' end
-redis.call('SET', KEYS[2], ARGV[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'entry', ARGV[4])
-return 'ok'
-`;
 
 // The mail outbox sits beside the generations, so a reload keeps it. A letter is its record, its
 // sealed PIN apart (deleted when the letter is sent; the record stays), an idempotency key naming
@@ -58,41 +26,9 @@ export function outboxKeys(prefix = 'cc:') {
   };
 }
 
-// KEYS[n..n+3]: idempotency key, record, secret, stream; the caller has checked the idempotency key.
-const ENQUEUE = `
-local function enqueue(n, letterId, record, sealedPin)
-  redis.call('SET', KEYS[n], letterId)
-  redis.call('SET', KEYS[n + 1], record)
-  if sealedPin ~= '' then redis.call('SET', KEYS[n + 2], sealedPin) end
-  redis.call('XADD', KEYS[n + 3], '*', 'letterId', letterId)
-end
-`;
 
-const QUEUE_LETTER = `${ENQUEUE}
-local first = redis.call('GET', KEYS[1])
-if first then return {'duplicate', first} end
-enqueue(1, ARGV[1], ARGV[2], ARGV[3])
-return {'queued', ARGV[1]}
-`;
 
-const RESET_PIN = `${ENQUEUE}
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
-local last = redis.call('GET', KEYS[5])
-if last and tonumber(ARGV[3]) - tonumber(last) < tonumber(ARGV[4]) then return {'recently-reset', last} end
-local first = redis.call('GET', KEYS[6])
-if first then return {'duplicate', first} end
-redis.call('SET', KEYS[2], ARGV[2])
-redis.call('DEL', KEYS[3], KEYS[4])
-redis.call('SET', KEYS[5], ARGV[3], 'PX', ARGV[4])
-enqueue(6, ARGV[5], ARGV[6], ARGV[7])
-return {'ok'}
-`;
 
-const CHANGE_PIN = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'stale' end
-redis.call('SET', KEYS[2], ARGV[2])
-return 'ok'
-`;
 
 // A load whose process died leaves a generation nobody points at. One started this long ago is
 // surely dead; a younger one may be another load still writing, and is left alone.
@@ -107,7 +43,7 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private readonly outbox: ReturnType<typeof outboxKeys>;
 
-  constructor(private readonly redis: Redis, prefix = 'cc:') {
+  constructor(private readonly redis: RedisClient, prefix = 'cc:') {
     this.base = `${prefix}{caseload}:`;
     this.outbox = outboxKeys(prefix);
   }
@@ -260,11 +196,10 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   async recordPinFailure(participantId: ParticipantId, at: Date, policy: PinPolicy): Promise<PinFailure> {
     return this.againstCurrent(async (g) => {
-      const [count, locked] = (await this.redis.eval(
-        RECORD_PIN_FAILURE, 3,
-        this.pointer, this.key(g, 'pin-failures', participantId), this.key(g, 'pin-locked', participantId),
-        g, at.getTime(), policy.failureWindowMs, policy.lockAfter, `${at.getTime()}-${randomUUID().slice(0, 8)}`,
-      )) as [number, number];
+      const [count, locked] = await runScript<[number, number]>(this.redis, 'record-pin-failure',
+        [this.pointer, this.key(g, 'pin-failures', participantId), this.key(g, 'pin-locked', participantId)],
+        [g, at.getTime(), policy.failureWindowMs, policy.lockAfter, `${at.getTime()}-${randomUUID().slice(0, 8)}`],
+      );
       return count < 0 ? 'stale' : { failuresInWindow: count, locked: locked === 1 };
     });
   }
@@ -272,7 +207,7 @@ export class RedisCaseloadStore implements CaseloadStore {
   async changePin(participantId: ParticipantId, pinHash: string): Promise<void> {
     // Checked and written in one step: a SET into a generation being dropped could outlive the drop.
     await this.againstCurrent(async (g) => {
-      const status = await this.redis.eval(CHANGE_PIN, 2, this.pointer, this.key(g, 'pin', participantId), g, pinHash);
+      const status = await runScript<string>(this.redis, 'change-pin', [this.pointer, this.key(g, 'pin', participantId)], [g, pinHash]);
       return status === 'ok' ? true : 'stale';
     });
   }
@@ -282,13 +217,14 @@ export class RedisCaseloadStore implements CaseloadStore {
     const idempotencyKey = `pin-reset:${participantId}:${at.getTime()}`;
     const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
     return this.againstCurrent(async (g) => {
-      const [status, detail] = (await this.redis.eval(
-        RESET_PIN, 9,
-        this.pointer, this.key(g, 'pin', participantId), this.key(g, 'pin-failures', participantId),
-        this.key(g, 'pin-locked', participantId), this.key(g, 'pin-reset', participantId),
-        this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream,
-        g, pinHash, at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? '',
-      )) as [string, string | undefined];
+      const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'reset-pin',
+        [
+          this.pointer, this.key(g, 'pin', participantId), this.key(g, 'pin-failures', participantId),
+          this.key(g, 'pin-locked', participantId), this.key(g, 'pin-reset', participantId),
+          this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream,
+        ],
+        [g, pinHash, at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? ''],
+      );
       if (status === 'stale') return 'stale';
       if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(detail)).toISOString() };
       return { ok: true, letterId: status === 'duplicate' && detail ? detail : letterId };
@@ -298,11 +234,10 @@ export class RedisCaseloadStore implements CaseloadStore {
   async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
     const letterId = randomUUID();
     const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
-    const [status, queuedId] = (await this.redis.eval(
-      QUEUE_LETTER, 4,
-      this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream,
-      letterId, record, sealedPin ?? '',
-    )) as [string, string];
+    const [status, queuedId] = await runScript<[string, string]>(this.redis, 'queue-letter',
+      [this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream],
+      [letterId, record, sealedPin ?? ''],
+    );
     return { letterId: queuedId, queued: status === 'queued' };
   }
 
@@ -327,11 +262,10 @@ export class RedisCaseloadStore implements CaseloadStore {
       if (first) return { status: 'duplicate', payment: JSON.parse(first) as LinePayment };
       if (!caseJson) return { status: 'no-case' };
       const next = JSON.stringify(apply(JSON.parse(caseJson) as Case));
-      const [status, stored] = (await this.redis.eval(
-        RECORD_PAYMENT, 4,
-        this.pointer, this.key(generation, 'case', caseNumber), this.key(generation, 'payments', caseNumber), paidKey,
-        generation, caseJson, next, json,
-      )) as [string, string | undefined];
+      const [status, stored] = await runScript<[string, string | undefined]>(this.redis, 'record-payment',
+        [this.pointer, this.key(generation, 'case', caseNumber), this.key(generation, 'payments', caseNumber), paidKey],
+        [generation, caseJson, next, json],
+      );
       if (status === 'recorded') return { status: 'recorded', payment };
       if (status === 'duplicate') return { status: 'duplicate', payment: JSON.parse(stored ?? json) as LinePayment };
     }
@@ -346,7 +280,7 @@ export class RedisCaseloadStore implements CaseloadStore {
       const json = await this.redis.get(key);
       if (json === null) return null;
       const participant = JSON.parse(json) as Participant;
-      const status = await this.redis.eval(UPDATE_PHONE, 3, this.pointer, key, `${this.base}audit`, generation, json, JSON.stringify({ ...participant, phone }), JSON.stringify(audit));
+      const status = await runScript<string>(this.redis, 'update-phone', [this.pointer, key, `${this.base}audit`], [generation, json, JSON.stringify({ ...participant, phone }), JSON.stringify(audit)]);
       if (status === 'ok') return { previous: participant.phone };
     }
     throw new Error('the participant kept changing while the phone number was being updated');

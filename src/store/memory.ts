@@ -2,17 +2,23 @@ import { randomUUID } from 'node:crypto';
 import {
   CallBusyError,
   DEFAULT_LOCK,
+  LockLostError,
   OUTCOMES_KEPT,
+  REPLY_TTL_SECONDS,
   type CallOutcome,
   type CallStore,
   type LockOptions,
+  type OpenTurn,
   type SessionRecord,
+  type TurnWrite,
 } from './store.ts';
 
 export type MemoryStoreOptions = {
   /** Milliseconds since the epoch; injectable so tests can expire entries without waiting. Locks use real timers. */
   now?: () => number;
   outcomesKept?: number;
+  /** How long the reply to an idempotency token is kept (Twilio retries within seconds). */
+  replyTtlSeconds?: number;
   /** How often (by `now`) a write also drops every expired entry, so many finished calls do not pile up. */
   sweepEveryMs?: number;
 };
@@ -46,6 +52,7 @@ export class MemoryStore implements CallStore {
 
   private readonly now: () => number;
   private readonly outcomesKept: number;
+  private readonly replyTtlSeconds: number;
   private readonly sweepEveryMs: number;
   private lastSweep: number;
   private readonly sessions = new Map<string, Expiring>();
@@ -58,6 +65,7 @@ export class MemoryStore implements CallStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.outcomesKept = Math.max(1, Math.floor(options.outcomesKept ?? OUTCOMES_KEPT));
+    this.replyTtlSeconds = options.replyTtlSeconds ?? REPLY_TTL_SECONDS;
     this.sweepEveryMs = options.sweepEveryMs ?? 30_000;
     this.lastSweep = this.now();
   }
@@ -68,11 +76,42 @@ export class MemoryStore implements CallStore {
 
   async saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; reply: string }): Promise<void> {
     this.write(this.sessions, callSid, record, ttlSeconds);
-    if (reply) this.write(this.replies, replyKey(callSid, reply.idempotencyToken), reply.reply, ttlSeconds);
+    if (reply) this.write(this.replies, replyKey(callSid, reply.idempotencyToken), reply.reply, Math.min(ttlSeconds, this.replyTtlSeconds));
   }
 
   async deleteSession(callSid: string): Promise<void> {
     this.sessions.delete(callSid);
+  }
+
+  async withTurn<T>(callSid: string, idempotencyToken: string | null, work: (open: OpenTurn) => Promise<{ value: T; write: TurnWrite }>, options: LockOptions = {}): Promise<T> {
+    const leaseMs = Math.max(1, Math.ceil(options.leaseMs ?? DEFAULT_LOCK.leaseMs));
+    const token = await this.acquire(callSid, leaseMs, Math.max(0, options.waitMs ?? DEFAULT_LOCK.waitMs));
+    const renewal = options.renew === false ? undefined : setInterval(() => this.renew(callSid, token, leaseMs), Math.max(1, Math.floor(leaseMs / 3)));
+    renewal?.unref();
+    try {
+      const { value, write } = await work(await this.loadTurn(callSid, idempotencyToken));
+      if (this.locks.get(callSid)?.holder !== token) throw new LockLostError(callSid);
+      if (write.kind === 'save') await this.saveSession(callSid, write.record, write.ttlSeconds, write.reply);
+      else if (write.kind === 'end') this.endCall(callSid);
+      return value;
+    } finally {
+      clearInterval(renewal);
+      this.release(callSid, token);
+    }
+  }
+
+  private renew(callSid: string, token: string, leaseMs: number): void {
+    const state = this.locks.get(callSid);
+    if (!state || state.holder !== token) return;
+    if (state.lease) clearTimeout(state.lease);
+    state.lease = setTimeout(() => this.release(callSid, token), leaseMs);
+    state.lease.unref();
+  }
+
+  private endCall(callSid: string): void {
+    this.sessions.delete(callSid);
+    const prefix = replyKey(callSid, '');
+    for (const key of this.replies.keys()) if (key.startsWith(prefix)) this.replies.delete(key);
   }
 
   async withCallLock<T>(callSid: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
@@ -94,8 +133,8 @@ export class MemoryStore implements CallStore {
     return this.read(this.replies, replyKey(callSid, idempotencyToken)) as string | null;
   }
 
-  async saveReply(callSid: string, idempotencyToken: string, twiml: string, ttlSeconds: number): Promise<void> {
-    this.write(this.replies, replyKey(callSid, idempotencyToken), twiml, ttlSeconds);
+  async saveReply(callSid: string, idempotencyToken: string, reply: string, ttlSeconds: number): Promise<void> {
+    this.write(this.replies, replyKey(callSid, idempotencyToken), reply, Math.min(ttlMs(ttlSeconds) / 1000, this.replyTtlSeconds));
   }
 
   async recordCallOutcome(outcome: CallOutcome): Promise<void> {

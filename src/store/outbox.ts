@@ -1,10 +1,10 @@
 // The mail outbox as the print-and-mail job reads it (the domain's Outbox): letters are claimed
 // through a consumer group (Redis) or its in-process twin, and marked sent in one step.
-import type { Redis } from 'ioredis';
 import type { ClaimedLetter, Outbox } from '../domain/outbox.ts';
 import type { MemoryCaseloadStore, MemoryLetterQueue } from './caseload-memory.ts';
 import { outboxKeys } from './caseload-redis.ts';
 import { queuedLetter } from './letter-records.ts';
+import { runScript, type RedisClient } from './lua-scripts.ts';
 
 export const PRINT_AND_MAIL_GROUP = 'print-and-mail';
 /** A letter another consumer has held this long is taken to be abandoned by a run that stopped. */
@@ -14,33 +14,13 @@ export type OutboxOptions = { minIdleMs?: number };
 
 type StreamEntry = [id: string, fields: string[] | null];
 
-const MARK_SENT = `
-local record = redis.call('GET', KEYS[1])
-if record then
-  local letter = cjson.decode(record)
-  if letter.status ~= 'sent' then
-    letter.status = 'sent'
-    letter.sentAt = ARGV[3]
-    redis.call('SET', KEYS[1], cjson.encode(letter))
-  end
-end
-redis.call('DEL', KEYS[2])
-return redis.call('XACK', KEYS[3], ARGV[1], ARGV[2])
-`;
 
-// Deleting a consumer drops the claims it holds, so only one that holds none.
-const RELEASE_CONSUMER = `
-if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
-  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
-end
-return -1
-`;
 
 export class RedisOutbox implements Outbox {
   private readonly keys: ReturnType<typeof outboxKeys>;
   private readonly minIdleMs: number;
 
-  constructor(private readonly redis: Redis, prefix = 'cc:', options: OutboxOptions = {}) {
+  constructor(private readonly redis: RedisClient, prefix = 'cc:', options: OutboxOptions = {}) {
     this.keys = outboxKeys(prefix);
     this.minIdleMs = options.minIdleMs ?? DEFAULT_MIN_IDLE_MS;
   }
@@ -96,10 +76,9 @@ export class RedisOutbox implements Outbox {
   }
 
   async markSent(claimed: ClaimedLetter, at: Date): Promise<void> {
-    await this.redis.eval(
-      MARK_SENT, 3,
-      this.keys.record(claimed.letterId), this.keys.secret(claimed.letterId), this.keys.stream,
-      PRINT_AND_MAIL_GROUP, claimed.entryId, at.toISOString(),
+    await runScript(this.redis, 'mark-letter-sent',
+      [this.keys.record(claimed.letterId), this.keys.secret(claimed.letterId), this.keys.stream],
+      [PRINT_AND_MAIL_GROUP, claimed.entryId, at.toISOString()],
     );
   }
 
@@ -111,7 +90,7 @@ export class RedisOutbox implements Outbox {
 
   async release(consumer: string): Promise<void> {
     await this.ensureGroup();
-    await this.redis.eval(RELEASE_CONSUMER, 1, this.keys.stream, PRINT_AND_MAIL_GROUP, consumer);
+    await runScript(this.redis, 'release-consumer', [this.keys.stream], [PRINT_AND_MAIL_GROUP, consumer]);
   }
 }
 

@@ -1,23 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
+import { runScript, type RedisClient } from './lua-scripts.ts';
 import {
   CallBusyError,
   DEFAULT_LOCK,
+  LockLostError,
   OUTCOMES_KEPT,
+  REPLY_TTL_SECONDS,
   type CallOutcome,
   type CallStore,
   type LockOptions,
+  type OpenTurn,
   type SessionRecord,
+  type TurnWrite,
 } from './store.ts';
 
 export type RedisStoreOptions = {
   outcomesKept?: number;
+  /** How long the reply to an idempotency token is kept (Twilio retries within seconds). */
+  replyTtlSeconds?: number;
   /** Told about connection trouble and unreadable stored values; messages carry no credentials or call data. */
   onError?: (message: string) => void;
 };
-
-const RELEASE_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /**
  * Twilio gives up on a webhook after 15 s, so a command against an unreachable Redis must fail
@@ -48,14 +53,16 @@ export class RedisStore implements CallStore {
   readonly kind = 'redis' as const;
 
   private readonly outcomesKept: number;
+  private readonly replyTtlSeconds: number;
   private readonly onError: ((message: string) => void) | undefined;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     private readonly prefix = 'cc:',
     options: RedisStoreOptions = {},
   ) {
     this.outcomesKept = Math.max(1, Math.floor(options.outcomesKept ?? OUTCOMES_KEPT));
+    this.replyTtlSeconds = ttlSecondsOf(options.replyTtlSeconds ?? REPLY_TTL_SECONDS);
     this.onError = options.onError;
   }
 
@@ -76,14 +83,10 @@ export class RedisStore implements CallStore {
     return new RedisStore(redis, prefix, options);
   }
 
-  /** The key names, exposed for tests and operators. */
-  keys(callSid: string): { session: string; lock: string; reply: (idempotencyToken: string) => string } {
+  /** The key names, exposed for tests and operators. Retry replies are one hash per call, by token. */
+  keys(callSid: string): { session: string; lock: string; replies: string } {
     const base = `${this.prefix}call:{${keyPart(callSid)}}`;
-    return {
-      session: `${base}:session`,
-      lock: `${base}:lock`,
-      reply: (idempotencyToken) => `${base}:reply:${keyPart(idempotencyToken)}`,
-    };
+    return { session: `${base}:session`, lock: `${base}:lock`, replies: `${base}:replies` };
   }
 
   get outcomesKey(): string {
@@ -103,7 +106,11 @@ export class RedisStore implements CallStore {
       return;
     }
     // One transaction: a crash between the two writes must not leave a new turn whose retry is not recognised.
-    const results = await this.redis.multi().set(keys.session, JSON.stringify(record), 'EX', ttl).set(keys.reply(reply.idempotencyToken), reply.reply, 'EX', ttl).exec();
+    const results = await this.redis.multi()
+      .set(keys.session, JSON.stringify(record), 'EX', ttl)
+      .hset(keys.replies, reply.idempotencyToken, reply.reply)
+      .expire(keys.replies, this.replyTtlSeconds)
+      .exec();
     if (results === null) throw new Error('saving the session was aborted');
     for (const [error] of results) {
       if (error) throw error;
@@ -115,41 +122,73 @@ export class RedisStore implements CallStore {
   }
 
   async withCallLock<T>(callSid: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    return this.withTurn(callSid, null, async () => ({ value: await work(), write: { kind: 'none' } }), { renew: false, ...options });
+  }
+
+  async withTurn<T>(callSid: string, idempotencyToken: string | null, work: (open: OpenTurn) => Promise<{ value: T; write: TurnWrite }>, options: LockOptions = {}): Promise<T> {
     const leaseMs = Math.max(1, Math.ceil(options.leaseMs ?? DEFAULT_LOCK.leaseMs));
     const waitMs = Math.max(0, options.waitMs ?? DEFAULT_LOCK.waitMs);
-    const key = this.keys(callSid).lock;
+    const keys = this.keys(callSid);
+    const callKeys = [keys.lock, keys.session, keys.replies];
     const token = randomUUID();
     const deadline = Date.now() + waitMs;
-    let pause = 2;
-    for (;;) {
-      const taken = await this.redis.set(key, token, 'PX', leaseMs, 'NX');
-      if (taken === 'OK') break;
+    let open: OpenTurn;
+    for (let pause = 2; ; pause = Math.min(pause * 2, 50)) {
+      const [taken, session, reply] = await runScript<[number, string | null, string | null]>(this.redis, 'begin-turn', callKeys, [token, leaseMs, idempotencyToken ?? '']);
+      if (taken === 1) {
+        open = { session: session === null ? null : (this.parse(session, 'session') as SessionRecord | null), reply };
+        break;
+      }
       const left = deadline - Date.now();
       if (left <= 0) throw new CallBusyError(callSid);
       await sleep(Math.min(pause, left));
-      pause = Math.min(pause * 2, 25);
     }
+    // The lease is short, so a lock whose holder died frees itself quickly; while the holder works, it is renewed.
+    const renewal = options.renew === false ? undefined : setInterval(() => {
+      runScript(this.redis, 'renew-lock', [keys.lock], [token, leaseMs]).catch(() => {});
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+    renewal?.unref();
+    let released = false;
     try {
-      return await work();
+      const { value, write } = await work(open);
+      clearInterval(renewal);
+      released = true;
+      if (write.kind === 'save') {
+        const { record, ttlSeconds, reply } = write;
+        const saved = await runScript<number>(this.redis, 'finish-turn', callKeys, [
+          token, JSON.stringify(record), ttlSecondsOf(ttlSeconds), reply?.idempotencyToken ?? '', reply?.reply ?? '', this.replyTtlSeconds,
+        ]);
+        if (saved !== 1) throw new LockLostError(callSid);
+      } else if (write.kind === 'end') {
+        if ((await runScript<number>(this.redis, 'end-call', callKeys, [token])) !== 1) throw new LockLostError(callSid);
+      } else {
+        await this.release(keys.lock, token);
+      }
+      return value;
     } finally {
-      await this.release(key, token);
+      clearInterval(renewal);
+      if (!released) await this.release(keys.lock, token);
     }
   }
 
   async getReply(callSid: string, idempotencyToken: string): Promise<string | null> {
-    return this.redis.get(this.keys(callSid).reply(idempotencyToken));
+    return this.redis.hget(this.keys(callSid).replies, idempotencyToken);
   }
 
   async loadTurn(callSid: string, idempotencyToken: string | null): Promise<{ session: SessionRecord | null; reply: string | null }> {
     const keys = this.keys(callSid);
     if (idempotencyToken === null) return { session: await this.getSession(callSid), reply: null };
-    // One MGET: both keys share the call's hash tag, so this is one slot on a Cluster too.
-    const [json, reply] = await this.redis.mget(keys.session, keys.reply(idempotencyToken));
+    // Both keys share the call's hash tag, so this pipeline is one slot on a Cluster too.
+    const [[, json], [, reply]] = (await this.redis.pipeline().get(keys.session).hget(keys.replies, idempotencyToken).exec()) as [[unknown, string | null], [unknown, string | null]];
     return { session: json == null ? null : (this.parse(json, 'session') as SessionRecord | null), reply: reply ?? null };
   }
 
-  async saveReply(callSid: string, idempotencyToken: string, twiml: string, ttlSeconds: number): Promise<void> {
-    await this.redis.set(this.keys(callSid).reply(idempotencyToken), twiml, 'EX', ttlSecondsOf(ttlSeconds));
+  /** Kept for `ttlSeconds`, or the store's reply TTL if shorter: a reply outlives its retries by minutes, never hours. */
+  async saveReply(callSid: string, idempotencyToken: string, reply: string, ttlSeconds: number): Promise<void> {
+    const key = this.keys(callSid).replies;
+    const ttl = Math.min(ttlSecondsOf(ttlSeconds), this.replyTtlSeconds);
+    const results = await this.redis.multi().hset(key, idempotencyToken, reply).expire(key, ttl).exec();
+    for (const [error] of results ?? []) if (error) throw error;
   }
 
   async recordCallOutcome(outcome: CallOutcome): Promise<void> {
@@ -194,7 +233,7 @@ export class RedisStore implements CallStore {
   /** Compare-and-delete, so a webhook whose lease ran out never frees the lock a later webhook now holds. */
   private async release(key: string, token: string): Promise<void> {
     try {
-      await this.redis.eval(RELEASE_IF_HELD, 1, key, token);
+      await runScript(this.redis, 'release-lock', [key], [token]);
     } catch (error) {
       // The work is done; failing the webhook now would only hide its answer. The lease frees the lock.
       this.onError?.(`redis: releasing a call lock failed (its lease will expire): ${error instanceof Error ? error.message : String(error)}`);

@@ -34,11 +34,31 @@ export class CallBusyError extends Error {
 }
 
 export type LockOptions = {
-  /** How long the lock holds if its holder dies without releasing it. */
+  /** How long the lock holds if its holder dies without releasing it; renewed while the holder works. */
   leaseMs?: number;
   /** How long to wait for a lock another webhook of the same call holds. */
   waitMs?: number;
+  /** Renew the lease while the work runs (withTurn does, unless told not to), so only a dead holder's lock runs out. */
+  renew?: boolean;
 };
+
+/** What a webhook finds when it takes its call's lock. */
+export type OpenTurn = { session: SessionRecord | null; reply: string | null };
+
+/** What a webhook leaves behind, written in the same step that releases the lock. */
+export type TurnWrite =
+  /** Where the caller is now, and the reply Twilio's retry of this request must get. */
+  | { kind: 'save'; record: SessionRecord; ttlSeconds: number; reply?: { idempotencyToken: string; reply: string } }
+  /** The call is over: its session and retry replies go. */
+  | { kind: 'end' }
+  /** Nothing changed (a replayed or stale request). */
+  | { kind: 'none' };
+
+export class LockLostError extends Error {
+  constructor(callSid: string) {
+    super(`the lock of call ${callSid} was taken over before the webhook finished`);
+  }
+}
 
 export interface CallStore {
   readonly kind: 'redis' | 'memory';
@@ -46,6 +66,13 @@ export interface CallStore {
   /** Saves the session and, in the same atomic write, the reply to the request's idempotency token. */
   saveSession(callSid: string, record: SessionRecord, ttlSeconds: number, reply?: { idempotencyToken: string; reply: string }): Promise<void>;
   deleteSession(callSid: string): Promise<void>;
+  /**
+   * One webhook's hold on its call, in two round trips: the lock is taken and, in the same step, the
+   * session and the reply already given to the idempotency token are read; `work` runs (the lock's
+   * lease renewed while it does) and says what to write, which is written as the lock is released.
+   * Throws CallBusyError after waitMs, LockLostError if the lease ran out and another webhook took it.
+   */
+  withTurn<T>(callSid: string, idempotencyToken: string | null, work: (open: OpenTurn) => Promise<{ value: T; write: TurnWrite }>, options?: LockOptions): Promise<T>;
   /** Runs `work` holding the call's lock, so two webhooks of one call never interleave. Throws CallBusyError after waitMs. */
   withCallLock<T>(callSid: string, work: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** The session and, in the same round trip, the reply already given to this idempotency token. */
@@ -61,5 +88,8 @@ export interface CallStore {
   close(): Promise<void>;
 }
 
-export const DEFAULT_LOCK: Required<LockOptions> = { leaseMs: 15_000, waitMs: 10_000 };
+// For tools and tests; the line passes the webhook's own budget (src/engine/time-budget.ts).
+export const DEFAULT_LOCK: Required<Omit<LockOptions, 'renew'>> = { leaseMs: 4_000, waitMs: 5_000 };
+/** How long the reply to an idempotency token is kept: Twilio retries within seconds (spec section 9). */
+export const REPLY_TTL_SECONDS = 300;
 export const OUTCOMES_KEPT = 10_000;
