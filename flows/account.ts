@@ -1,70 +1,41 @@
 // Main menu 1: who the caller is (ID or SSN, then PIN), and what they can hear and change about
 // their own cases once they have proved it.
 import { assign } from 'xstate';
-import { PIN_TRIES_PER_CALL } from '../src/domain/pin.ts';
+import { proveIdentity } from './identity.ts';
 import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
-import { digitEntry, digitsOf, lineSetup, loggedInAs, menu, navigation, u } from './setup.ts';
+import { LOGIN_TRIES, PAY_ATTEMPTS, digitEntry, intentIs, lineSetup, limitReached, loggedInAs, menu, navigation, readout, say, u } from './setup.ts';
+import { to, withId } from './targets.ts';
+
 /** Identification and PIN (spec section 4); also the first step of changing a PIN. */
-export const login = lineSetup.createStateConfig({
+export const login = withId('login', lineSetup.createStateConfig({
   initial: 'enterId',
   states: {
-    enterId: digitEntry({ prompt: [u('login.enterId')], lengths: [9, 10], invalid: [u('login.badLength')], then: 'identifying', back: 'cancelled' }),
-    identifying: {
-      invoke: {
-        src: 'identify',
-        input: ({ event }) => ({ entry: digitsOf(event) }),
-        onDone: { target: 'enterPin', actions: assign({ candidate: ({ event }) => event.output }) },
-      },
-    },
-    enterPin: digitEntry({ prompt: [u('login.enterPin')], lengths: null, then: 'checking', back: 'cancelled' }),
-    // `*` goes back to the menu the caller came from.
-    cancelled: {
-      always: [
-        { guard: ({ context }) => context.intent === 'changePin', target: '#line.pinHelp.menu', actions: 'forgetCandidate' },
-        { target: '#line.mainMenu', actions: 'forgetCandidate' },
-      ],
-    },
-    checking: {
-      invoke: {
-        src: 'login',
-        input: ({ context, event }) => ({ candidate: context.candidate, pin: digitsOf(event) }),
-        onDone: [
-          {
-            guard: ({ event }) => event.output.ok,
-            target: 'verified',
-            actions: assign({ participantId: ({ event }) => (event.output.ok ? event.output.participantId : null), candidate: null }),
-          },
-          {
-            guard: ({ event }) => !event.output.ok && event.output.reason === 'locked',
-            target: '#line.mainMenu',
-            actions: ['forgetCandidate', { type: 'say', params: { lines: [u('login.locked')] } }],
-          },
-          {
-            guard: ({ context }) => context.loginFailures + 1 >= PIN_TRIES_PER_CALL,
-            target: '#line.mainMenu',
-            actions: ['forgetCandidate', assign({ loginFailures: ({ context }) => context.loginFailures + 1 }), { type: 'say', params: { lines: [u('login.mismatch'), u('login.tooMany')] } }],
-          },
-          {
-            target: 'enterId',
-            actions: ['forgetCandidate', assign({ loginFailures: ({ context }) => context.loginFailures + 1 }), { type: 'say', params: { lines: [u('login.mismatch'), u('login.tryAgain')] } }],
-          },
-        ],
-      },
-    },
+    ...proveIdentity({
+      verifier: 'login',
+      id: { prompt: [u('login.enterId')], lengths: [9, 10], invalid: [u('login.badLength')] },
+      secret: { prompt: [u('login.enterPin')], lengths: null },
+      tries: LOGIN_TRIES,
+      mismatch: [u('login.mismatch')],
+      tooMany: [u('login.tooMany')],
+      proved: { target: 'verified', keep: (verdict) => ({ participantId: verdict.participantId }) },
+      refused: { locked: [u('login.locked')] },
+      // `*` goes back to the menu the caller came from.
+      cancel: [{ guard: intentIs('changePin'), target: to('pinHelpMenu') }, { target: to('mainMenu') }],
+    }),
     verified: {
       always: [
-        { guard: ({ context }) => context.intent === 'changePin', target: '#line.changePin' },
-        { target: '#line.account', actions: { type: 'say', params: { lines: [u('login.verified')] } } },
+        { guard: intentIs('changePin'), target: to('changePin') },
+        { target: to('account'), actions: say([u('login.verified')]) },
       ],
     },
   },
-});
+}));
 
 /** The account menu (spec section 5) and its services (spec section 8). */
-export const account = lineSetup.createStateConfig({
+export const account = withId('account', lineSetup.createStateConfig({
   initial: 'menu',
   states: {
-    menu: menu({
+    menu: withId('accountMenu', menu({
       prompt: [u('account.title'), u('account.options'), navigation],
       speech: 'account',
       options: {
@@ -72,39 +43,39 @@ export const account = lineSetup.createStateConfig({
         '2': 'history',
         '3': 'caseInformation',
         '4': [
-          { guard: 'payLimitReached', say: [u('pay.tooMany'), u('account.title'), u('account.options'), navigation] },
-          { target: '#line.payment' },
+          { guard: limitReached(PAY_ATTEMPTS), say: [u('pay.tooMany'), u('account.title'), u('account.options'), navigation] },
+          { target: to('payment') },
         ],
         '5': 'services',
       },
-      back: '#line.mainMenu',
-    }),
+      back: to('mainMenu'),
+    })),
     services: {
       initial: 'menu',
       states: {
-        menu: menu({
+        menu: withId('servicesMenu', menu({
           prompt: [u('services.title'), u('services.options'), navigation],
           speech: 'services',
           options: { '1': 'phone', '2': 'forms', '3': 'recurring' },
-          back: '#line.account.menu',
-        }),
+          back: to('accountMenu'),
+        })),
         phone: {
           initial: 'enter',
           states: {
             // A US number: the area code and exchange cannot start with 0 or 1 (NANP).
-            enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], pattern: '^[2-9]\\d{2}[2-9]\\d{6}$', invalid: [u('phone.length')], then: 'confirm', back: '#line.account.services.menu', keep: 'keepPhone' }),
+            enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], pattern: '^[2-9]\\d{2}[2-9]\\d{6}$', invalid: [u('phone.length')], then: 'confirm', back: to('servicesMenu'), keep: 'keepPhone' }),
             confirm: menu({
               prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'digits', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
               options: { '1': 'saving', '2': 'enter' },
-              back: '#line.account.services.menu',
+              back: to('servicesMenu'),
             }),
             saving: {
               invoke: {
                 src: 'updatePhone',
                 input: ({ context }) => ({ participantId: loggedInAs(context), phone: context.pendingPhone ?? '' }),
                 onDone: [
-                  { guard: ({ event }) => event.output, target: '#line.account.services.menu', actions: [assign({ pendingPhone: null }), { type: 'say', params: { lines: [u('phone.saved')] } }] },
-                  { target: 'enter', actions: [assign({ pendingPhone: null }), { type: 'say', params: { lines: [u('phone.length')] } }] },
+                  { guard: ({ event }) => event.output, target: to('servicesMenu'), actions: [assign({ pendingPhone: null }), say([u('phone.saved')])] },
+                  { target: 'enter', actions: [assign({ pendingPhone: null }), say([u('phone.length')])] },
                 ],
               },
             },
@@ -141,59 +112,17 @@ export const account = lineSetup.createStateConfig({
         },
       },
     },
-    balance: {
-      initial: 'loading',
-      states: {
-        loading: {
-          invoke: {
-            src: 'balances',
-            input: ({ context }) => ({ participantId: loggedInAs(context) }),
-            onDone: { target: 'heard', actions: { type: 'say', params: ({ event }) => ({ lines: balanceReadout(event.output) }) } },
-          },
-        },
-        heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading', speech: 'navigation' }),
-      },
-    },
-    history: {
-      initial: 'loading',
-      entry: assign({ historyPage: 0 }),
-      states: {
-        loading: {
-          invoke: {
-            src: 'history',
-            input: ({ context }) => ({ participantId: loggedInAs(context) }),
-            onDone: {
-              target: 'heard',
-              actions: [
-                assign({ historyHasMore: ({ context, event }) => historyPage(event.output, context.historyPage).hasMore }),
-                { type: 'say', params: ({ context, event }) => ({ lines: historyPage(event.output, context.historyPage).lines }) },
-              ],
-            },
-          },
-        },
-        heard: menu({
-          prompt: (context) => (context.historyHasMore ? [u('history.more'), navigation] : [navigation]),
-          options: {
-            '1': { guard: 'historyHasMore', target: 'loading', then: 'nextHistoryPage' },
-          },
-          back: '#line.account.menu',
-          repeat: 'loading',
-          speech: 'history',
-        }),
-      },
-    },
-    caseInformation: {
-      initial: 'loading',
-      states: {
-        loading: {
-          invoke: {
-            src: 'caseInformation',
-            input: ({ context }) => ({ participantId: loggedInAs(context) }),
-            onDone: { target: 'heard', actions: { type: 'say', params: ({ event }) => ({ lines: caseInformationReadout(event.output) }) } },
-          },
-        },
-        heard: menu({ prompt: [navigation], back: '#line.account.menu', repeat: 'loading', speech: 'navigation' }),
-      },
-    },
+    balance: readout({ actor: 'balances', say: balanceReadout, back: to('accountMenu') }),
+    history: readout({
+      actor: 'history',
+      start: { historyPage: 0 },
+      keep: (items, context) => ({ historyHasMore: historyPage(items, context.historyPage).hasMore }),
+      say: (items, context) => historyPage(items, context.historyPage).lines,
+      prompt: (context) => (context.historyHasMore ? [u('history.more'), navigation] : [navigation]),
+      options: { '1': { guard: 'historyHasMore', target: 'loading', then: 'nextHistoryPage' } },
+      speech: 'history',
+      back: to('accountMenu'),
+    }),
+    caseInformation: readout({ actor: 'caseInformation', say: caseInformationReadout, back: to('accountMenu') }),
   },
-});
+}));

@@ -1,9 +1,14 @@
 // Main menu 2 and account menu 4: a one-time card payment through Twilio <Pay> (spec section 6).
 import { assign } from 'xstate';
 import type { CardPayment, Quote } from '../src/domain/payments.ts';
-import { PIN_TRIES_PER_CALL } from '../src/domain/pin.ts';
 import type { Utterance } from '../prompts/speak.ts';
-import { MAX_PAY_ATTEMPTS, MAX_STRIKES, digitEntry, digitsOf, lineSetup, loggedInAs, menu, u, type LineContext } from './setup.ts';
+import { proveIdentity } from './identity.ts';
+import { failedWith, okOf, whenOk } from './results.ts';
+import {
+  AMOUNT_TRIES, PAY_ATTEMPTS, PAY_ID_TRIES, count, digitEntry, digitsOf, lastTry, limitReached, lineSetup, loggedInAs, menu, say, u,
+  type Exit, type LineContext,
+} from './setup.ts';
+import { to, withId } from './targets.ts';
 export type PayRequest = { caseNumber: string; chargeCents: number; amountCents: number };
 
 export function payRequestOf(context: LineContext): PayRequest | null {
@@ -14,7 +19,7 @@ export function payRequestOf(context: LineContext): PayRequest | null {
 
 const payCaseEnding = (context: LineContext) => ({ kind: 'digits' as const, value: (context.payCases[context.payCase]?.caseNumber ?? '').slice(-4) });
 const money = (cents: number) => ({ kind: 'money' as const, cents });
-const backFromPayment = [{ guard: 'loggedIn' as const, target: '#line.account.menu' }, { target: '#line.mainMenu' }];
+const backFromPayment: readonly Exit[] = [{ guard: 'loggedIn', target: to('accountMenu') }, { target: to('mainMenu') }];
 const receiptLines = (context: LineContext): Utterance[] => {
   const receipt = context.payReceipt;
   if (!receipt) return [];
@@ -26,64 +31,41 @@ const receiptLines = (context: LineContext): Utterance[] => {
 
 
 /** Who pays, on which case, how much, then <Pay>, the receipt, or another try. */
-export const payment = lineSetup.createStateConfig({
+export const payment = withId('payment', lineSetup.createStateConfig({
   initial: 'start',
   entry: assign({ payQuote: null, amountProblems: 0, payReceipt: null }),
   states: {
     start: {
       always: [
         { guard: 'loggedIn', target: 'loading', actions: assign({ payerId: ({ context }) => context.participantId }) },
-        { guard: 'payIdLimitReached', target: '#line.mainMenu', actions: { type: 'say', params: { lines: [u('forgot.limitThisCall')] } } },
-        { target: 'enterId', actions: { type: 'say', params: { lines: [u('pay.intro')] } } },
+        { guard: limitReached(PAY_ID_TRIES), target: to('mainMenu'), actions: say([u('forgot.limitThisCall')]) },
+        { target: 'enterId', actions: say([u('pay.intro')]) },
       ],
     },
-    enterId: digitEntry({ prompt: [u('forgot.enterId')], lengths: [10], invalid: [u('forgot.idLength')], then: 'identifying', back: '#line.mainMenu' }),
-    identifying: {
-      invoke: {
-        src: 'identify',
-        input: ({ event }) => ({ entry: digitsOf(event) }),
-        onDone: { target: 'enterSsn', actions: assign({ candidate: ({ event }) => event.output }) },
-      },
-    },
-    enterSsn: digitEntry({ prompt: [u('forgot.enterSsn')], lengths: [9], invalid: [u('forgot.ssnLength')], then: 'verifying', back: '#line.mainMenu' }),
-    verifying: {
-      invoke: {
-        src: 'verifyIdentity',
-        input: ({ context, event }) => ({ candidate: context.candidate, ssn: digitsOf(event) }),
-        onDone: [
-          { guard: ({ event }) => event.output !== null, target: 'loading', actions: [assign({ payerId: ({ event }) => event.output }), 'forgetCandidate'] },
-          {
-            guard: ({ context }) => context.payIdFailures + 1 >= PIN_TRIES_PER_CALL,
-            target: '#line.mainMenu',
-            actions: ['forgetCandidate', assign({ payIdFailures: ({ context }) => context.payIdFailures + 1 }), { type: 'say', params: { lines: [u('forgot.mismatch'), u('forgot.tooMany')] } }],
-          },
-          {
-            target: 'enterId',
-            actions: ['forgetCandidate', assign({ payIdFailures: ({ context }) => context.payIdFailures + 1 }), { type: 'say', params: { lines: [u('forgot.mismatch'), u('login.tryAgain')] } }],
-          },
-        ],
-      },
-    },
+    ...proveIdentity({
+      verifier: 'verifyIdentity',
+      id: { prompt: [u('forgot.enterId')], lengths: [10], invalid: [u('forgot.idLength')] },
+      secret: { prompt: [u('forgot.enterSsn')], lengths: [9], invalid: [u('forgot.ssnLength')] },
+      tries: PAY_ID_TRIES,
+      mismatch: [u('forgot.mismatch')],
+      tooMany: [u('forgot.tooMany')],
+      proved: { target: 'loading', keep: (verdict) => ({ payerId: verdict.participantId }) },
+      refused: {},
+      cancel: to('mainMenu'),
+    }),
     loading: {
       invoke: {
         src: 'payableCases',
         input: ({ context }) => ({ participantId: context.payerId ?? loggedInAs(context) }),
         onDone: [
-          {
-            guard: ({ event }) => !event.output.ok,
-            target: 'leaving',
-            actions: { type: 'say', params: ({ event }) => ({ lines: [u(!event.output.ok && event.output.reason === 'receiving-only' ? 'pay.receivingOnly' : 'pay.noOpenCase')] }) },
-          },
-          {
-            guard: ({ event }) => event.output.ok && event.output.cases.length === 1,
-            target: 'amount',
-            actions: assign({ payCases: ({ event }) => (event.output.ok ? event.output.cases : []), payCase: 0 }),
-          },
-          { target: 'choose', actions: assign({ payCases: ({ event }) => (event.output.ok ? event.output.cases : []), payCase: 0 }) },
+          { guard: failedWith('receiving-only'), target: 'leaving', actions: say([u('pay.receivingOnly')]) },
+          { guard: failedWith('no-open-case'), target: 'leaving', actions: say([u('pay.noOpenCase')]) },
+          { guard: whenOk((payable) => payable.cases.length === 1), target: 'amount', actions: assign({ payCases: ({ event }) => okOf(event.output).cases, payCase: 0 }) },
+          { target: 'choose', actions: assign({ payCases: ({ event }) => okOf(event.output).cases, payCase: 0 }) },
         ],
       },
     },
-    leaving: { always: backFromPayment },
+    leaving: withId('leavePayment', { always: backFromPayment }),
     choose: menu({
       prompt: (context) => [
         u('pay.chooseIntro'),
@@ -93,55 +75,52 @@ export const payment = lineSetup.createStateConfig({
         })),
       ],
       pickCase: 'amount',
-      back: '#line.payment.leaving',
+      back: to('leavePayment'),
     }),
     amount: {
       initial: 'enter',
       entry: { type: 'say', params: ({ context }) => ({ lines: [{ id: 'pay.due', values: { last4: payCaseEnding(context), amount: money(context.payCases[context.payCase]?.currentMonthDue ?? 0) } }] }) },
       states: {
-        enter: digitEntry({ prompt: [u('pay.enterAmount')], lengths: [1, 2, 3, 4, 5, 6, 7, 8, 9], then: 'quoting', back: '#line.payment.leaving' }),
+        enter: digitEntry({ prompt: [u('pay.enterAmount')], lengths: [1, 2, 3, 4, 5, 6, 7, 8, 9], then: 'quoting', back: to('leavePayment') }),
         quoting: {
           invoke: {
             src: 'quote',
             input: ({ event }) => ({ amount: digitsOf(event) }),
             onDone: [
-              { guard: ({ event }) => event.output.ok, target: '#line.payment.confirm', actions: assign({ payQuote: ({ event }) => (event.output.ok ? { amount: event.output.amount, fee: event.output.fee, charge: event.output.charge } : null) }) },
               {
-                guard: ({ context }) => context.amountProblems + 1 >= MAX_STRIKES,
-                target: '#line.payment.leaving',
+                guard: whenOk(),
+                target: to('payConfirm'),
+                actions: assign({ payQuote: ({ event }) => { const { amount, fee, charge } = okOf(event.output); return { amount, fee, charge }; } }),
+              },
+              {
+                guard: lastTry(AMOUNT_TRIES),
+                target: to('leavePayment'),
                 actions: { type: 'say', params: ({ event }) => ({ lines: [...amountProblem(event.output), u('pay.amountTooMany')] }) },
               },
-              {
-                target: 'enter',
-                actions: [assign({ amountProblems: ({ context }) => context.amountProblems + 1 }), { type: 'say', params: ({ event }) => ({ lines: amountProblem(event.output) }) }],
-              },
+              { target: 'enter', actions: [count(AMOUNT_TRIES), { type: 'say', params: ({ event }) => ({ lines: amountProblem(event.output) }) }] },
             ],
           },
         },
       },
     },
-    confirm: menu({
+    confirm: withId('payConfirm', menu({
       prompt: (context) => [
         { id: 'pay.confirm', values: { amount: money(context.payQuote?.amount ?? 0), last4: payCaseEnding(context) } },
         ...(context.payQuote && context.payQuote.fee > 0 ? [{ id: 'pay.fee' as const, values: { fee: money(context.payQuote.fee), charge: money(context.payQuote.charge) } }] : []),
         u('pay.confirmKeys'),
       ],
       options: { '1': { target: 'paying', say: [u('pay.cardNext')] }, '2': 'amount' },
-      back: '#line.payment.leaving',
-    }),
+      back: to('leavePayment'),
+    })),
     paying: {
       meta: { wait: { input: 'pay' } },
       on: {
         payResult: [
           { guard: ({ event }) => event.result === 'success', target: 'recording' },
           // The caller is gone: nothing to say, nothing recorded.
-          { guard: ({ event }) => event.result === 'caller-hung-up', target: '#line.ended' },
-          {
-            guard: ({ context }) => context.payAttempts + 1 >= MAX_PAY_ATTEMPTS,
-            target: 'leaving',
-            actions: [assign({ payAttempts: ({ context }) => context.payAttempts + 1 }), { type: 'say', params: { lines: [u('pay.failed'), u('pay.tooMany')] } }],
-          },
-          { target: 'failed', actions: [assign({ payAttempts: ({ context }) => context.payAttempts + 1 }), { type: 'say', params: { lines: [u('pay.failed')] } }] },
+          { guard: ({ event }) => event.result === 'caller-hung-up', target: to('ended') },
+          { guard: lastTry(PAY_ATTEMPTS), target: 'leaving', actions: [count(PAY_ATTEMPTS), say([u('pay.failed'), u('pay.tooMany')])] },
+          { target: 'failed', actions: [count(PAY_ATTEMPTS), say([u('pay.failed')])] },
         ],
       },
     },
@@ -159,7 +138,8 @@ export const payment = lineSetup.createStateConfig({
         onDone: {
           target: 'receipt',
           actions: [
-            assign({ payAttempts: ({ context }) => context.payAttempts + 1, payReceipt: ({ event }) => ({ amount: event.output.amount, confirmationCode: event.output.confirmationCode, receivedAt: event.output.receivedAt }) }),
+            count(PAY_ATTEMPTS),
+            assign({ payReceipt: ({ event }) => ({ amount: event.output.amount, confirmationCode: event.output.confirmationCode, receivedAt: event.output.receivedAt }) }),
             {
               type: 'say',
               params: ({ event }) => ({
@@ -173,15 +153,15 @@ export const payment = lineSetup.createStateConfig({
     receipt: menu({
       prompt: (context) => [...receiptLines(context), u('pay.receiptKeys')],
       options: { '1': { say: (context) => [...receiptLines(context), u('pay.receiptKeys')] } },
-      back: '#line.payment.leaving',
+      back: to('leavePayment'),
     }),
     failed: menu({
       prompt: [u('pay.retryKeys')],
       options: { '1': { target: 'paying', say: [u('pay.cardNext')] } },
-      back: '#line.payment.leaving',
+      back: to('leavePayment'),
     }),
   },
-});
+}));
 
 function amountProblem(quote: Quote): Utterance[] {
   if (quote.ok) return [];

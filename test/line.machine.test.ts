@@ -5,6 +5,7 @@ import sinon from 'sinon';
 import type { AnyStateNode } from 'xstate';
 import type { DialStatus, StateMeta } from '../flows/events.ts';
 import { lineMachine } from '../flows/line.ts';
+import { STATE_IDS, type StateId } from '../flows/targets.ts';
 import type { PromptId } from '../prompts/catalog.ts';
 import type { Language } from '../prompts/speak.ts';
 import { Call, mainMenuPrompt, type CallOptions } from './support/machine.ts';
@@ -703,6 +704,42 @@ describe('line machine', () => {
     it('the states that end the call are final, and the final states end the call', () => {
       for (const { path, node } of leaves) {
         expect(((node.meta ?? {}) as StateMeta).end !== undefined, path).to.equal(node.type === 'final');
+      }
+    });
+
+    const nodes: AnyStateNode[] = [];
+    const collect = (node: AnyStateNode): void => {
+      nodes.push(node);
+      for (const child of Object.values(node.states)) collect(child);
+    };
+    collect(lineMachine.root);
+    const isStateId = (id: string): id is StateId => (STATE_IDS as readonly string[]).includes(id);
+
+    it('each id that to() can name is declared by exactly one state; every other state is known by its path', () => {
+      for (const id of STATE_IDS) expect(nodes.filter((node) => node.id === id).map((node) => node.path.join('.')), id).to.have.length(1);
+      for (const node of nodes.filter((node) => !isStateId(node.id))) expect(node.id).to.equal(['line', ...node.path].join('.'));
+    });
+
+    it('every transition names a sibling by its key or another state by to(), and leads to a state of this machine', () => {
+      const targetsIn = (config: unknown): unknown[] => {
+        if (config === undefined) return [];
+        if (typeof config === 'string' || Array.isArray(config)) return [config].flat().flatMap((item) => (typeof item === 'string' ? [item] : targetsIn(item)));
+        return [(config as { target?: unknown }).target ?? []].flat();
+      };
+      for (const node of nodes) {
+        const { on = {}, always, invoke } = node.config as { on?: Record<string, unknown>; always?: unknown; invoke?: unknown };
+        const invokes = [invoke ?? []].flat() as { onDone?: unknown; onError?: unknown }[];
+        const named = [...Object.values(on), always, ...invokes.flatMap((i) => [i.onDone, i.onError])].flatMap(targetsIn);
+        for (const target of named) {
+          expect(target, `a target of ${node.id}`).to.be.a('string');
+          const id = String(target);
+          if (id.startsWith('#')) expect(isStateId(id.slice(1)), `${node.id} names ${id}: use to() with an id from flows/targets.ts`).to.equal(true);
+          else expect(node.parent?.states, `${node.id} names ${id}, not a sibling`).to.have.property(id);
+        }
+        const transitions = [...node.transitions.values()].flat().concat(node.always ?? [], node.initial ? [node.initial] : []);
+        for (const transition of transitions) {
+          for (const target of transition.target ?? []) expect(nodes, `${node.id} → ${target.id}`).to.include(target);
+        }
       }
     });
   });

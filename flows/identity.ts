@@ -1,0 +1,138 @@
+// "Prove who you are" (spec section 4): an ID (or SSN), then a second factor (PIN or SSN), then
+// the domain's verdict. Login, forgot-my-PIN and the card payment from the main menu are each
+// one call of proveIdentity; the menus that lead here check the same per-call limit first.
+import type { ForgotPinResult, LoginResult } from '../src/domain/accounts.ts';
+import type { ParticipantId } from '../src/domain/caseload.ts';
+import type { Utterance } from '../prompts/speak.ts';
+import { isOk, isRefusal, okOf, refusalOf, type Ok, type ReasonOf, type Refusal, type Result } from './results.ts';
+import {
+  count, digitEntry, digitsOf, lastTry, lineSetup, say, u,
+  type Answered, type AnswerTransition, type Limit, type LineContext, type LineStateConfig, type Way,
+} from './setup.ts';
+import { to } from './targets.ts';
+
+/** What each actor that can verify a caller answers, and that answer read as a verdict. */
+type Verifiers = {
+  login: { answer: LoginResult; verdict: LoginResult };
+  forgotPin: { answer: ForgotPinResult; verdict: ForgotPinResult };
+  verifyIdentity: { answer: ParticipantId | null; verdict: { ok: true; participantId: ParticipantId } | { ok: false; reason: 'mismatch' } };
+};
+export type Verifier = keyof Verifiers;
+type Verdict<V extends Verifier> = Verifiers[V]['verdict'];
+
+/**
+ * Per verifier: the state names its steps have always had (logs and tests name them), its
+ * invoke with the second factor read from the entry's event, and how its answer reads.
+ */
+const VERIFIERS: {
+  [V in Verifier]: {
+    secret: 'enterPin' | 'enterSsn';
+    verifying: string;
+    invoke: (onDone: readonly AnswerTransition<Verifiers[V]['answer']>[]) => LineStateConfig;
+    verdict: (answer: Verifiers[V]['answer']) => Verdict<V>;
+  };
+} = {
+  login: {
+    secret: 'enterPin',
+    verifying: 'checking',
+    invoke: (onDone) => lineSetup.createStateConfig({
+      invoke: { src: 'login', input: ({ context, event }) => ({ candidate: context.candidate, pin: digitsOf(event) }), onDone },
+    }),
+    verdict: (answer) => answer,
+  },
+  forgotPin: {
+    secret: 'enterSsn',
+    verifying: 'resetting',
+    invoke: (onDone) => lineSetup.createStateConfig({
+      invoke: { src: 'forgotPin', input: ({ context, event }) => ({ candidate: context.candidate, ssn: digitsOf(event) }), onDone },
+    }),
+    verdict: (answer) => answer,
+  },
+  verifyIdentity: {
+    secret: 'enterSsn',
+    verifying: 'verifying',
+    invoke: (onDone) => lineSetup.createStateConfig({
+      invoke: { src: 'verifyIdentity', input: ({ context, event }) => ({ candidate: context.candidate, ssn: digitsOf(event) }), onDone },
+    }),
+    verdict: (answer) => (answer === null ? { ok: false, reason: 'mismatch' } : { ok: true, participantId: answer }),
+  },
+};
+
+type Entry = { prompt: Utterance[]; lengths: readonly number[] | null; invalid?: Utterance[] };
+
+/** What is said for each refusal other than a mismatch (a lock, a recent reset, a throttle). */
+type Refusals<R extends Result> = { [Reason in Exclude<ReasonOf<R>, 'mismatch'>]: Utterance[] | ((refusal: Refusal<R, Reason>) => Utterance[]) };
+
+export type ProveIdentity<V extends Verifier> = {
+  verifier: V;
+  /** The first entry: 10 digits for a participant ID, 9 for an SSN; `identify` tells which. */
+  id: Entry;
+  /** The second factor, handed to the verifier and never stored. */
+  secret: Entry;
+  /** Failures in this call; the menus that lead here check `limitReached` with the same limit. */
+  tries: Limit;
+  /** Said for a mismatch, then "try again" and the ID prompt, or `tooMany` and the main menu. */
+  mismatch: Utterance[];
+  tooMany: Utterance[];
+  /** Where a proved caller goes; `keep` says which context fields remember who they are. */
+  proved: { target: string; keep?: (verdict: Ok<Verdict<V>>) => Partial<LineContext>; say?: Utterance[] };
+  /** Every other refusal the verifier can give: said, not counted, back to the main menu. */
+  refused: Refusals<Verdict<V>>;
+  /** Where `*` at either entry goes. */
+  cancel: Way;
+};
+
+/**
+ * The states enterId → identifying → enterPin/enterSsn → the verifier's state, to spread into a
+ * state's `states` (start at 'enterId'). The candidate the ID names is forgotten whatever happens.
+ */
+export function proveIdentity<V extends Verifier>(spec: ProveIdentity<V>) {
+  const verifier = VERIFIERS[spec.verifier];
+  return {
+    enterId: digitEntry({ ...spec.id, then: 'identifying', back: spec.cancel, onBack: 'forgetCandidate' }),
+    identifying: lineSetup.createStateConfig({
+      invoke: {
+        src: 'identify',
+        input: ({ event }) => ({ entry: digitsOf(event) }),
+        onDone: { target: verifier.secret, actions: { type: 'update', params: ({ event }) => ({ candidate: event.output }) } },
+      },
+    }),
+    [verifier.secret]: digitEntry({ ...spec.secret, then: verifier.verifying, back: spec.cancel, onBack: 'forgetCandidate' }),
+    [verifier.verifying]: verifier.invoke(verdicts(verifier.verdict, spec)),
+  };
+}
+
+/** The verifier's onDone: proved, each refusal, the last mismatch this call allows, a mismatch. */
+function verdicts<Answer, R extends Result>(
+  verdict: (answer: Answer) => R,
+  spec: Pick<ProveIdentity<Verifier>, 'tries' | 'mismatch' | 'tooMany'> & {
+    proved: { target: string; keep?: (verdict: Ok<R>) => Partial<LineContext>; say?: Utterance[] };
+    refused: Refusals<R>;
+  },
+): AnswerTransition<Answer>[] {
+  const { proved: { target, keep, say: saidWhenProved }, refused, tries, mismatch, tooMany } = spec;
+  const read = ({ event }: Answered<Answer>): R => verdict(event.output);
+  // Object.keys forgets the keys' type; they are the reasons Refusals<R> is keyed by.
+  const reasons = Object.keys(refused) as Exclude<ReasonOf<R>, 'mismatch'>[];
+  return [
+    {
+      guard: (answered) => isOk(read(answered)),
+      target,
+      actions: [
+        ...(keep ? [{ type: 'update' as const, params: (answered: Answered<Answer>) => keep(okOf(read(answered))) }] : []),
+        'forgetCandidate',
+        ...(saidWhenProved ? [say(saidWhenProved)] : []),
+      ],
+    },
+    ...reasons.map((reason): AnswerTransition<Answer> => {
+      const lines = refused[reason];
+      return {
+        guard: (answered) => isRefusal(read(answered), [reason]),
+        target: to('mainMenu'),
+        actions: ['forgetCandidate', { type: 'say', params: (answered) => ({ lines: typeof lines === 'function' ? lines(refusalOf(read(answered), reason)) : lines }) }],
+      };
+    }),
+    { guard: lastTry(tries), target: to('mainMenu'), actions: ['forgetCandidate', count(tries), say([...mismatch, ...tooMany])] },
+    { target: 'enterId', actions: ['forgetCandidate', count(tries), say([...mismatch, u('login.tryAgain')])] },
+  ];
+}
