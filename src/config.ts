@@ -1,4 +1,5 @@
 // Configuration is read and checked here, once (spec section 10). Nothing else reads process.env.
+import { parseMoney } from './domain/money.ts';
 
 export type Config = {
   readonly env: 'production' | 'development' | 'test';
@@ -45,9 +46,8 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 function moneyCents(env: Env, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const match = /^(\d{1,7})\.(\d{2})$/.exec(raw);
-  if (!match) throw new ConfigError(`${name} must be dollars and cents like 10000.00, got "${raw}"`);
-  const cents = Number(match[1]) * 100 + Number(match[2]);
+  const cents = parseMoney(raw);
+  if (cents === null || cents > 999_999_999) throw new ConfigError(`${name} must be dollars and cents like 10000.00, got "${raw}"`);
   if (cents < 100) throw new ConfigError(`${name} must be at least 1.00`);
   return cents;
 }

@@ -8,7 +8,7 @@ import type { Utterance } from '../../prompts/speak.ts';
 import type { Accounts } from '../domain/accounts.ts';
 import { representativesAvailable } from '../domain/hours.ts';
 import type { Language } from '../domain/language.ts';
-import { cents } from '../domain/money.ts';
+import { cents, type Cents } from '../domain/money.ts';
 import type { Payments } from '../domain/payments.ts';
 import type { Services } from '../domain/services.ts';
 import type { CaseNumber } from '../domain/caseload.ts';
@@ -25,8 +25,8 @@ export type { LineMachine } from './turn.ts';
 /** Changes whenever the menus' shape changes, so a snapshot from an older deploy is not restored into a newer machine. */
 export const MACHINE_VERSION = createHash('sha256').update(JSON.stringify(lineMachine.definition)).digest('hex').slice(0, 12);
 
-/** The case and amount a <Pay> action URL was issued for (sealed in it by telephony). */
-export type PaymentInFlight = { caseNumber: string; amountCents: number };
+/** The case and amount a <Pay> action URL was issued for (sealed in it by telephony, parsed at the edge). */
+export type PaymentInFlight = { caseNumber: CaseNumber; amountCents: Cents };
 
 /** One webhook of a call, as the engine sees it (telephony has already checked and parsed it). */
 export type Turn = {
@@ -163,7 +163,7 @@ export class Engine {
     if (event?.type !== 'payResult' || event.result !== 'success' || !turn.payment) return null;
     if (usable && turn.turn === usable.turn) return null;
     const payment = turn.payment;
-    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber as CaseNumber, amount: cents(payment.amountCents), confirmationCode: event.confirmationCode });
+    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber, amount: payment.amountCents, confirmationCode: event.confirmationCode });
     return {
       recorded: receipt,
       receipt: receipt.then((r): Utterance[] => [

@@ -4,7 +4,9 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { CallerEvent, DialStatus, HeardSpeech, PayResult } from '../../flows/events.ts';
 import type { PayRequest } from '../../flows/payment.ts';
 import { sealStable, unseal } from '../domain/crypto.ts';
+import { parseCaseNumber } from '../domain/caseload.ts';
 import { parseLanguage, type Language } from '../domain/language.ts';
+import { cents } from '../domain/money.ts';
 import type { Engine, PaymentInFlight } from '../engine/engine.ts';
 import type { Reply } from '../engine/reply.ts';
 import type { Logger } from '../log.ts';
@@ -81,8 +83,9 @@ function sendTwiml(res: Response, twiml: string): void {
 function paymentOf(ref: string | null, secret: string): PaymentInFlight | null {
   if (!ref) return null;
   try {
-    const [caseNumber, amount] = unseal(ref, secret, PAYMENT_REF).split(':');
-    return caseNumber && amount && /^\d{1,15}$/.test(caseNumber) && /^\d{1,9}$/.test(amount) ? { caseNumber, amountCents: Number(amount) } : null;
+    const [sealedCase, amount] = unseal(ref, secret, PAYMENT_REF).split(':');
+    const caseNumber = parseCaseNumber(sealedCase ?? '');
+    return caseNumber && amount && /^[1-9]\d{0,8}$/.test(amount) ? { caseNumber, amountCents: cents(Number(amount)) } : null;
   } catch {
     return null;
   }
