@@ -1,14 +1,14 @@
 // Main menu 1: who the caller is (ID or SSN, then PIN), and what they can hear and change about
 // their own cases once they have proved it.
 import { assign } from 'xstate';
-import { proveIdentity } from './identity.ts';
+import { PROVE_IDENTITY_START, proveIdentity } from './identity.ts';
 import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
 import { LOGIN_TRIES, PAY_ATTEMPTS, digitEntry, intentIs, lineSetup, limitReached, loggedInAs, menu, navigation, readout, say, u } from './setup.ts';
 import { to, withId } from './targets.ts';
 
 /** Identification and PIN (spec section 4); also the first step of changing a PIN. */
 export const login = withId('login', lineSetup.createStateConfig({
-  initial: 'enterId',
+  initial: PROVE_IDENTITY_START,
   states: {
     ...proveIdentity({
       verifier: 'login',
@@ -18,7 +18,7 @@ export const login = withId('login', lineSetup.createStateConfig({
       mismatch: [u('login.mismatch')],
       tooMany: [u('login.tooMany')],
       proved: { target: 'verified', keep: (verdict) => ({ participantId: verdict.participantId }) },
-      refused: { locked: [u('login.locked')] },
+      refused: {},
       // `*` goes back to the menu the caller came from.
       cancel: [{ guard: intentIs('changePin'), target: to('pinHelpMenu') }, { target: to('mainMenu') }],
     }),

@@ -4,6 +4,7 @@
 // Persisted between webhooks, so it never holds an SSN or a PIN: entered digits go straight
 // into an invoked actor's input and are gone once it settles.
 import type { Language } from '../prompts/speak.ts';
+import { WITHHELD } from '../src/domain/identification.ts';
 import { account, login } from './account.ts';
 import { payment } from './payment.ts';
 import { changePin, pinHelp } from './pin.ts';
@@ -19,7 +20,7 @@ const chosen = (language: Language) => ({ target: to('mainMenu'), assign: { lang
 export const lineMachine = lineSetup.createMachine({
   id: 'line',
   context: ({ input }) => ({
-    language: input.language ?? 'en', strikes: 0, resumed: input.resume ?? false,
+    language: input.language ?? 'en', caller: input.caller ?? WITHHELD, strikes: 0, resumed: input.resume ?? false,
     participantId: null, candidate: null, intent: 'account', loginFailures: 0, forgotFailures: 0, pinProblems: 0,
     pendingPin: null, historyPage: 0, historyHasMore: false,
     payerId: null, payIdFailures: 0, payCases: [], payCase: 0, payQuote: null, amountProblems: 0, payAttempts: 0, payReceipt: null,

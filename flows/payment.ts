@@ -2,7 +2,7 @@
 import { assign } from 'xstate';
 import type { CardPayment, Quote } from '../src/domain/payments.ts';
 import type { Utterance } from '../prompts/speak.ts';
-import { proveIdentity } from './identity.ts';
+import { PROVE_IDENTITY_START, proveIdentity } from './identity.ts';
 import { failedWith, okOf, whenOk } from './results.ts';
 import {
   AMOUNT_TRIES, PAY_ATTEMPTS, PAY_ID_TRIES, count, digitEntry, digitsOf, lastTry, limitReached, lineSetup, loggedInAs, menu, say, u,
@@ -39,7 +39,7 @@ export const payment = withId('payment', lineSetup.createStateConfig({
       always: [
         { guard: 'loggedIn', target: 'loading', actions: assign({ payerId: ({ context }) => context.participantId }) },
         { guard: limitReached(PAY_ID_TRIES), target: to('mainMenu'), actions: say([u('forgot.limitThisCall')]) },
-        { target: 'enterId', actions: say([u('pay.intro')]) },
+        { target: PROVE_IDENTITY_START, actions: say([u('pay.intro')]) },
       ],
     },
     ...proveIdentity({

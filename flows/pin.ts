@@ -2,7 +2,7 @@
 import { assign } from 'xstate';
 import type { ProposedPin } from '../src/domain/accounts.ts';
 import type { Utterance } from '../prompts/speak.ts';
-import { proveIdentity } from './identity.ts';
+import { PROVE_IDENTITY_START, proveIdentity } from './identity.ts';
 import { okOf, whenOk } from './results.ts';
 import {
   FORGOT_TRIES, LOGIN_TRIES, NEW_PIN_TRIES, count, digitEntry, digitsOf, lastTry, limitReached, lineSetup, loggedInAs, menu, navigation, say, u,
@@ -29,7 +29,7 @@ export const pinHelp = lineSetup.createStateConfig({
       back: to('mainMenu'),
     })),
     forgot: {
-      initial: 'enterId',
+      initial: PROVE_IDENTITY_START,
       states: proveIdentity({
         verifier: 'forgotPin',
         id: { prompt: [u('forgot.enterId')], lengths: [10], invalid: [u('forgot.idLength')] },

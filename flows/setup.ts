@@ -4,7 +4,8 @@
 // "prove who you are" for them.
 import { and, assign, emit, fromPromise, setup } from 'xstate';
 import type { Utterance, Language } from '../prompts/speak.ts';
-import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
+import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, IdentityCheck, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
+import type { CallerKey } from '../src/domain/identification.ts';
 import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
 import type { FormQueued } from '../src/domain/services.ts';
 import type { MailedForm } from '../src/domain/outbox.ts';
@@ -15,10 +16,13 @@ import type { VocabularyId } from '../prompts/speech.ts';
 import { UNMATCHED_SPEECH, type CallerEvent, type StateMeta } from './events.ts';
 import { to } from './targets.ts';
 
-export type LineInput = { language?: Language; resume?: boolean };
+/** `caller`: who is calling, as the identification limits count it (a keyed hash of the number, never the number). */
+export type LineInput = { language?: Language; resume?: boolean; caller?: CallerKey };
 
 export type LineContext = {
   language: Language;
+  /** The calling number as the identification limits count it: a keyed hash, or the withheld budget. */
+  caller: CallerKey;
   /** Failed attempts (no input or a wrong key) in a row at the current prompt. */
   strikes: number;
   /** The call lost its session (expired, or a restart of the in-process store): start at the main menu. */
@@ -90,14 +94,15 @@ export const lineSetup = setup({
   },
   actors: {
     identify: fromPromise<ParticipantId | null, { entry: string }>(provided('identify')),
-    login: fromPromise<LoginResult, { candidate: ParticipantId | null; pin: string }>(provided('login')),
+    mayIdentify: fromPromise<boolean, { caller: CallerKey }>(provided('mayIdentify')),
+    login: fromPromise<LoginResult, { candidate: ParticipantId | null; pin: string; caller: CallerKey }>(provided('login')),
     balances: fromPromise<BalanceReport, { participantId: ParticipantId }>(provided('balances')),
     history: fromPromise<HistoryItem[], { participantId: ParticipantId }>(provided('history')),
     caseInformation: fromPromise<CaseInformation, { participantId: ParticipantId }>(provided('caseInformation')),
-    forgotPin: fromPromise<ForgotPinResult, { candidate: ParticipantId | null; ssn: string }>(provided('forgotPin')),
+    forgotPin: fromPromise<ForgotPinResult, { candidate: ParticipantId | null; ssn: string; caller: CallerKey }>(provided('forgotPin')),
     proposePin: fromPromise<ProposedPin, { participantId: ParticipantId; pin: string }>(provided('proposePin')),
     confirmPin: fromPromise<boolean, { participantId: ParticipantId; pin: string; digest: string }>(provided('confirmPin')),
-    verifyIdentity: fromPromise<ParticipantId | null, { candidate: ParticipantId | null; ssn: string }>(provided('verifyIdentity')),
+    verifyIdentity: fromPromise<IdentityCheck, { candidate: ParticipantId | null; ssn: string; caller: CallerKey }>(provided('verifyIdentity')),
     payableCases: fromPromise<Payable, { participantId: ParticipantId }>(provided('payableCases')),
     quote: fromPromise<Quote, { amount: string }>(provided('quote')),
     // The card's last four digits pass through (never stored) so the receipt can say them.
@@ -164,9 +169,9 @@ export type LineGuard =
 /** A way out: the first exit whose guard passes. */
 export type Exit = { guard?: LineGuard; target: string };
 export type Way = string | readonly Exit[];
-const exitsOf = (way: Way): readonly Exit[] => (typeof way === 'string' ? [{ target: way }] : way);
+export const exitsOf = (way: Way): readonly Exit[] => (typeof way === 'string' ? [{ target: way }] : way);
 // and() types its guards only when each is a name or each an object: make every one an object.
-const guardObject = (guard: LineGuard) => (typeof guard === 'string' ? { type: guard } : guard);
+export const guardObject = (guard: LineGuard) => (typeof guard === 'string' ? { type: guard } : guard);
 
 export type LineStateConfig = Parameters<typeof lineSetup.createStateConfig>[0];
 

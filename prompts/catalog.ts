@@ -117,22 +117,30 @@ export const catalog = {
     es: 'Ese número no tiene la cantidad correcta de dígitos. El número de participante tiene 10 dígitos, y el número de Seguro Social tiene 9.',
   },
   'login.enterPin': { en: 'Now enter your PIN, then press pound.', es: 'Ahora marque su PIN y luego oprima la tecla de número.' },
+  // One message for every failure: a wrong PIN, an unknown ID and a locked participant sound the same (spec section 4).
   'login.mismatch': {
-    en: 'That participant ID or PIN does not match our records.',
-    es: 'Ese número de participante o PIN no coincide con nuestros registros.',
+    en: 'We could not verify that participant ID and PIN.',
+    es: 'No pudimos verificar ese número de participante y ese PIN.',
   },
-  'login.tryAgain': { en: 'Please try again.', es: 'Por favor intente de nuevo.' },
   'login.tooMany': {
-    en: 'We could not verify your identity. If you forgot your PIN, choose PIN help from the main menu, and a new PIN will be mailed to you.',
-    es: 'No pudimos verificar su identidad. Si olvidó su PIN, elija ayuda con su PIN en el menú principal, y le enviaremos un PIN nuevo por correo.',
+    en: 'We could not verify your identity on this call. For help with your PIN, press 3. To speak with a representative, press 0.',
+    es: 'No pudimos verificar su identidad en esta llamada. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
+  },
+  'identity.retryKeys': {
+    en: 'To try again, press 1. For help with your PIN, press 3. To speak with a representative, press 0.',
+    es: 'Para intentarlo otra vez, oprima 1. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
+  },
+  'identity.unavailable': {
+    en: 'Account services by phone are not available right now. You can still hear payment options, our mailing address and office hours from the main menu.',
+    es: 'Los servicios de cuenta por teléfono no están disponibles en este momento. Todavía puede escuchar las opciones de pago, nuestra dirección postal y el horario de oficina en el menú principal.',
+  },
+  'identity.unavailableAgent': {
+    en: 'A representative can help you: press 0.',
+    es: 'Un representante le puede ayudar: oprima 0.',
   },
   'login.limitThisCall': {
     en: 'You have reached the limit of PIN tries for this call. If you forgot your PIN, press 3 for PIN help.',
     es: 'Llegó al límite de intentos de PIN en esta llamada. Si olvidó su PIN, oprima 3 para ayuda con su PIN.',
-  },
-  'login.locked': {
-    en: 'For your security, PIN login for this account is locked after too many incorrect tries. To unlock it, choose PIN help from the main menu, then forgot my PIN, and a new PIN will be mailed to you.',
-    es: 'Por su seguridad, el acceso con PIN de esta cuenta está bloqueado por demasiados intentos incorrectos. Para desbloquearlo, elija ayuda con su PIN en el menú principal y luego olvidé mi PIN, y le enviaremos un PIN nuevo por correo.',
   },
   'login.verified': { en: 'Thank you. Your identity is verified.', es: 'Gracias. Su identidad está verificada.' },
 
@@ -222,20 +230,20 @@ export const catalog = {
   },
   'forgot.ssnLength': { en: 'A Social Security number has 9 digits.', es: 'El número de Seguro Social tiene 9 dígitos.' },
   'forgot.mismatch': {
-    en: 'That participant ID and Social Security number do not match our records.',
-    es: 'Ese número de participante y número de Seguro Social no coinciden con nuestros registros.',
+    en: 'We could not verify that participant ID and Social Security number.',
+    es: 'No pudimos verificar ese número de participante y ese número de Seguro Social.',
   },
   'forgot.tooMany': {
-    en: 'We could not verify your identity. A representative can help you.',
-    es: 'No pudimos verificar su identidad. Un representante le puede ayudar.',
+    en: 'We could not verify your identity on this call. For help with your PIN, press 3. To speak with a representative, press 0.',
+    es: 'No pudimos verificar su identidad en esta llamada. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
   },
   'forgot.limitThisCall': {
     en: 'You have reached the limit of tries for this call. A representative can help you.',
     es: 'Llegó al límite de intentos en esta llamada. Un representante le puede ayudar.',
   },
   'forgot.done': {
-    en: 'Thank you. A new PIN will be mailed to the address we have on file. It should arrive within 7 to 10 days. Your old PIN no longer works. For your security, we never say a PIN on the phone.',
-    es: 'Gracias. Le enviaremos un PIN nuevo por correo a la dirección que tenemos registrada. Debe llegar en un plazo de 7 a 10 días. Su PIN anterior ya no funciona. Por su seguridad, nunca decimos un PIN por teléfono.',
+    en: 'Thank you. A new PIN will be mailed to the address we have on file. It should arrive within 7 to 10 days. Until you first use the new PIN, your current PIN keeps working. For your security, we never say a PIN on the phone.',
+    es: 'Gracias. Le enviaremos un PIN nuevo por correo a la dirección que tenemos registrada. Debe llegar en un plazo de 7 a 10 días. Hasta que use el PIN nuevo por primera vez, su PIN actual sigue funcionando. Por su seguridad, nunca decimos un PIN por teléfono.',
   },
   'forgot.recent': {
     en: 'A new PIN was already mailed on {date}. It should arrive within 7 to 10 days of that date. You can ask for another new PIN 24 hours after the last one.',

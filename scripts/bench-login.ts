@@ -18,7 +18,7 @@
 // with the login callers beside them (the logins run until the last menu call has ended), so
 // their latency can be read side by side.
 //
-// The lockout. Six failed PINs in 24 hours lock a participant (PIN_POLICY), and the line's clock
+// The lockout. Six failed PINs in 24 hours lock a participant (DEFAULT_IDENTIFICATION_POLICY), and the line's clock
 // is pinned, so failures would pile up. The demo caseload is loaded anew (a new generation, with
 // no failures recorded) before every slice that has logins, and within a slice each participant
 // gets at most lockAfter − 1 wrong PINs; a wrong entry beyond that budget uses an ID that names
@@ -28,7 +28,7 @@ import bcrypt from 'bcrypt';
 import type { Redis } from 'ioredis';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { parseCaseloadJson } from '../src/domain/caseload-file.ts';
-import { PIN_POLICY } from '../src/domain/pin.ts';
+import { DEFAULT_IDENTIFICATION_POLICY } from '../src/domain/identification.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { readFile } from 'node:fs/promises';
 import {
@@ -61,7 +61,7 @@ type Person = { id: string; pin: string };
 /** An ID of the right length that names nobody in the demo caseload. */
 const NOBODY = '2000000002';
 /** Wrong PINs a participant may be given per seeding: one fewer than locks them. */
-const WRONG_PIN_BUDGET = PIN_POLICY.lockAfter - 1;
+const WRONG_PIN_BUDGET = DEFAULT_IDENTIFICATION_POLICY.lockAfter - 1;
 /** One login call in this many starts with a wrong PIN. */
 const WRONG_EVERY = 4;
 

@@ -1,4 +1,5 @@
 // Configuration is read and checked here, once (spec section 10). Nothing else reads process.env.
+import { DEFAULT_IDENTIFICATION_POLICY, type IdentificationPolicy } from './domain/identification.ts';
 import { parseMoney } from './domain/money.ts';
 
 export type Config = {
@@ -21,6 +22,8 @@ export type Config = {
   readonly pinLetterKey: string;
   readonly bcryptCost: number;
   readonly sessionTtlSeconds: number;
+  /** Identification limits (spec section 4). */
+  readonly identification: IdentificationPolicy;
   readonly warnings: readonly string[];
 };
 
@@ -119,6 +122,13 @@ export function loadConfig(env: Env = process.env): Config {
     pinLetterKey,
     bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),
     sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 4 * 3600, 60, 7 * 24 * 3600),
+    identification: {
+      ...DEFAULT_IDENTIFICATION_POLICY,
+      lockAfter: integer(env, 'IDENTIFICATION_LOCK_AFTER', DEFAULT_IDENTIFICATION_POLICY.lockAfter, 2, 100),
+      perNumber: integer(env, 'IDENTIFICATION_FAILURES_PER_NUMBER', DEFAULT_IDENTIFICATION_POLICY.perNumber, 1, 100_000),
+      perWithheld: integer(env, 'IDENTIFICATION_FAILURES_WITHHELD', DEFAULT_IDENTIFICATION_POLICY.perWithheld, 1, 1_000_000),
+      alarmPerMinute: integer(env, 'IDENTIFICATION_ALARM_PER_MINUTE', DEFAULT_IDENTIFICATION_POLICY.alarmPerMinute, 1, 1_000_000),
+    },
     warnings,
   };
 }

@@ -2,6 +2,7 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Config } from './config.ts';
 import { Accounts } from './domain/accounts.ts';
+import type { SecurityEvents } from './domain/identification.ts';
 import { Payments } from './domain/payments.ts';
 import { Services } from './domain/services.ts';
 import { PaymentSpool } from './store/payment-spool.ts';
@@ -51,7 +52,12 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
 
   const caseload = options.caseload ?? (await defaultCaseload(store, config));
-  const accounts = new Accounts(caseload, config, clock);
+  // One structured line per security event; never an ID, SSN, PIN or full phone number (spec section 4).
+  const securityEvent: SecurityEvents = (event) => {
+    const { kind, ...fields } = event;
+    logger.warn('security', { event: kind, ...fields });
+  };
+  const accounts = new Accounts(caseload, config, clock, undefined, config.identification, securityEvent);
   const payments = new Payments(caseload, config, clock);
   const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
   const services = new Services(caseload, clock);
@@ -82,8 +88,9 @@ export async function createLine(options: LineOptions): Promise<Line> {
       res.status(503).json({ ok: false, store: store.kind });
     }
   });
-  // A rejected signature is most often a PUBLIC_URL that is not the URL Twilio calls: say so, without the parameters or the caller's number.
-  const signatureRejected = ({ status, path, reason }: SignatureRejection) => logger.warn('signature rejected', { status, path, reason });
+  // A rejected signature is most often a PUBLIC_URL that is not the URL Twilio calls: one warn line
+  // with the path and the reason, never the parameters or the caller's number.
+  const signatureRejected = ({ status, path, reason }: SignatureRejection) => securityEvent({ kind: 'signature-rejected', status, path, reason });
   app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl, signatureRejected));
   app.use(voiceRoutes(engine, rendering, logger));
 

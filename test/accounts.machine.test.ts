@@ -9,6 +9,7 @@ import type { PromptId } from '../prompts/catalog.ts';
 import type { Language } from '../prompts/speak.ts';
 import type { BalanceReport, CaseBalance, HistoryItem } from '../src/domain/accounts.ts';
 import type { CaseNumber, ParticipantId } from '../src/domain/caseload.ts';
+import { WITHHELD } from '../src/domain/identification.ts';
 import { cents } from '../src/domain/money.ts';
 import { CASES, Call, PEOPLE, mainMenuPrompt, type CallOptions } from './support/machine.ts';
 
@@ -26,6 +27,8 @@ const WAITS_FOR_KEY: StateMeta = { wait: { input: 'menu' } };
 const waitsForDigits = (maxLength: number): StateMeta => ({ wait: { input: 'digits', maxLength } });
 
 const { maria, james, ana } = PEOPLE;
+/** The harness calls from a withheld number unless a test says otherwise. */
+const caller = WITHHELD;
 /** The PIN the fake domain "mails" on a reset: it must never be heard or kept. */
 const MAILED_PIN = '246813';
 const NEW_PIN = '8305';
@@ -40,11 +43,11 @@ const SAYS = {
     noEntry: "Sorry, I didn't hear any numbers.",
     noEntryAgain: "I still didn't hear anything.",
     verified: 'Thank you. Your identity is verified.',
-    mismatch: 'That participant ID or PIN does not match our records.',
-    tryAgain: 'Please try again.',
-    tooMany: 'We could not verify your identity.',
+    mismatch: 'We could not verify that participant ID and PIN.',
+    retryKeys: 'To try again, press 1. For help with your PIN, press 3. To speak with a representative, press 0.',
+    tooMany: 'We could not verify your identity on this call. For help with your PIN, press 3. To speak with a representative, press 0.',
     limit: 'You have reached the limit of PIN tries for this call.',
-    locked: ['locked', 'PIN help', 'forgot my PIN', 'a new PIN will be mailed'],
+    unavailable: 'Account services by phone are not available right now.',
     mainMenu: 'Main menu.',
     accountMenu: 'Account menu.',
     navigation: 'To hear this again, press 9. To go back, press star. To speak with a representative, press 0.',
@@ -54,8 +57,9 @@ const SAYS = {
     ssnLength: 'A Social Security number has 9 digits.',
     mailed: 'A new PIN will be mailed to the address we have on file. It should arrive within 7 to 10 days.',
     recent: 'A new PIN was already mailed on Monday, November 23, 2026.',
-    forgotMismatch: 'That participant ID and Social Security number do not match our records.',
+    forgotMismatch: 'We could not verify that participant ID and Social Security number.',
     forgotLimit: 'You have reached the limit of tries for this call.',
+    forgotLimitHelp: 'A representative can help you.',
     returning: 'Returning to the main menu.',
     changeIntro: 'To change your PIN, first we need to verify your identity with your current PIN.',
     enterNew: 'Enter your new PIN, 4 to 8 digits, then press pound.',
@@ -78,11 +82,11 @@ const SAYS = {
     noEntry: 'Perdón, no escuché ningún número.',
     noEntryAgain: 'Todavía no escuché nada.',
     verified: 'Gracias. Su identidad está verificada.',
-    mismatch: 'Ese número de participante o PIN no coincide con nuestros registros.',
-    tryAgain: 'Por favor intente de nuevo.',
-    tooMany: 'No pudimos verificar su identidad.',
+    mismatch: 'No pudimos verificar ese número de participante y ese PIN.',
+    retryKeys: 'Para intentarlo otra vez, oprima 1. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
+    tooMany: 'No pudimos verificar su identidad en esta llamada. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
     limit: 'Llegó al límite de intentos de PIN en esta llamada.',
-    locked: ['bloqueado', 'ayuda con su PIN', 'olvidé mi PIN', 'le enviaremos un PIN nuevo por correo'],
+    unavailable: 'Los servicios de cuenta por teléfono no están disponibles en este momento.',
     mainMenu: 'Menú principal.',
     accountMenu: 'Menú de su cuenta.',
     navigation: 'Para escuchar esto otra vez, oprima 9. Para regresar, oprima asterisco. Para hablar con un representante, oprima 0.',
@@ -92,8 +96,9 @@ const SAYS = {
     ssnLength: 'El número de Seguro Social tiene 9 dígitos.',
     mailed: 'Le enviaremos un PIN nuevo por correo a la dirección que tenemos registrada. Debe llegar en un plazo de 7 a 10 días.',
     recent: 'Ya le enviamos un PIN nuevo por correo el lunes 23 de noviembre de 2026.',
-    forgotMismatch: 'Ese número de participante y número de Seguro Social no coinciden con nuestros registros.',
+    forgotMismatch: 'No pudimos verificar ese número de participante y ese número de Seguro Social.',
     forgotLimit: 'Llegó al límite de intentos en esta llamada.',
+    forgotLimitHelp: 'Un representante le puede ayudar.',
     returning: 'Regresando al menú principal.',
     changeIntro: 'Para cambiar su PIN, primero necesitamos verificar su identidad con su PIN actual.',
     enterNew: 'Marque su PIN nuevo, de 4 a 8 dígitos, y luego oprima la tecla de número.',
@@ -209,7 +214,7 @@ for (const m of MODES) {
           expect(call.stubs.login.called).to.equal(false);
 
           await call.press(maria.pin);
-          expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin }]]);
+          expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin, caller }]]);
           expect(call.state).to.equal('account.menu');
           expect(call.meta?.wait).to.include(WAITS_FOR_KEY.wait);
           expect(call.ids).to.deep.equal(['login.verified', ...ACCOUNT_MENU]);
@@ -223,7 +228,7 @@ for (const m of MODES) {
           expect(call.state).to.equal('login.enterPin');
           expect(call.stubs.identify.args).to.deep.equal([[{ entry: maria.ssn }]]);
           await call.press(maria.pin);
-          expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin }]]);
+          expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin, caller }]]);
           expect(call.state).to.equal('account.menu');
           expect(call.lines[0]).to.equal(says.verified);
         });
@@ -288,32 +293,64 @@ for (const m of MODES) {
           expect(call.ids, 'strikes start again at a new prompt').to.deep.equal(['entry.noInput', 'login.enterPin']);
         });
 
-        it('a wrong PIN and an unknown ID sound the same: one message, then the ID again', async () => {
+        it('a wrong PIN, an unknown ID and a locked participant sound the same: one message that offers another try, PIN help and a representative', async () => {
           const wrongPin = await walk(await atMainMenu(language), ['1', maria.participantId, '1357']);
-          expect(wrongPin.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: '1357' }]]);
-          expect(wrongPin.state).to.equal('login.enterId');
-          expect(wrongPin.ids).to.deep.equal(['login.mismatch', 'login.tryAgain', 'login.enterId']);
+          expect(wrongPin.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: '1357', caller }]]);
+          expect(wrongPin.state).to.equal('login.retry');
+          expect(wrongPin.meta).to.deep.equal(WAITS_FOR_KEY);
+          expect(wrongPin.ids).to.deep.equal(['login.mismatch', 'identity.retryKeys']);
           expect(wrongPin.lines[0]).to.equal(says.mismatch);
-          expect(wrongPin.lines[1]).to.equal(says.tryAgain);
+          expect(wrongPin.lines[1]).to.equal(says.retryKeys);
 
           const unknown = await walk(await atMainMenu(language), ['1', '5550001111', '1357']);
-          expect(unknown.stubs.login.args).to.deep.equal([[{ candidate: null, pin: '1357' }]]);
-          expect(unknown.state).to.equal('login.enterId');
+          expect(unknown.stubs.login.args).to.deep.equal([[{ candidate: null, pin: '1357', caller }]]);
+          expect(unknown.state).to.equal('login.retry');
           expect(unknown.lines).to.deep.equal(wrongPin.lines);
 
-          await walk(wrongPin, [maria.participantId, maria.pin]);
+          const locked = await atMainMenu(language);
+          locked.domain.locked.add(maria.participantId);
+          await walk(locked, ['1', maria.participantId, maria.pin]);
+          expect(locked.state).to.equal('login.retry');
+          expect(locked.lines, 'the right PIN of a locked participant').to.deep.equal(wrongPin.lines);
+
+          await walk(wrongPin, ['1', maria.participantId, maria.pin]);
           expect(wrongPin.state, 'the second try can succeed').to.equal('account.menu');
+          await walk(unknown, ['3']);
+          expect(unknown.state, '3 is PIN help').to.equal('pinHelp.menu');
+          await walk(locked, ['*']);
+          expect(locked.state, '* goes back').to.equal('mainMenu');
+        });
+
+        it('a number that has used its failures for the hour is not asked to identify: the other menus and a representative', async () => {
+          for (const available of [true, false]) {
+            const call = await atMainMenu(language, { representativesAvailable: available });
+            call.domain.throttled.add(caller);
+            await call.press('1');
+            expect(call.state).to.equal('mainMenu');
+            expect(call.ids).to.deep.equal(['identity.unavailable', available ? 'identity.unavailableAgent' : 'hours.representatives', ...MAIN_MENU]);
+            expect(call.lines[0]).to.include(says.unavailable);
+            expect(call.stubs.identify.called).to.equal(false);
+            expect(call.stubs.mayIdentify.args).to.deep.equal([[{ caller }]]);
+          }
+        });
+
+        it('a failure that uses up the number\'s budget says so at once', async () => {
+          const call = await atMainMenu(language);
+          call.stubs.login.resolves({ ok: false, reason: 'throttled' });
+          await walk(call, ['1', maria.participantId, '1357']);
+          expect(call.state).to.equal('mainMenu');
+          expect(call.ids).to.deep.equal(['identity.unavailable', 'hours.representatives', ...MAIN_MENU]);
         });
 
         it('three mismatches end the attempt; 1 (or change PIN) again says the limit without asking the domain', async () => {
-          const call = await walk(await atMainMenu(language), ['1', maria.participantId, '1357', james.ssn, '2468']);
-          expect(call.state).to.equal('login.enterId');
-          await walk(call, [maria.participantId, '9753']);
+          const call = await walk(await atMainMenu(language), ['1', maria.participantId, '1357', '1', james.ssn, '2468']);
+          expect(call.state).to.equal('login.retry');
+          await walk(call, ['1', maria.participantId, '9753']);
           expect(call.stubs.login.callCount).to.equal(3);
           expect(call.state).to.equal('mainMenu');
           expect(call.ids).to.deep.equal(['login.mismatch', 'login.tooMany', ...MAIN_MENU]);
           expect(call.lines[0]).to.equal(says.mismatch);
-          expect(call.lines[1]).to.include(says.tooMany);
+          expect(call.lines[1]).to.equal(says.tooMany);
 
           await call.press('1');
           expect(call.state).to.equal('mainMenu');
@@ -324,17 +361,6 @@ for (const m of MODES) {
           expect(call.ids).to.deep.equal(['login.limitThisCall', ...PIN_MENU]);
           expect(call.stubs.identify.callCount).to.equal(3);
           expect(call.stubs.login.callCount).to.equal(3);
-        });
-
-        it('a locked account: says so and how to reset it (PIN help, forgot my PIN), then the main menu', async () => {
-          const call = await atMainMenu(language);
-          call.stubs.login.resolves({ ok: false, reason: 'locked' });
-          await walk(call, ['1', maria.participantId, maria.pin]);
-          expect(call.state).to.equal('mainMenu');
-          expect(call.ids).to.deep.equal(['login.locked', ...MAIN_MENU]);
-          for (const fragment of says.locked) expect(call.lines[0]).to.include(fragment);
-          await call.press('1');
-          expect(call.state, 'a lock is not a per-call failure').to.equal('login.enterId');
         });
 
         it('once logged in, * goes to the main menu and 1 goes straight back to the account menu', async () => {
@@ -642,12 +668,13 @@ for (const m of MODES) {
           expect(call.stubs.forgotPin.called).to.equal(false);
 
           await call.press(maria.ssn);
-          expect(call.stubs.forgotPin.args).to.deep.equal([[{ candidate: maria.participantId, ssn: maria.ssn }]]);
+          expect(call.stubs.forgotPin.args).to.deep.equal([[{ candidate: maria.participantId, ssn: maria.ssn, caller }]]);
           expect(call.state).to.equal('mainMenu');
           expect(call.ids).to.deep.equal(['forgot.done', 'agent.returning', ...MAIN_MENU]);
           expect(call.lines[0]).to.include(says.mailed);
           expect(call.lines[1]).to.equal(says.returning);
-          expect(call.domain.pins.get(maria.participantId), 'the fake reset the PIN').to.equal(MAILED_PIN);
+          expect(call.domain.pendingPins.get(maria.participantId), 'the fake mailed a PIN').to.equal(MAILED_PIN);
+          expect(call.domain.pins.get(maria.participantId), 'the current PIN keeps working').to.equal(maria.pin);
           for (const line of call.transcript) {
             expect(line.text).not.to.include(MAILED_PIN);
             expect(line.text).not.to.include(MAILED_PIN.split('').join(' '));
@@ -656,28 +683,28 @@ for (const m of MODES) {
 
         it('a PIN mailed in the last 24 hours: says when, and back to the main menu', async () => {
           const call = await walk(await atMainMenu(language), ['3', '1', james.participantId, james.ssn]);
-          expect(call.stubs.forgotPin.args).to.deep.equal([[{ candidate: james.participantId, ssn: james.ssn }]]);
+          expect(call.stubs.forgotPin.args).to.deep.equal([[{ candidate: james.participantId, ssn: james.ssn, caller }]]);
           expect(call.state).to.equal('mainMenu');
           expect(call.ids).to.deep.equal(['forgot.recent', 'agent.returning', ...MAIN_MENU]);
           expect(call.lines[0]).to.include(says.recent);
         });
 
-        it('ID and SSN of different people, or an unknown ID: one message, then the ID again', async () => {
+        it('ID and SSN of different people, or an unknown ID: one message, then another try, PIN help or a representative', async () => {
           const call = await walk(await atMainMenu(language), ['3', '1', maria.participantId, james.ssn]);
-          expect(call.stubs.forgotPin.args).to.deep.equal([[{ candidate: maria.participantId, ssn: james.ssn }]]);
-          expect(call.state).to.equal('pinHelp.forgot.enterId');
-          expect(call.ids).to.deep.equal(['forgot.mismatch', 'login.tryAgain', 'forgot.enterId']);
+          expect(call.stubs.forgotPin.args).to.deep.equal([[{ candidate: maria.participantId, ssn: james.ssn, caller }]]);
+          expect(call.state).to.equal('pinHelp.forgot.retry');
+          expect(call.ids).to.deep.equal(['forgot.mismatch', 'identity.retryKeys']);
           expect(call.lines[0]).to.equal(says.forgotMismatch);
           const mismatch = call.lines;
 
-          await walk(call, ['5550001111', maria.ssn]);
-          expect(call.stubs.forgotPin.lastCall.args).to.deep.equal([{ candidate: null, ssn: maria.ssn }]);
+          await walk(call, ['1', '5550001111', maria.ssn]);
+          expect(call.stubs.forgotPin.lastCall.args).to.deep.equal([{ candidate: null, ssn: maria.ssn, caller }]);
           expect(call.lines).to.deep.equal(mismatch);
         });
 
         it('three mismatches: we could not verify you, the main menu, and the limit for the rest of the call', async () => {
           const call = await walk(await atMainMenu(language), ['3', '1']);
-          for (const ssn of [james.ssn, ana.ssn]) await walk(call, [maria.participantId, ssn]);
+          for (const ssn of [james.ssn, ana.ssn]) await walk(call, [maria.participantId, ssn, '1']);
           expect(call.state).to.equal('pinHelp.forgot.enterId');
           await walk(call, [maria.participantId, '123456780']);
           expect(call.stubs.forgotPin.callCount).to.equal(3);
@@ -688,7 +715,7 @@ for (const m of MODES) {
           await walk(call, ['3', '1']);
           expect(call.state).to.equal('pinHelp.menu');
           expect(call.ids).to.deep.equal(['forgot.limitThisCall', ...PIN_MENU]);
-          expect(call.lines[0]).to.equal(`${says.forgotLimit} ${language === 'en' ? 'A representative can help you.' : 'Un representante le puede ayudar.'}`);
+          expect(call.lines[0]).to.equal(`${says.forgotLimit} ${says.forgotLimitHelp}`);
           expect(call.stubs.forgotPin.callCount).to.equal(3);
           expect(call.stubs.identify.callCount).to.equal(3);
         });
@@ -710,7 +737,7 @@ for (const m of MODES) {
           expect(call.ids).to.deep.equal(['change.intro', 'login.enterId']);
           expect(call.lines[0]).to.equal(says.changeIntro);
           await walk(call, [maria.participantId, maria.pin]);
-          expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin }]]);
+          expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin, caller }]]);
           expect(call.state).to.equal('changePin.enterNew');
           expect(call.ids).to.deep.equal(['change.enterNew']);
           expect(call.lines[0]).to.equal(says.enterNew);
@@ -802,9 +829,11 @@ for (const m of MODES) {
 
         it('a wrong current PIN is a login failure like any other', async () => {
           const call = await walk(await atMainMenu(language), ['3', '2', maria.participantId, '1357']);
-          expect(call.state).to.equal('login.enterId');
-          expect(call.ids).to.deep.equal(['login.mismatch', 'login.tryAgain', 'login.enterId']);
+          expect(call.state).to.equal('login.retry');
+          expect(call.ids).to.deep.equal(['login.mismatch', 'identity.retryKeys']);
           expect(call.stubs.proposePin.called).to.equal(false);
+          await call.press('*');
+          expect(call.state, '* goes back to PIN help, where the caller came from').to.equal('pinHelp.menu');
         });
       });
     }
@@ -812,15 +841,15 @@ for (const m of MODES) {
     describe('privacy: what the session keeps', () => {
       it('a login by SSN keeps neither the SSN nor the PIN, only the participant it proved', async () => {
         const call = await atMainMenu('en');
-        await walk(call, ['1', maria.ssn, '1357', maria.ssn, maria.pin, '1', '2', '1', '*', '3']);
-        expect(call.persisted).to.have.length(11);
+        await walk(call, ['1', maria.ssn, '1357', '1', maria.ssn, maria.pin, '1', '2', '1', '*', '3']);
+        expect(call.persisted).to.have.length(12);
         expectNothingSecretKept(call, [maria.ssn, maria.pin, '1357']);
         expect(call.persisted.at(-1)).to.include(`"participantId":"${maria.participantId}"`);
       });
 
       it('forgot my PIN keeps neither the SSN nor any PIN, through a mismatch and a reset', async () => {
         const call = await atMainMenu('es');
-        await walk(call, ['3', '1', maria.ssn, maria.participantId, james.ssn, maria.participantId, maria.ssn]);
+        await walk(call, ['3', '1', maria.ssn, maria.participantId, james.ssn, '1', maria.participantId, maria.ssn]);
         expect(call.ids[0]).to.equal('forgot.done');
         expectNothingSecretKept(call, [maria.ssn, james.ssn, maria.pin, MAILED_PIN]);
       });

@@ -9,7 +9,8 @@ import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-load
 import { cents } from '../src/domain/money.ts';
 import { ssnHash } from '../src/domain/crypto.ts';
 import { decryptForLetter, encryptForLetter } from '../src/domain/pin.ts';
-import type { CaseloadStore, LoadedCaseload, PinPolicy } from '../src/domain/caseload-store.ts';
+import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store.ts';
+import { WITHHELD, callerKeyOf, type CallerKey, type IdentificationMethod, type IdentificationPolicy } from '../src/domain/identification.ts';
 import { sealedPinOf, type PinLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
@@ -17,7 +18,11 @@ import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } f
 
 const SECRETS = { ssnHashKey: 'contract-test-ssn-key', bcryptCost: 4 };
 const LETTER_KEY = 'contract-test-pin-letter-key-0123456789';
-const POLICY: PinPolicy = { lockAfter: 3, failureWindowMs: 3600_000, resetIntervalMs: 24 * 3600_000 };
+const POLICY: IdentificationPolicy = {
+  lockAfter: 3, windowMs: 3600_000, perNumber: 5, perWithheld: 10, numberWindowMs: 600_000, alarmPerMinute: 4, resetIntervalMs: 24 * 3600_000,
+};
+const CALLER = callerKeyOf('+19165550143', 'contract-test-caller-key');
+const OTHER_CALLER = callerKeyOf('+12135550188', 'contract-test-caller-key');
 const AT = new Date('2026-11-26T18:00:00Z');
 const minutes = (n: number) => new Date(AT.getTime() + n * 60_000);
 
@@ -160,12 +165,13 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
       });
 
       it('keeps each PIN as a bcrypt hash of it, and none for a participant without a PIN', async function () {
-        const hash = await store.pinHash(DANA);
+        const { pinHash: hash, pendingPinHash } = await store.credentials(DANA);
         expect(hash).to.match(/^\$2[aby]\$04\$/);
+        expect(pendingPinHash).to.equal(null);
         expect(await bcrypt.compare(demoParticipant(DANA).pin!, hash!)).to.equal(true);
         expect(await bcrypt.compare(demoParticipant(ALICIA).pin!, hash!)).to.equal(false);
-        expect(await store.pinHash(TAMSIN)).to.equal(null);
-        expect(await store.pinHash(id('1234567890'))).to.equal(null);
+        expect(await store.credentials(TAMSIN)).to.deep.equal({ pinHash: null, pendingPinHash: null });
+        expect(await store.credentials(id('1234567890'))).to.deep.equal({ pinHash: null, pendingPinHash: null });
       });
 
       it('lists every case of a participant, in either role, without its ledger', async function () {
@@ -222,32 +228,33 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         const dana = demoParticipant(DANA);
         expect(await store.participant(DANA)).to.equal(null);
         expect(await store.participantBySsnHash(ssnHash(dana.ssn, SECRETS.ssnHashKey))).to.equal(null);
-        expect(await store.pinHash(DANA)).to.equal(null);
+        expect((await store.credentials(DANA)).pinHash).to.equal(null);
         expect(await store.casesOf(DANA)).to.deep.equal([]);
         expect(await store.payments(caseNo('300000123456'))).to.deep.equal([]);
         expect(await store.appointments(caseNo('300000123456'))).to.deep.equal([]);
 
         expect(await store.participant(A)).to.include({ firstName: 'Ada', lastName: 'Okafor' });
         expect(await store.participantBySsnHash(ssnHash(SMALL.A.ssn, SECRETS.ssnHashKey))).to.equal(A);
-        expect(await store.pinHash(D)).to.equal(null);
+        expect((await store.credentials(D)).pinHash).to.equal(null);
         expect(await store.payments(caseNo('555000002'))).to.have.length(1);
       });
 
-      it('forgets the PIN failures, locks and reset markers of the caseload it replaces', async function () {
+      it('keeps what callers did on the line: PINs changed or mailed, failures, locks and reset limits (CASELOAD.md)', async function () {
         await store.replaceCaseload(await small());
-        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(A, minutes(i), POLICY);
-        await store.recordPinFailure(C, minutes(0), POLICY);
-        const reset = await store.resetPin(B, 'hash-from-reset', letterFor((await store.participant(B))!, '271828'), minutes(5), POLICY);
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordIdentificationFailure('pin', A, CALLER, minutes(i), POLICY);
+        await store.recordIdentificationFailure('ssn', C, CALLER, minutes(0), POLICY);
+        await store.changePin(C, 'hash-changed-by-phone', minutes(1));
+        const reset = await store.requestPinReset(B, 'hash-from-reset', letterFor((await store.participant(B))!, '271828'), minutes(5), POLICY);
         expect(reset.ok).to.equal(true);
-        expect(await store.isPinLocked(A)).to.equal(true);
 
         const fresh = await small('Mensah');
         await store.replaceCaseload(fresh);
         expect(await store.participant(A)).to.include({ lastName: 'Mensah' });
-        expect(await store.isPinLocked(A)).to.equal(false);
-        expect(await store.recordPinFailure(C, minutes(10), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
-        expect(await store.pinHash(B)).to.equal(fresh.participants[1]?.pinHash);
-        expect((await store.resetPin(B, 'hash-from-second-reset', letterFor((await store.participant(B))!, '314159'), minutes(6), POLICY)).ok).to.equal(true);
+        expect(await store.identificationState('pin', A, CALLER, minutes(6), POLICY)).to.deep.equal({ locked: true, throttled: false });
+        expect(await store.recordIdentificationFailure('ssn', C, CALLER, minutes(10), POLICY)).to.include({ failures: 2, locked: false });
+        expect(await store.credentials(C)).to.deep.equal({ pinHash: 'hash-changed-by-phone', pendingPinHash: null });
+        expect(await store.credentials(B)).to.deep.equal({ pinHash: fresh.participants[1]?.pinHash, pendingPinHash: 'hash-from-reset' });
+        expect(await store.requestPinReset(B, 'hash-from-second-reset', letterFor((await store.participant(B))!, '314159'), minutes(6), POLICY)).to.include({ reason: 'recently-reset' });
       });
 
       it('lets readers see the old caseload or the new one, never a mix, while a large one loads', async function () {
@@ -274,7 +281,7 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
           do {
             const i = Math.floor(Math.random() * size);
             const reader = before.participants[i]!.participant.participantId;
-            const [participant, pinHash, cases] = await Promise.all([elsewhere.participant(reader), elsewhere.pinHash(reader), elsewhere.casesOf(reader)]);
+            const [participant, { pinHash }, cases] = await Promise.all([elsewhere.participant(reader), elsewhere.credentials(reader), elsewhere.casesOf(reader)]);
             const read = { participant, pinHash, cases: cases.sort((x, y) => x.caseNumber.localeCompare(y.caseNumber)) };
             for (const field of ['participant', 'pinHash', 'cases'] as const) {
               const seen = JSON.stringify(read[field]);
@@ -297,84 +304,118 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         for (const i of [0, 499, 999]) {
           const { participant, pinHash } = loaded.participants[i]!;
           expect(await store.participant(participant.participantId)).to.deep.equal(participant);
-          expect(await store.pinHash(participant.participantId)).to.equal(pinHash);
+          expect((await store.credentials(participant.participantId)).pinHash).to.equal(pinHash);
           expect(await store.casesOf(participant.participantId)).to.have.length(2);
           expect(await store.payments(loaded.cases[i]!.caseNumber)).to.have.length(1);
         }
       });
     });
 
-    describe('PIN failures and locks', function () {
+    describe('identification failures, locks and per-number limits', function () {
+      const fail = (who: ParticipantId | null, at: Date, caller: CallerKey = CALLER, method: IdentificationMethod = 'pin') =>
+        store.recordIdentificationFailure(method, who, caller, at, POLICY);
+      const stateOf = (who: ParticipantId | null, at: Date, caller: CallerKey = CALLER, method: IdentificationMethod = 'pin') =>
+        store.identificationState(method, who, caller, at, POLICY);
+
       beforeEach(async function () {
         await store.replaceCaseload(await small());
       });
 
-      it('counts failures and locks PIN login at policy.lockAfter, for that participant only', async function () {
-        expect(await store.isPinLocked(A)).to.equal(false);
-        expect(await store.recordPinFailure(A, minutes(0), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
-        expect(await store.recordPinFailure(A, minutes(1), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
-        expect(await store.isPinLocked(A)).to.equal(false);
-        expect(await store.recordPinFailure(A, minutes(2), POLICY)).to.deep.equal({ failuresInWindow: 3, locked: true });
-        expect(await store.isPinLocked(A)).to.equal(true);
-        expect(await store.recordPinFailure(A, minutes(3), POLICY)).to.deep.equal({ failuresInWindow: 4, locked: true });
-        expect(await store.isPinLocked(B)).to.equal(false);
-        expect(await store.recordPinFailure(B, minutes(3), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
+      it('counts failures per participant and method, and locks that method at lockAfter, for that participant only', async function () {
+        expect(await stateOf(A, minutes(0))).to.deep.equal({ locked: false, throttled: false });
+        expect(await fail(A, minutes(0))).to.include({ failures: 1, locked: false, lockedNow: false });
+        expect(await fail(A, minutes(1), OTHER_CALLER)).to.include({ failures: 2, locked: false });
+        expect(await fail(A, minutes(2))).to.include({ failures: 3, locked: true, lockedNow: true });
+        expect(await stateOf(A, minutes(2))).to.deep.equal({ locked: true, throttled: false });
+        expect(await fail(A, minutes(3))).to.include({ failures: 4, locked: true, lockedNow: false });
+        expect(await stateOf(A, minutes(3), CALLER, 'ssn')).to.deep.equal({ locked: false, throttled: false });
+        expect(await stateOf(B, minutes(3))).to.include({ locked: false });
+        expect(await fail(B, minutes(3))).to.include({ failures: 1, locked: false });
       });
 
-      it('counts two failures at the same instant as two', async function () {
-        await store.recordPinFailure(A, minutes(0), POLICY);
-        expect(await store.recordPinFailure(A, minutes(0), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+      it('lifts a lock by itself one window after the last failure, every failure moving it on', async function () {
+        const window = POLICY.windowMs / 60_000;
+        for (let i = 0; i < POLICY.lockAfter; i++) await fail(A, minutes(i));
+        expect(await stateOf(A, minutes(window + 1))).to.include({ locked: true });
+        await fail(A, minutes(window + 1));
+        expect(await stateOf(A, minutes(2 * window))).to.include({ locked: true });
+        expect(await stateOf(A, minutes(2 * window + 1))).to.include({ locked: false });
+        expect(await fail(A, minutes(2 * window + 2))).to.include({ failures: 1, locked: false });
       });
 
       it('does not count failures older than the window', async function () {
-        const window = POLICY.failureWindowMs / 60_000;
-        await store.recordPinFailure(A, minutes(0), POLICY);
-        await store.recordPinFailure(A, minutes(10), POLICY);
-        expect(await store.recordPinFailure(A, minutes(window), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
-        expect(await store.recordPinFailure(A, minutes(window + 11), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
-        expect(await store.isPinLocked(A)).to.equal(false);
+        const window = POLICY.windowMs / 60_000;
+        await fail(A, minutes(0));
+        await fail(A, minutes(10));
+        expect(await fail(A, minutes(window))).to.include({ failures: 2, locked: false });
+        expect(await fail(A, minutes(window + 11))).to.include({ failures: 2, locked: false });
       });
 
-      it('keeps the lock after the failures that caused it age out, until a reset', async function () {
-        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(A, minutes(i), POLICY);
-        const later = minutes(3 * POLICY.failureWindowMs / 60_000);
-        expect(await store.recordPinFailure(A, later, POLICY)).to.deep.equal({ failuresInWindow: 1, locked: true });
-        expect(await store.isPinLocked(A)).to.equal(true);
+      it('counts an unknown participant\'s failures only for the calling number and the line', async function () {
+        expect(await fail(null, minutes(0))).to.include({ failures: 0, locked: false, numberFailures: 1, lineFailures: 1 });
+        expect(await stateOf(null, minutes(0))).to.deep.equal({ locked: false, throttled: false });
       });
 
-      it('counts concurrent failures atomically', async function () {
-        const many = Array.from({ length: 10 }, (_, i) => store.recordPinFailure(A, minutes(i / 10), { ...POLICY, lockAfter: 10 }));
-        const results = await Promise.all(many);
-        expect(results.map((r) => r.failuresInWindow).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-        expect(results.filter((r) => r.locked)).to.have.length(1);
+      it('gives each calling number a budget per window, any participant and method, and shares one larger budget among withheld numbers', async function () {
+        for (let i = 0; i < POLICY.perNumber - 1; i++) expect(await fail(i % 2 ? A : null, minutes(i / 10), CALLER, i % 3 ? 'pin' : 'ssn')).to.include({ throttled: false });
+        expect(await fail(B, minutes(1))).to.include({ numberFailures: POLICY.perNumber, throttled: true, throttledNow: true });
+        expect(await stateOf(C, minutes(1))).to.deep.equal({ locked: false, throttled: true });
+        expect(await stateOf(C, minutes(1), OTHER_CALLER)).to.deep.equal({ locked: false, throttled: false });
+        expect(await fail(C, minutes(2))).to.include({ throttled: true, throttledNow: false });
+        // The window slides: an hour (here ten minutes) after the first failures, the number may try again.
+        expect(await stateOf(C, minutes(POLICY.numberWindowMs / 60_000 + 1))).to.include({ throttled: false });
+
+        for (let i = 0; i < POLICY.perWithheld - 1; i++) expect(await fail(null, minutes(i / 10), WITHHELD)).to.include({ throttled: false });
+        expect(await fail(null, minutes(1), WITHHELD)).to.include({ throttled: true, throttledNow: true });
+      });
+
+      it('raises the line-wide alarm once, on the failure that reaches the threshold in a minute', async function () {
+        const results = [];
+        for (let i = 0; i < POLICY.alarmPerMinute + 2; i++) results.push(await fail(null, new Date(AT.getTime() + i * 1000), i % 2 ? CALLER : OTHER_CALLER));
+        expect(results.map((r) => r.alarmNow)).to.deep.equal([false, false, false, true, false, false]);
+        expect(results.at(-1)).to.include({ lineFailures: POLICY.alarmPerMinute + 2 });
+        expect(await fail(null, new Date(AT.getTime() + 60_000))).to.include({ lineFailures: 1, alarmNow: false });
+      });
+
+      it('counts two failures at the same instant as two, and concurrent ones atomically', async function () {
+        await fail(A, minutes(0));
+        expect(await fail(A, minutes(0))).to.include({ failures: 2 });
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.recordIdentificationFailure('ssn', B, CALLER, minutes(i / 10), { ...POLICY, lockAfter: 10, perNumber: 100 })));
+        expect(results.map((r) => r.failures).sort((a, b) => a - b)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect(results.filter((r) => r.lockedNow)).to.have.length(1);
       });
     });
 
-    describe('changing and resetting a PIN', function () {
+    describe('changing a PIN, and a new PIN by mail', function () {
       beforeEach(async function () {
         await store.replaceCaseload(await small());
       });
 
-      it('changePin sets the hash, also for a participant who had no PIN', async function () {
-        await store.changePin(A, 'hash-of-a-new-pin');
-        expect(await store.pinHash(A)).to.equal('hash-of-a-new-pin');
-        await store.changePin(D, 'hash-of-a-first-pin');
-        expect(await store.pinHash(D)).to.equal('hash-of-a-first-pin');
-        expect(await store.pinHash(B)).to.not.equal('hash-of-a-new-pin');
+      it('changePin sets the PIN over the file\'s, also for a participant who had none, and drops a PIN mailed and not used', async function () {
+        await store.changePin(A, 'hash-of-a-new-pin', minutes(0));
+        expect(await store.credentials(A)).to.deep.equal({ pinHash: 'hash-of-a-new-pin', pendingPinHash: null });
+        await store.changePin(D, 'hash-of-a-first-pin', minutes(0));
+        expect((await store.credentials(D)).pinHash).to.equal('hash-of-a-first-pin');
+        expect((await store.credentials(B)).pinHash).to.not.equal('hash-of-a-new-pin');
+        await store.requestPinReset(B, 'hash-mailed', letterFor((await store.participant(B))!, '246810'), minutes(1), POLICY);
+        await store.changePin(B, 'hash-chosen', minutes(2));
+        expect(await store.credentials(B)).to.deep.equal({ pinHash: 'hash-chosen', pendingPinHash: null });
       });
 
-      it('resetPin sets the new hash, clears the lock and the failures, and queues exactly one letter', async function () {
-        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(A, minutes(i), POLICY);
-        expect(await store.isPinLocked(A)).to.equal(true);
-        const ada = (await store.participant(A))!;
-        const letter = letterFor(ada, '604917');
+      it('a reset keeps the current PIN beside the mailed one, clears the PIN lock and failures, and queues exactly one letter', async function () {
+        const before = (await store.credentials(A)).pinHash;
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordIdentificationFailure('pin', A, CALLER, minutes(i), POLICY);
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordIdentificationFailure('ssn', A, OTHER_CALLER, minutes(i), POLICY);
+        const letter = letterFor((await store.participant(A))!, '604917');
 
-        const reset = await store.resetPin(A, 'hash-of-604917', letter, minutes(5), POLICY);
+        const reset = await store.requestPinReset(A, 'hash-of-604917', letter, minutes(5), POLICY);
 
         expect(reset.ok).to.equal(true);
-        expect(await store.pinHash(A)).to.equal('hash-of-604917');
-        expect(await store.isPinLocked(A)).to.equal(false);
-        expect(await store.recordPinFailure(A, minutes(6), POLICY)).to.deep.equal({ failuresInWindow: 1, locked: false });
+        expect(await store.credentials(A)).to.deep.equal({ pinHash: before, pendingPinHash: 'hash-of-604917' });
+        expect(await store.identificationState('pin', A, CALLER, minutes(6), POLICY)).to.include({ locked: false });
+        expect(await store.recordIdentificationFailure('pin', A, CALLER, minutes(6), POLICY)).to.include({ failures: 1 });
+        // Only PIN login is unlocked: the ID and SSN lock is what stopped the guessing.
+        expect(await store.identificationState('ssn', A, CALLER, minutes(6), POLICY)).to.include({ locked: true });
         const letters = await store.letters();
         expect(letters).to.have.length(1);
         expect(letters[0]).to.deep.include(letter);
@@ -384,25 +425,32 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         expect(JSON.stringify(letters)).to.not.contain('604917');
       });
 
+      it('the mailed PIN, once used, is the only PIN; used again (or after another change) it changes nothing', async function () {
+        await store.requestPinReset(A, 'hash-mailed', letterFor((await store.participant(A))!, '135792'), minutes(0), POLICY);
+        await store.usePendingPin(A, 'hash-mailed', minutes(1));
+        expect(await store.credentials(A)).to.deep.equal({ pinHash: 'hash-mailed', pendingPinHash: null });
+        await store.changePin(A, 'hash-chosen', minutes(2));
+        await store.usePendingPin(A, 'hash-mailed', minutes(3));
+        expect(await store.credentials(A)).to.deep.equal({ pinHash: 'hash-chosen', pendingPinHash: null });
+      });
+
       it('refuses a second reset within resetIntervalMs and allows it after', async function () {
         const ada = (await store.participant(A))!;
         const first = minutes(0);
-        expect((await store.resetPin(A, 'hash-1', letterFor(ada, '918273', first), first, POLICY)).ok).to.equal(true);
+        expect((await store.requestPinReset(A, 'hash-1', letterFor(ada, '918273', first), first, POLICY)).ok).to.equal(true);
 
         const soon = new Date(first.getTime() + POLICY.resetIntervalMs - 1);
-        await store.recordPinFailure(A, soon, POLICY);
-        expect(await store.resetPin(A, 'hash-2', letterFor(ada, '827364', soon), soon, POLICY)).to.deep.equal({
+        expect(await store.requestPinReset(A, 'hash-2', letterFor(ada, '827364', soon), soon, POLICY)).to.deep.equal({
           ok: false, reason: 'recently-reset', lastResetAt: first.toISOString(),
         });
-        expect(await store.pinHash(A)).to.equal('hash-1');
+        expect((await store.credentials(A)).pendingPinHash).to.equal('hash-1');
         expect(await store.letters()).to.have.length(1);
-        expect(await store.recordPinFailure(A, soon, POLICY)).to.include({ failuresInWindow: 2 });
 
-        expect((await store.resetPin(B, 'hash-b', letterFor((await store.participant(B))!, '736451', soon), soon, POLICY)).ok).to.equal(true);
+        expect((await store.requestPinReset(B, 'hash-b', letterFor((await store.participant(B))!, '736451', soon), soon, POLICY)).ok).to.equal(true);
 
         const later = new Date(first.getTime() + POLICY.resetIntervalMs);
-        expect((await store.resetPin(A, 'hash-3', letterFor(ada, '645382', later), later, POLICY)).ok).to.equal(true);
-        expect(await store.pinHash(A)).to.equal('hash-3');
+        expect((await store.requestPinReset(A, 'hash-3', letterFor(ada, '645382', later), later, POLICY)).ok).to.equal(true);
+        expect((await store.credentials(A)).pendingPinHash).to.equal('hash-3');
         const letters = await store.letters();
         expect(letters.map((l) => [l.participantId, decryptForLetter(sealedPinOf(l)!, LETTER_KEY)])).to.deep.equal([[A, '918273'], [B, '736451'], [A, '645382']]);
         expect(JSON.stringify(letters)).to.not.contain('918273').and.not.contain('736451').and.not.contain('645382');
@@ -411,8 +459,8 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
       it('lets only one of two concurrent resets through', async function () {
         const ada = (await store.participant(A))!;
         const results = await Promise.all([
-          store.resetPin(A, 'hash-x', letterFor(ada, '192837'), minutes(0), POLICY),
-          store.resetPin(A, 'hash-y', letterFor(ada, '283746'), minutes(0), POLICY),
+          store.requestPinReset(A, 'hash-x', letterFor(ada, '192837'), minutes(0), POLICY),
+          store.requestPinReset(A, 'hash-y', letterFor(ada, '283746'), minutes(0), POLICY),
         ]);
         expect(results.filter((r) => r.ok)).to.have.length(1);
         expect(await store.letters()).to.have.length(1);
@@ -556,8 +604,8 @@ describe('RedisCaseloadStore', function () {
   it('gives every caseload key the prefix and the {caseload} hash tag', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
     await store.replaceCaseload(await demo());
-    await store.recordPinFailure(DANA, AT, POLICY);
-    await store.resetPin(ALICIA, 'hash', letterFor(demoParticipant(ALICIA).participant, '192837'), AT, POLICY);
+    await store.recordIdentificationFailure('pin', DANA, CALLER, AT, POLICY);
+    await store.requestPinReset(ALICIA, 'hash', letterFor(demoParticipant(ALICIA).participant, '192837'), AT, POLICY);
     const keys = await keysUnder(redis, prefix);
     expect(keys.length).to.be.greaterThan(40);
     for (const key of keys) expect(key.startsWith(`${prefix}{caseload}:`), key).to.equal(true);
@@ -567,7 +615,7 @@ describe('RedisCaseloadStore', function () {
   it('keeps no SSN or PIN in clear in Redis', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
     await store.replaceCaseload(await demo());
-    await store.resetPin(ALICIA, 'hash', letterFor(demoParticipant(ALICIA).participant, '192837'), AT, POLICY);
+    await store.requestPinReset(ALICIA, 'hash', letterFor(demoParticipant(ALICIA).participant, '192837'), AT, POLICY);
     const dump = JSON.stringify(await contents(redis, prefix));
     expect(dump).to.contain('$2b$04$');
     for (const { ssn, pin } of DEMO.participants) {
@@ -577,12 +625,12 @@ describe('RedisCaseloadStore', function () {
     expect(dump).to.not.contain('192837');
   });
 
-  it('leaves no key of the replaced generation behind', async function () {
+  it('leaves no key of the replaced generation behind, and keeps the line\'s side beside the generations', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
     await store.replaceCaseload(await demo());
-    await store.recordPinFailure(DANA, AT, POLICY);
-    for (let i = 0; i < POLICY.lockAfter; i++) await store.recordPinFailure(ALICIA, minutes(i), POLICY);
-    const reset = await store.resetPin(TAMSIN, 'hash', letterFor(demoParticipant(TAMSIN).participant, '192837'), AT, POLICY);
+    await store.recordIdentificationFailure('pin', DANA, CALLER, AT, POLICY);
+    for (let i = 0; i < POLICY.lockAfter; i++) await store.recordIdentificationFailure('pin', ALICIA, CALLER, minutes(i), POLICY);
+    const reset = await store.requestPinReset(TAMSIN, 'hash', letterFor(demoParticipant(TAMSIN).participant, '192837'), AT, POLICY);
     const old = await redis.get(`${base()}generation`);
 
     await store.replaceCaseload(await small());
@@ -591,7 +639,9 @@ describe('RedisCaseloadStore', function () {
     expect(current).to.be.a('string').and.not.equal(old);
     const keys = await keysUnder(redis, prefix);
     expect(keys.filter((key) => key.includes(`:g:${old}:`))).to.deep.equal([]);
-    const loose = keys.filter((key) => !key.startsWith(`${base()}g:${current}:`)).sort();
+    const lineSide = keys.filter((key) => key.startsWith(`${base()}line:`));
+    for (const key of lineSide) expect(await redis.pttl(key), `${key} expires, or is a record the line must keep`).to.satisfy((ttl: number) => ttl > 0 || /line:(pin-pending|changes):/.test(`${key}:`));
+    const loose = keys.filter((key) => !key.startsWith(`${base()}g:${current}:`) && !key.startsWith(`${base()}line:`)).sort();
     // The outbox outlives the caseload: its stream, and the letter's record, sealed PIN and idempotency key.
     const outbox = outboxKeys(prefix);
     const [letter] = await store.letters();
@@ -600,22 +650,19 @@ describe('RedisCaseloadStore', function () {
     expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, outbox.stream, ...letterKeys].sort());
     expect(await redis.smembers(`${base()}generations`)).to.deep.equal([current]);
     // 4 participants, 3 with a PIN, 2 cases: p, ssn, pin, cases-of per participant; case, appointments, payments if any per case.
-    expect(keys.length - loose.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);
+    expect(keys.length - loose.length - lineSide.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);
   });
 
   it('with nothing loaded, reads find nothing and writes refuse clearly', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
     expect(await store.participant(DANA)).to.equal(null);
     expect(await store.participantBySsnHash('x')).to.equal(null);
-    expect(await store.pinHash(DANA)).to.equal(null);
+    expect(await store.credentials(DANA)).to.deep.equal({ pinHash: null, pendingPinHash: null });
     expect(await store.casesOf(DANA)).to.deep.equal([]);
     expect(await store.payments(caseNo('300000123456'))).to.deep.equal([]);
     expect(await store.appointments(caseNo('300000123456'))).to.deep.equal([]);
-    expect(await store.isPinLocked(DANA)).to.equal(false);
+    expect(await store.identificationState('pin', DANA, CALLER, AT, POLICY)).to.deep.equal({ locked: false, throttled: false });
     expect(await store.letters()).to.deep.equal([]);
-    expect((await rejection(store.recordPinFailure(DANA, AT, POLICY))).message).to.match(/no caseload is loaded/);
-    expect((await rejection(store.changePin(DANA, 'hash'))).message).to.match(/no caseload is loaded/);
-    expect((await rejection(store.resetPin(DANA, 'hash', letterFor(demoParticipant(DANA).participant, '192837'), AT, POLICY))).message).to.match(/no caseload is loaded/);
     expect(await keysUnder(redis, prefix)).to.deep.equal([]);
   });
 
@@ -638,7 +685,7 @@ describe('RedisCaseloadStore', function () {
   it('keeps the loaded caseload, and nothing of the new one, when a load fails half-way', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
     await store.replaceCaseload(await small());
-    await store.recordPinFailure(A, AT, POLICY);
+    await store.recordIdentificationFailure('pin', A, CALLER, AT, POLICY);
     const before = await contents(redis, prefix);
 
     const error = await rejection(new RedisCaseloadStore(failingPipelineFrom(redis, 5), prefix).replaceCaseload(bigCaseload('new', 1_000)));
@@ -646,7 +693,7 @@ describe('RedisCaseloadStore', function () {
     expect(error.message).to.equal('connection lost');
     expect(await contents(redis, prefix)).to.deep.equal(before);
     expect(await store.participant(A)).to.include({ firstName: 'Ada' });
-    expect(await store.recordPinFailure(A, minutes(1), POLICY)).to.deep.equal({ failuresInWindow: 2, locked: false });
+    expect(await store.recordIdentificationFailure('pin', A, CALLER, minutes(1), POLICY)).to.include({ failures: 2, locked: false });
   });
 
   it('clears away a load that died half-way, once it is old enough to be surely dead', async function () {

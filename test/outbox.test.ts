@@ -9,7 +9,8 @@ import type { Redis } from 'ioredis';
 import type { Participant, ParticipantId } from '../src/domain/caseload.ts';
 import { RETURN_ADDRESS, renderLetter } from '../src/domain/letters.ts';
 import { encryptForLetter } from '../src/domain/pin.ts';
-import type { CaseloadStore, LoadedCaseload, PinPolicy } from '../src/domain/caseload-store.ts';
+import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store.ts';
+import { DEFAULT_IDENTIFICATION_POLICY } from '../src/domain/identification.ts';
 import { MAILED_FORMS, sealedPinOf, type FormLetter, type MailedForm, type Outbox, type PinLetter, type QueuedLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
@@ -19,7 +20,7 @@ import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } f
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LETTER_KEY = 'outbox-test-pin-letter-key-0123456789abcdef';
-const POLICY: PinPolicy = { lockAfter: 6, failureWindowMs: 24 * 3600_000, resetIntervalMs: 24 * 3600_000 };
+const POLICY = DEFAULT_IDENTIFICATION_POLICY;
 const QUEUED_AT = new Date('2026-11-26T18:00:00Z');
 // 10:30 PM on November 26 in California, already November 27 in UTC: letters carry the Pacific date.
 const PRINTED_AT = new Date('2026-11-27T06:30:00Z');
@@ -106,7 +107,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       });
 
       it('queues a reset PIN letter with its PIN sealed, in the same outbox as forms', async function () {
-        const reset = await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        const reset = await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
         await h.store.queueLetter(formLetter(ROSA, 'change-of-address'), 'CA1:forms:1');
         const [pin, form] = await h.store.letters();
         expect(pin?.letterId).to.equal(reset.ok ? reset.letterId : null);
@@ -129,8 +130,8 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
 
     describe('printing and mailing', function () {
       it('prints a PIN letter in the participant\'s language, to the name and address on file, with the PIN', async function () {
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
-        await h.store.resetPin(DANA.participantId, 'hash', pinLetter(DANA, '358162'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(DANA.participantId, 'hash', pinLetter(DANA, '358162'), QUEUED_AT, POLICY);
         const [rosas, danas] = await h.store.letters();
 
         const { summary, outcomes } = await runJob(h.outbox(), outDir);
@@ -164,7 +165,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       });
 
       it('marks a letter sent, keeps its record, and forgets the sealed PIN', async function () {
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
         const [before] = await h.store.letters();
         await runJob(h.outbox(), outDir);
         const [after] = await h.store.letters();
@@ -174,8 +175,8 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
 
       it('holds no PIN in clear: not in the store before or after printing, nor in what the job reports', async function () {
         const pins = ['604917', '358162'];
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, pins[0]!), QUEUED_AT, POLICY);
-        await h.store.resetPin(DANA.participantId, 'hash', pinLetter(DANA, pins[1]!), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, pins[0]!), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(DANA.participantId, 'hash', pinLetter(DANA, pins[1]!), QUEUED_AT, POLICY);
         await h.store.queueLetter(formLetter(DANA, 'payment-coupons'), 'forms');
         const sealed = (await h.store.letters()).map(sealedPinOf).filter((s) => s !== null);
         const before = await h.everything();
@@ -195,7 +196,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       });
 
       it('a run that stopped after printing, before marking sent: the next one prints nothing again and marks it sent', async function () {
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
         await h.store.queueLetter(formLetter(DANA, 'payment-coupons'), 'forms');
         const [rosas, danas] = await h.store.letters();
         let rendered = 0;
@@ -221,7 +222,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       });
 
       it('a run that stopped after rendering, before writing: the next one prints it once', async function () {
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
         const [rosas] = await h.store.letters();
         await runJob(h.outbox(), outDir, { hooks: { afterRender: crashAt([rosas!.letterId]) } });
         expect(await letterFiles(outDir)).to.deep.equal([]);
@@ -232,7 +233,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       });
 
       it('a run that stopped after claiming: another consumer takes the letters over once idle, and sends them', async function () {
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
         await h.store.queueLetter(formLetter(DANA, 'payment-coupons'), 'forms');
         const ids = (await h.store.letters()).map((l) => l.letterId);
         const crashed = await runJob(h.outbox(), outDir, { consumer: 'crashed', hooks: { afterClaim: crashAt(ids) } });
@@ -252,7 +253,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       it('two runs at once print every letter exactly once, even taking letters from each other', async function () {
         this.timeout(30_000);
         for (const [i, p] of EXTRA.entries()) {
-          if (i % 3 === 0) await h.store.resetPin(p.participantId, 'hash', pinLetter(p, String(500000 + i)), QUEUED_AT, POLICY);
+          if (i % 3 === 0) await h.store.requestPinReset(p.participantId, 'hash', pinLetter(p, String(500000 + i)), QUEUED_AT, POLICY);
           else await h.store.queueLetter(formLetter(p, MAILED_FORMS[i % 3]!), `extra:${i}`);
         }
         const ids = (await h.store.letters()).map((l) => l.letterId);
@@ -271,7 +272,7 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
       });
 
       it('a letter that cannot be printed fails alone, says why without digits, and waits for a later run', async function () {
-        await h.store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917', 'a-different-pin-letter-key-0123456789'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917', 'a-different-pin-letter-key-0123456789'), QUEUED_AT, POLICY);
         await h.store.queueLetter(formLetter(DANA, 'payment-coupons'), 'forms');
         const { summary, outcomes } = await runJob(h.outbox(), outDir);
         expect(summary).to.deep.equal({ printed: 1, foundPrinted: 0, failed: 1, stillPending: 1 });
@@ -401,11 +402,11 @@ describe('mail outbox in Redis', function () {
     });
 
     it('keeps the outbox beside the caseload generations, in the {caseload} slot, the sealed PIN apart from the letter', async function () {
-      const reset = await store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+      const reset = await store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
       const letterId = reset.ok ? reset.letterId : '';
       const keys = outboxKeys(prefix);
       const [letter] = await store.letters();
-      const outboxKeysNow = (await keysUnder(redis, prefix)).filter((k) => !k.includes(':g:') && !k.endsWith(':generation') && !k.endsWith(':generations'));
+      const outboxKeysNow = (await keysUnder(redis, prefix)).filter((k) => !k.includes(':g:') && !k.includes(':line:') && !k.endsWith(':generation') && !k.endsWith(':generations'));
       expect(outboxKeysNow.sort()).to.deep.equal([keys.stream, keys.record(letterId), keys.secret(letterId), keys.idempotency(letter!.idempotencyKey)].sort());
       for (const key of outboxKeysNow) expect(key.startsWith(`${prefix}{caseload}:outbox`), key).to.equal(true);
 
@@ -418,7 +419,7 @@ describe('mail outbox in Redis', function () {
     });
 
     it('marks sent in one step: the record says sent, the sealed PIN is gone, the entry is acknowledged', async function () {
-      await store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+      await store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
       const [letter] = await store.letters();
       const keys = outboxKeys(prefix);
       await runJob(new RedisOutbox(jobConnection, prefix), outDir);
@@ -437,8 +438,8 @@ describe('mail outbox in Redis', function () {
     it('npm run outbox: prints and sends the seeded letters, one line each and a summary, never a PIN', async function () {
       this.timeout(60_000);
       const url = await testRedisUrl();
-      await store.resetPin(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
-      await store.resetPin(DANA.participantId, 'hash', pinLetter(DANA, '358162'), QUEUED_AT, POLICY);
+      await store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+      await store.requestPinReset(DANA.participantId, 'hash', pinLetter(DANA, '358162'), QUEUED_AT, POLICY);
       await store.queueLetter(formLetter(DANA, 'recurring-payment-registration'), 'CA9:recurring');
       const letters = await store.letters();
       const env = { REDIS_URL: url, REDIS_PREFIX: prefix, PIN_LETTER_KEY: LETTER_KEY };

@@ -290,7 +290,7 @@ describe('card payments (real Redis)', function () {
     await c.press('2');
     await c.press(DEVIN.id);
     await c.press(KEVIN.ssn);
-    expect(c.heard).to.include('do not match our records');
+    expect(c.heard).to.include('We could not verify that participant ID and Social Security number.');
   });
 
   it('several payable cases are chosen by key, and account menu 4 needs no second identification', async () => {

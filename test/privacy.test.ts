@@ -83,7 +83,8 @@ describe('privacy and isolation (real Redis)', function () {
     expect(c.heard).to.include('identity is verified');
     await c.press('1');
     c = await call().login(DANA.id, '111999');
-    expect(c.heard).to.include('does not match our records');
+    expect(c.heard).to.include('We could not verify that participant ID and PIN.');
+    await c.press('1');
     await c.press(DANA.ssn);
     await c.press(DANA.pin);
     expect(c.heard).to.include('identity is verified');
@@ -163,32 +164,37 @@ describe('privacy and isolation (real Redis)', function () {
     expect(terrence.heard).not.to.include('4 5 6 1');
   });
 
-  it('six failed PIN tries across calls and across two instances lock PIN login until a reset', async () => {
+  it('six failed PIN tries across calls and across two instances lock PIN login, silently, until a reset', async () => {
     const first = await newLine();
     const second = await newLine();
     const instances = [first, second];
+    const wrong: string[] = [];
     for (let i = 0; i < 6; i++) {
       const c = await new Caller(instances[i % 2]!.app).login(TERRENCE.id, '999999');
-      if (i < 5) expect(c.heard).to.include('does not match our records');
-      else expect(c.heard).to.include('locked');
+      wrong.push(c.heard);
     }
-    // The right PIN is refused now, on either instance.
+    expect(new Set(wrong).size, 'the sixth failure sounds like the first').to.equal(1);
+    expect(wrong[0]).to.include('We could not verify that participant ID and PIN.');
+    // The right PIN is refused now, on either instance, in exactly the words of a wrong one.
     for (const instance of instances) {
       const c = await new Caller(instance.app).login(TERRENCE.id, TERRENCE.pin);
-      expect(c.heard).to.include('locked');
-      expect(c.heard).not.to.include('identity is verified');
+      expect(c.heard).to.equal(wrong[0]);
+      expect(c.heard).not.to.include('locked');
     }
-    // Forgot PIN clears the lock; the mailed PIN works on the other instance.
+    // Forgot PIN lifts the lock, and the current PIN works until the mailed one is first used.
     const reset = await new Caller(first.app).toMainMenu();
     await reset.press('3');
     await reset.press('1');
     await reset.press(TERRENCE.id);
     await reset.press(TERRENCE.ssn);
     expect(reset.heard).to.include('will be mailed');
+    expect((await new Caller(second.app).login(TERRENCE.id, TERRENCE.pin)).heard).to.include('Account menu.');
     const [letter] = await second.caseload.letters();
     const pin = decryptForLetter(sealedPinOf(letter!)!, config.pinLetterKey);
     const after = await new Caller(second.app).login(TERRENCE.id, pin);
-    expect(after.heard).to.include('identity is verified');
+    expect(after.heard).to.include('Account menu.');
+    // From its first use, only the mailed PIN works.
+    expect((await new Caller(first.app).login(TERRENCE.id, TERRENCE.pin)).heard).to.equal(wrong[0]);
     // And a second reset within 24 hours is refused with the date of the first.
     const again = await new Caller(second.app).toMainMenu();
     await again.press('3');

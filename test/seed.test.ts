@@ -117,7 +117,7 @@ describe('npm run seed', function () {
     expect(result.stdout).to.match(new RegExp(`^Loaded 2 participants and 1 case from ${path} \\(prefix ${prefix}\\) in \\d+\\.\\d\\d s\\n$`));
     expect(await store.participant(id('1000000001'))).to.include({ firstName: 'Ada' });
     expect(await store.participantBySsnHash(ssnHash('627384756', SSN_HASH_KEY))).to.equal('1000000002');
-    const pinHash = await store.pinHash(id('1000000002'));
+    const { pinHash } = await store.credentials(id('1000000002'));
     expect(pinHash).to.match(/^\$2[aby]\$04\$/);
     expect(await bcrypt.compare('57193046', pinHash!)).to.equal(true);
     expect(await store.casesOf(id('1000000002'))).to.have.length(1);
@@ -135,7 +135,7 @@ describe('npm run seed', function () {
     expect(await store.participantBySsnHash(ssnHash('518273645', SSN_HASH_KEY))).to.equal(null);
     expect(await store.casesOf(id('1000000002'))).to.deep.equal([]);
     expect(await store.participant(id('2000000002'))).to.include({ firstName: 'Dee' });
-    expect(await store.pinHash(id('2000000002'))).to.equal(null);
+    expect((await store.credentials(id('2000000002'))).pinHash).to.equal(null);
     expect((await store.casesOf(id('2000000002'))).map((c) => c.caseNumber)).to.deep.equal(['666000001', '666000002']);
     expect(await redis.scard(`${prefix}{caseload}:generations`)).to.equal(1);
   });

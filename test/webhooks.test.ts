@@ -140,10 +140,10 @@ describe('webhooks (real Redis)', function () {
     it('logs every rejection at warn with the path and the reason, never the parameters or the caller\'s number', async () => {
       await answer(newCallSid(), { signature: null });
       await answer(newCallSid(), { publicUrl: 'http://ivr.example.test' });
-      const rejected = logs.filter((l) => l.msg === 'signature rejected');
+      const rejected = logs.filter((l) => l.msg === 'security' && l.fields.event === 'signature-rejected');
       expect(rejected.map((l) => l.fields)).to.deep.equal([
-        { status: 400, path: '/voice', reason: 'missing' },
-        { status: 403, path: '/voice', reason: 'mismatch' },
+        { event: 'signature-rejected', status: 400, path: '/voice', reason: 'missing' },
+        { event: 'signature-rejected', status: 403, path: '/voice', reason: 'mismatch' },
       ]);
       expect(JSON.stringify(rejected)).not.to.include('9165550143');
     });

@@ -10,17 +10,29 @@ import {
 import { BcryptGate } from './bcrypt-gate.ts';
 import { balanceTotal, cents, type Cents } from './money.ts';
 import { pendingPinDigest, ssnHash } from './crypto.ts';
-import { PIN_POLICY, encryptForLetter, issuePin, isPinShaped, pinProblem, type PinProblem } from './pin.ts';
+import {
+  DEFAULT_IDENTIFICATION_POLICY, ignoreSecurityEvents, isWithheld,
+  type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy, type SecurityEvents,
+} from './identification.ts';
+import { encryptForLetter, issuePin, isPinShaped, pinProblem, type PinProblem } from './pin.ts';
 
 /** At most this many cases are read out in a balance (spec section 5). */
 export const MAX_CASES_READ = 5;
 
 export type AccountSecrets = { ssnHashKey: string; pinLetterKey: string; bcryptCost: number };
 
+/**
+ * A locked participant, an unknown ID and a wrong PIN all answer `mismatch` (spec section 4: the
+ * lock is never announced); `throttled` means the calling number has used its failures for the hour.
+ */
 export type LoginResult =
   | { ok: true; participantId: ParticipantId }
-  | { ok: false; reason: 'mismatch' }
-  | { ok: false; reason: 'locked' };
+  | { ok: false; reason: 'mismatch' | 'throttled' };
+
+/** Participant ID and SSN naming the same person (card payment, forgot my PIN). */
+export type IdentityCheck =
+  | { ok: true; participantId: ParticipantId }
+  | { ok: false; reason: 'mismatch' | 'throttled' };
 
 export type CaseBalance = {
   caseNumber: CaseNumber;
@@ -46,7 +58,13 @@ export type CaseSummary = { caseNumber: CaseNumber; county: string; status: Case
 export type AppointmentItem = Appointment & { caseNumber: CaseNumber };
 export type CaseInformation = { cases: CaseSummary[]; appointments: AppointmentItem[] };
 
-export type ForgotPinResult = { ok: true } | { ok: false; reason: 'mismatch' } | { ok: false; reason: 'recently-reset'; lastResetAt: string };
+export type ForgotPinResult =
+  | { ok: true }
+  | { ok: false; reason: 'mismatch' | 'throttled' }
+  | { ok: false; reason: 'recently-reset'; lastResetAt: string };
+
+/** Stands in for an unknown participant so that every attempt reads and writes as much as a real one. */
+const NOBODY = '0000000000' as ParticipantId;
 export type ProposedPin = { ok: true; digest: string } | { ok: false; reason: PinProblem };
 
 export class Accounts {
@@ -57,6 +75,8 @@ export class Accounts {
     private readonly secrets: AccountSecrets,
     private readonly clock: () => Date = () => new Date(),
     private readonly bcrypt: BcryptGate = new BcryptGate(),
+    private readonly policy: IdentificationPolicy = DEFAULT_IDENTIFICATION_POLICY,
+    private readonly securityEvent: SecurityEvents = ignoreSecurityEvents,
   ) {}
 
   // Unknown IDs are compared against this, so a wrong ID costs the same bcrypt work as a wrong PIN.
@@ -76,32 +96,76 @@ export class Accounts {
     return this.store.participant(participantId);
   }
 
-  async login(candidate: ParticipantId | null, pin: string): Promise<LoginResult> {
-    const [hash, locked] = candidate
-      ? await Promise.all([this.store.pinHash(candidate), this.store.isPinLocked(candidate)])
-      : [null, false];
-    const matches = await this.bcrypt.compare(pin, hash ?? (await this.dummy()));
-    if (!candidate || !hash) return { ok: false, reason: 'mismatch' };
-    if (locked) return { ok: false, reason: 'locked' };
-    if (matches) return { ok: true, participantId: candidate };
-    const failure = await this.store.recordPinFailure(candidate, this.clock(), PIN_POLICY);
-    return failure.locked ? { ok: false, reason: 'locked' } : { ok: false, reason: 'mismatch' };
+  /** Whether a caller from this number may try to identify at all this hour. */
+  async mayIdentify(caller: CallerKey): Promise<boolean> {
+    const state = await this.store.identificationState('pin', null, caller, this.clock(), this.policy);
+    if (state.throttled) this.securityEvent({ kind: 'identification-throttled', scope: isWithheld(caller) ? 'withheld' : 'number' });
+    return !state.throttled;
   }
 
-  /** Participant ID and SSN must name the same person (forgot-PIN, card payment). */
-  async verifyIdentity(candidate: ParticipantId | null, ssn: string): Promise<ParticipantId | null> {
-    if (!candidate || !/^\d{9}$/.test(ssn)) return null;
-    const bySsn = await this.store.participantBySsnHash(ssnHash(ssn, this.secrets.ssnHashKey));
-    return bySsn === candidate ? candidate : null;
+  /**
+   * ID (or SSN) and PIN. The same work whatever the answer: an unknown ID is compared with a dummy
+   * hash and counted like any failure; a locked participant is compared too and answered like a
+   * wrong PIN. A PIN mailed after "Forgot my PIN" works beside the current one until first used.
+   */
+  async login(candidate: ParticipantId | null, pin: string, caller: CallerKey): Promise<LoginResult> {
+    const at = this.clock();
+    const [credentials, state] = await Promise.all([
+      this.store.credentials(candidate ?? NOBODY),
+      this.store.identificationState('pin', candidate, caller, at, this.policy),
+    ]);
+    if (state.throttled) return this.throttled(caller);
+    const { pinHash, pendingPinHash } = candidate ? credentials : { pinHash: null, pendingPinHash: null };
+    const current = await this.bcrypt.compare(pin, pinHash ?? (await this.dummy()));
+    const pending = pendingPinHash !== null && !(current && pinHash) && (await this.bcrypt.compare(pin, pendingPinHash));
+    if (candidate && !state.locked && ((current && pinHash) || pending)) {
+      if (pending && pendingPinHash) await this.store.usePendingPin(candidate, pendingPinHash, at);
+      return { ok: true, participantId: candidate };
+    }
+    return this.failed('pin', candidate, caller, at, !candidate ? 'unknown' : state.locked ? 'locked' : 'mismatch');
   }
 
-  async forgotPin(candidate: ParticipantId | null, ssn: string): Promise<ForgotPinResult> {
-    const participantId = await this.verifyIdentity(candidate, ssn);
-    const participant = participantId ? await this.store.participant(participantId) : null;
-    if (!participantId || !participant) return { ok: false, reason: 'mismatch' };
+  /** Participant ID and SSN must name the same person (forgot-PIN, card payment), under the same limits as a PIN. */
+  async verifyIdentity(candidate: ParticipantId | null, ssn: string, caller: CallerKey): Promise<IdentityCheck> {
+    const at = this.clock();
+    // The SSN is looked up whether or not the ID named anyone, so an unknown ID costs what a known one does.
+    const [bySsn, state] = await Promise.all([
+      this.store.participantBySsnHash(ssnHash(/^\d{9}$/.test(ssn) ? ssn : '000000000', this.secrets.ssnHashKey)),
+      this.store.identificationState('ssn', candidate, caller, at, this.policy),
+    ]);
+    if (state.throttled) return this.throttled(caller);
+    if (candidate && !state.locked && /^\d{9}$/.test(ssn) && bySsn === candidate) return { ok: true, participantId: candidate };
+    return this.failed('ssn', candidate, caller, at, !candidate ? 'unknown' : state.locked ? 'locked' : 'mismatch');
+  }
+
+  private throttled(caller: CallerKey): { ok: false; reason: 'throttled' } {
+    this.securityEvent({ kind: 'identification-throttled', scope: isWithheld(caller) ? 'withheld' : 'number' });
+    return { ok: false, reason: 'throttled' };
+  }
+
+  /** Counts the failure everywhere it counts and reports what it set off; the caller hears only mismatch or throttled. */
+  private async failed(method: IdentificationMethod, candidate: ParticipantId | null, caller: CallerKey, at: Date, reason: 'unknown' | 'mismatch' | 'locked'): Promise<{ ok: false; reason: 'mismatch' | 'throttled' }> {
+    const counted: FailureCounted = await this.store.recordIdentificationFailure(method, candidate, caller, at, this.policy);
+    this.securityEvent({ kind: 'identification-failed', method, reason });
+    if (counted.lockedNow) this.securityEvent({ kind: 'identification-locked', method });
+    if (counted.alarmNow) this.securityEvent({ kind: 'identification-alarm', failuresThisMinute: counted.lineFailures });
+    if (counted.throttled) return this.throttled(caller);
+    return { ok: false, reason: 'mismatch' };
+  }
+
+  /**
+   * A new PIN by mail. It waits beside the current PIN until first used, so a reset requested by
+   * someone else cannot cut the parent off; the request lifts a PIN lock.
+   */
+  async forgotPin(candidate: ParticipantId | null, ssn: string, caller: CallerKey): Promise<ForgotPinResult> {
+    const verified = await this.verifyIdentity(candidate, ssn, caller);
+    if (!verified.ok) return verified;
+    const { participantId } = verified;
+    const participant = await this.store.participant(participantId);
+    if (!participant) return { ok: false, reason: 'mismatch' };
     const pin = issuePin();
     const now = this.clock();
-    const reset: PinReset = await this.store.resetPin(
+    const reset: PinReset = await this.store.requestPinReset(
       participantId,
       await this.bcrypt.hash(pin, this.secrets.bcryptCost),
       {
@@ -114,7 +178,7 @@ export class Accounts {
         encryptedPin: encryptForLetter(pin, this.secrets.pinLetterKey),
       },
       now,
-      PIN_POLICY,
+      this.policy,
     );
     return reset.ok ? { ok: true } : { ok: false, reason: 'recently-reset', lastResetAt: reset.lastResetAt };
   }
@@ -123,7 +187,7 @@ export class Accounts {
   async proposePin(participantId: ParticipantId, pin: string): Promise<ProposedPin> {
     const problem = pinProblem(pin);
     if (problem) return { ok: false, reason: problem };
-    const current = await this.store.pinHash(participantId);
+    const { pinHash: current } = await this.store.credentials(participantId);
     if (current && (await this.bcrypt.compare(pin, current))) return { ok: false, reason: 'same-as-old' };
     return { ok: true, digest: pendingPinDigest(participantId, pin, this.secrets.ssnHashKey) };
   }
@@ -131,7 +195,7 @@ export class Accounts {
   /** The second entry: saved only if it is the PIN proposed a moment ago. */
   async confirmPin(participantId: ParticipantId, pin: string, digest: string): Promise<boolean> {
     if (!isPinShaped(pin) || pendingPinDigest(participantId, pin, this.secrets.ssnHashKey) !== digest) return false;
-    await this.store.changePin(participantId, await this.bcrypt.hash(pin, this.secrets.bcryptCost));
+    await this.store.changePin(participantId, await this.bcrypt.hash(pin, this.secrets.bcryptCost), this.clock());
     return true;
   }
 

@@ -4,20 +4,17 @@
 // and a mailed PIN only encrypted.
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from './caseload.ts';
 import type { ParsedCase } from './caseload-file.ts';
+import type { AttemptState, CallerKey, FailureCounted, IdentificationMethod, IdentificationPolicy } from './identification.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from './outbox.ts';
 
 export type LoadedParticipant = { participant: Participant; ssnHash: string; pinHash: string | null };
 export type LoadedCaseload = { participants: LoadedParticipant[]; cases: ParsedCase[] };
 
-export type PinPolicy = {
-  /** Failed PIN tries within `failureWindowMs` that lock PIN login until a reset. */
-  lockAfter: number;
-  failureWindowMs: number;
-  /** At most one reset in this long. */
-  resetIntervalMs: number;
-};
-
-export type PinFailure = { failuresInWindow: number; locked: boolean };
+/**
+ * A participant's PINs as the line holds them: the one that works, and a PIN mailed after "Forgot
+ * my PIN" that replaces it the first time it is used (until then both work).
+ */
+export type Credentials = { pinHash: string | null; pendingPinHash: string | null };
 
 /** Who changed what, when: phone numbers masked to their last four digits. */
 export type AuditEntry = { at: string; participantId: ParticipantId; action: 'phone-update'; oldPhone: string | null; newPhone: string; via: 'phone-line'; callSid?: string };
@@ -34,20 +31,29 @@ export interface CaseloadStore {
   replaceCaseload(caseload: LoadedCaseload): Promise<void>;
   participant(participantId: ParticipantId): Promise<Participant | null>;
   participantBySsnHash(ssnHash: string): Promise<ParticipantId | null>;
-  pinHash(participantId: ParticipantId): Promise<string | null>;
+  credentials(participantId: ParticipantId): Promise<Credentials>;
   /** Every case the participant is a party to, in either role, with its balances now. */
   casesOf(participantId: ParticipantId): Promise<Case[]>;
   /** Newest first. */
   payments(caseNumber: CaseNumber): Promise<Payment[]>;
   appointments(caseNumber: CaseNumber): Promise<Appointment[]>;
 
-  isPinLocked(participantId: ParticipantId): Promise<boolean>;
-  /** Counts a failed PIN try and locks PIN login when the policy says so, in one atomic step. */
-  recordPinFailure(participantId: ParticipantId, at: Date, policy: PinPolicy): Promise<PinFailure>;
-  /** Sets a PIN the caller chose (already verified). */
-  changePin(participantId: ParticipantId, pinHash: string): Promise<void>;
-  /** New PIN, lock and failures cleared, letter queued: all or nothing, at most once per interval. */
-  resetPin(participantId: ParticipantId, pinHash: string, letter: PinLetter, at: Date, policy: PinPolicy): Promise<PinReset>;
+  /**
+   * Whether this method is locked for the participant (`null`: an unknown one, for which the same
+   * work is done) and whether the calling number has used its failures for the hour.
+   */
+  identificationState(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<AttemptState>;
+  /** Counts a failed identification for the participant (if known), the calling number and the line, in one atomic step. */
+  recordIdentificationFailure(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<FailureCounted>;
+  /** Sets a PIN the caller chose (already verified); a PIN mailed and not used yet no longer replaces it. */
+  changePin(participantId: ParticipantId, pinHash: string, at: Date): Promise<void>;
+  /**
+   * Forgot my PIN: the new PIN waits beside the current one until it is first used, the PIN lock
+   * and failures are cleared, the letter is queued; all or nothing, at most once per interval.
+   */
+  requestPinReset(participantId: ParticipantId, pendingPinHash: string, letter: PinLetter, at: Date, policy: IdentificationPolicy): Promise<PinReset>;
+  /** The mailed PIN was used: it becomes the PIN (if it is still the one pending). */
+  usePendingPin(participantId: ParticipantId, pendingPinHash: string, at: Date): Promise<void>;
   /**
    * Queues a letter in the mail outbox once per idempotency key: a repeat (a retried webhook)
    * queues nothing and answers the first letter's ID with `queued: false`. The outbox is not

@@ -1,13 +1,6 @@
 // PIN rules (spec section 4). PINs exist only as bcrypt hashes at rest; these helpers never log.
 import { randomInt } from 'node:crypto';
 import { seal, unseal } from './crypto.ts';
-import type { PinPolicy } from './caseload-store.ts';
-
-export const PIN_POLICY: PinPolicy = {
-  lockAfter: 6,
-  failureWindowMs: 24 * 3600_000,
-  resetIntervalMs: 24 * 3600_000,
-};
 
 /** Failed tries in one call before the attempt ends. */
 export const PIN_TRIES_PER_CALL = 3;

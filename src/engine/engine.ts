@@ -7,6 +7,7 @@ import { lineMachine, payRequestOf } from '../../flows/line.ts';
 import type { Utterance } from '../../prompts/speak.ts';
 import type { Accounts } from '../domain/accounts.ts';
 import { representativesAvailable } from '../domain/hours.ts';
+import type { CallerKey } from '../domain/identification.ts';
 import type { Language } from '../domain/language.ts';
 import { cents, type Cents } from '../domain/money.ts';
 import type { Payments } from '../domain/payments.ts';
@@ -42,6 +43,8 @@ export type Turn = {
   path: string;
   /** On a <Pay> callback: the case and amount its action URL was issued for. */
   payment?: PaymentInFlight | null;
+  /** Who is calling, as the identification limits count it (never the number itself). */
+  caller: CallerKey;
 };
 
 export type EngineOptions = {
@@ -123,12 +126,12 @@ export class Engine {
       start = { snapshot: session.snapshot, event: turn.event };
       outcome = 'applied';
     } else if (turn.event === null) {
-      start = { input: {} };
+      start = { input: { caller: turn.caller } };
       outcome = 'answered';
     } else {
       // An action URL with no session behind it (expired, or the in-process store restarted):
       // the keys were meant for a prompt we no longer know, so start cleanly at the main menu.
-      start = { input: { resume: true, language: turn.language ?? 'en' } };
+      start = { input: { resume: true, language: turn.language ?? 'en', caller: turn.caller } };
       outcome = 'resumed';
     }
     const settled = await settleTurn(this.machine, start, this.options.settleTimeoutMs ?? TIME_BUDGET.settleMs);

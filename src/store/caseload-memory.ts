@@ -1,7 +1,8 @@
 // The in-process caseload: the same contract as Redis, for trying the line without one.
 import { randomUUID } from 'node:crypto';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { AuditEntry, CaseloadStore, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import type { AuditEntry, CaseloadStore, Credentials, LinePayment, LoadedCaseload, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
 import { outboxEntry, queuedLetter } from './letter-records.ts';
 
@@ -13,16 +14,33 @@ type World = {
   cases: Map<string, string>;
   payments: Map<string, string[]>;
   appointments: Map<string, string>;
-  pinFailures: Map<string, number[]>;
-  pinLocked: Set<string>;
-  lastReset: Map<string, { at: number; iso: string }>;
   paid: Map<string, string>;
+};
+
+/** What callers did on the line, outside the caseload a load replaces (as in Redis). */
+type LineSide = {
+  pins: Map<string, { hash: string; at: string }>;
+  pendingPins: Map<string, { hash: string; at: string }>;
+  lastReset: Map<string, { at: number; iso: string }>;
+  /** Failure times by `method:participant`, and locks by the same key until a time. */
+  failures: Map<string, number[]>;
+  locks: Map<string, number>;
+  callerFailures: Map<string, number[]>;
+  lineFailuresByMinute: Map<number, number>;
+  changes: string[];
 };
 
 function emptyWorld(): World {
   return {
     participants: new Map(), ssn: new Map(), pins: new Map(), casesOf: new Map(), cases: new Map(),
-    payments: new Map(), appointments: new Map(), pinFailures: new Map(), pinLocked: new Set(), lastReset: new Map(), paid: new Map(),
+    payments: new Map(), appointments: new Map(), paid: new Map(),
+  };
+}
+
+function emptyLineSide(): LineSide {
+  return {
+    pins: new Map(), pendingPins: new Map(), lastReset: new Map(), failures: new Map(), locks: new Map(),
+    callerFailures: new Map(), lineFailuresByMinute: new Map(), changes: [],
   };
 }
 
@@ -70,6 +88,7 @@ export class MemoryLetterQueue {
 
 export class MemoryCaseloadStore implements CaseloadStore {
   private world = emptyWorld();
+  private readonly lineSide = emptyLineSide();
   private readonly audit: string[] = [];
   readonly outbox = new MemoryLetterQueue();
 
@@ -100,8 +119,11 @@ export class MemoryCaseloadStore implements CaseloadStore {
     return (this.world.ssn.get(ssnHash) as ParticipantId | undefined) ?? null;
   }
 
-  async pinHash(participantId: ParticipantId): Promise<string | null> {
-    return this.world.pins.get(participantId) ?? null;
+  async credentials(participantId: ParticipantId): Promise<Credentials> {
+    return {
+      pinHash: this.lineSide.pins.get(participantId)?.hash ?? this.world.pins.get(participantId) ?? null,
+      pendingPinHash: this.lineSide.pendingPins.get(participantId)?.hash ?? null,
+    };
   }
 
   async casesOf(participantId: ParticipantId): Promise<Case[]> {
@@ -116,34 +138,72 @@ export class MemoryCaseloadStore implements CaseloadStore {
     return read<Appointment[]>(this.world.appointments.get(caseNumber)) ?? [];
   }
 
-  async isPinLocked(participantId: ParticipantId): Promise<boolean> {
-    return this.world.pinLocked.has(participantId);
-  }
-
-  async recordPinFailure(participantId: ParticipantId, at: Date, policy: PinPolicy): Promise<PinFailure> {
+  async identificationState(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<AttemptState> {
     const now = at.getTime();
-    const recent = (this.world.pinFailures.get(participantId) ?? []).filter((t) => t > now - policy.failureWindowMs);
-    recent.push(now);
-    this.world.pinFailures.set(participantId, recent);
-    if (recent.length >= policy.lockAfter) this.world.pinLocked.add(participantId);
-    return { failuresInWindow: recent.length, locked: this.world.pinLocked.has(participantId) };
+    const lockedUntil = participantId ? this.lineSide.locks.get(`${method}:${participantId}`) : undefined;
+    const recent = (this.lineSide.callerFailures.get(caller) ?? []).filter((t) => t > now - policy.numberWindowMs);
+    return { locked: lockedUntil !== undefined && lockedUntil > now, throttled: recent.length >= budgetOf(caller, policy) };
   }
 
-  async changePin(participantId: ParticipantId, pinHash: string): Promise<void> {
-    this.world.pins.set(participantId, pinHash);
+  async recordIdentificationFailure(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<FailureCounted> {
+    const now = at.getTime();
+    const side = this.lineSide;
+    let failures = 0;
+    let locked = false;
+    let lockedNow = false;
+    if (participantId) {
+      const key = `${method}:${participantId}`;
+      const recent = (side.failures.get(key) ?? []).filter((t) => t > now - policy.windowMs);
+      recent.push(now);
+      side.failures.set(key, recent);
+      failures = recent.length;
+      const wasLocked = (side.locks.get(key) ?? 0) > now;
+      // A lock lifts a whole window after the last failure, so every failure while locked extends it.
+      if (wasLocked || failures >= policy.lockAfter) side.locks.set(key, now + policy.windowMs);
+      locked = wasLocked || failures >= policy.lockAfter;
+      lockedNow = locked && !wasLocked;
+    }
+    const numberFailures = [...(side.callerFailures.get(caller) ?? []).filter((t) => t > now - policy.numberWindowMs), now];
+    side.callerFailures.set(caller, numberFailures);
+    const minute = Math.floor(now / 60_000);
+    for (const old of side.lineFailuresByMinute.keys()) if (old < minute - 1) side.lineFailuresByMinute.delete(old);
+    const lineFailures = (side.lineFailuresByMinute.get(minute) ?? 0) + 1;
+    side.lineFailuresByMinute.set(minute, lineFailures);
+    const budget = budgetOf(caller, policy);
+    return {
+      failures, locked, lockedNow, numberFailures: numberFailures.length,
+      throttled: numberFailures.length >= budget, throttledNow: numberFailures.length === budget,
+      lineFailures, alarmNow: lineFailures === policy.alarmPerMinute,
+    };
   }
 
-  async resetPin(participantId: ParticipantId, pinHash: string, letter: PinLetter, at: Date, policy: PinPolicy): Promise<PinReset> {
-    const last = this.world.lastReset.get(participantId);
+  async changePin(participantId: ParticipantId, pinHash: string, at: Date): Promise<void> {
+    this.lineSide.pins.set(participantId, { hash: pinHash, at: at.toISOString() });
+    this.lineSide.pendingPins.delete(participantId);
+    this.lineSide.changes.push(JSON.stringify({ kind: 'pin', event: 'changed', participantId, at: at.toISOString() }));
+  }
+
+  async requestPinReset(participantId: ParticipantId, pendingPinHash: string, letter: PinLetter, at: Date, policy: IdentificationPolicy): Promise<PinReset> {
+    const side = this.lineSide;
+    const last = side.lastReset.get(participantId);
     if (last && at.getTime() - last.at < policy.resetIntervalMs) return { ok: false, reason: 'recently-reset', lastResetAt: last.iso };
     const idempotencyKey = `pin-reset:${participantId}:${at.getTime()}`;
     const first = this.outbox.queued(idempotencyKey);
     if (first) return { ok: true, letterId: first };
-    this.world.pins.set(participantId, pinHash);
-    this.world.pinFailures.delete(participantId);
-    this.world.pinLocked.delete(participantId);
-    this.world.lastReset.set(participantId, { at: at.getTime(), iso: at.toISOString() });
+    side.pendingPins.set(participantId, { hash: pendingPinHash, at: at.toISOString() });
+    side.failures.delete(`pin:${participantId}`);
+    side.locks.delete(`pin:${participantId}`);
+    side.lastReset.set(participantId, { at: at.getTime(), iso: at.toISOString() });
+    side.changes.push(JSON.stringify({ kind: 'pin', event: 'reset-requested', participantId, at: at.toISOString() }));
     return { ok: true, letterId: this.outbox.add(letter, idempotencyKey) };
+  }
+
+  async usePendingPin(participantId: ParticipantId, pendingPinHash: string, at: Date): Promise<void> {
+    const pending = this.lineSide.pendingPins.get(participantId);
+    if (!pending || pending.hash !== pendingPinHash) return;
+    this.lineSide.pins.set(participantId, { hash: pendingPinHash, at: at.toISOString() });
+    this.lineSide.pendingPins.delete(participantId);
+    this.lineSide.changes.push(JSON.stringify({ kind: 'pin', event: 'first-used', participantId, at: at.toISOString() }));
   }
 
   async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
@@ -180,4 +240,9 @@ export class MemoryCaseloadStore implements CaseloadStore {
   async auditTrail(limit: number): Promise<AuditEntry[]> {
     return this.audit.slice(-Math.max(0, limit)).reverse().map((a) => JSON.parse(a) as AuditEntry);
   }
+}
+
+/** The failures a calling number may have in its window: withheld numbers share one, larger budget. */
+function budgetOf(caller: CallerKey, policy: IdentificationPolicy): number {
+  return isWithheld(caller) ? policy.perWithheld : policy.perNumber;
 }

@@ -5,7 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { runScript, type RedisClient } from './lua-scripts.ts';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { AuditEntry, CaseloadStore, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import type { AuditEntry, CaseloadStore, Credentials, LinePayment, LoadedCaseload, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
 import { outboxEntry, queuedLetter } from './letter-records.ts';
 
@@ -29,6 +30,16 @@ export function outboxKeys(prefix = 'cc:') {
 
 
 
+
+/** The failures a calling number may have in its window: withheld numbers share one, larger budget. */
+export function budgetOf(caller: CallerKey, policy: IdentificationPolicy): number {
+  return isWithheld(caller) ? policy.perWithheld : policy.perNumber;
+}
+
+/** A PIN event for the agency's export: never the PIN or its hash. */
+function pinChange(event: 'changed' | 'reset-requested' | 'first-used', participantId: ParticipantId, at: Date): string {
+  return JSON.stringify({ kind: 'pin', event, participantId, at: at.toISOString() });
+}
 
 // A load whose process died leaves a generation nobody points at. One started this long ago is
 // surely dead; a younger one may be another load still writing, and is left alone.
@@ -59,6 +70,15 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private key(generation: string, kind: string, id: string): string {
     return `${this.base}g:${generation}:${kind}:${id}`;
+  }
+
+  /** The line's side: what callers did, outside every generation, so a load never undoes it. */
+  private line(kind: string, id: string): string {
+    return `${this.base}line:${kind}:${id}`;
+  }
+
+  private get changes(): string {
+    return `${this.base}line:changes`;
   }
 
   private async generation(): Promise<string | null> {
@@ -158,8 +178,14 @@ export class RedisCaseloadStore implements CaseloadStore {
     return this.inCurrent(async (g) => (await this.redis.get(this.key(g, 'ssn', ssnHash))) as ParticipantId | null, null);
   }
 
-  async pinHash(participantId: ParticipantId): Promise<string | null> {
-    return this.inCurrent((g) => this.redis.get(this.key(g, 'pin', participantId)), null);
+  async credentials(participantId: ParticipantId): Promise<Credentials> {
+    const [fromFile, onLine, pending] = await this.inCurrent(
+      (g) => this.redis.mget(this.key(g, 'pin', participantId), this.line('pin', participantId), this.line('pin-pending', participantId)),
+      [null, null, null] as (string | null)[],
+    );
+    const hashOf = (json: string | null | undefined) => (json ? (JSON.parse(json) as { hash: string }).hash : null);
+    // A PIN set on the line stands over the file's (CASELOAD.md: what a load keeps).
+    return { pinHash: hashOf(onLine) ?? fromFile ?? null, pendingPinHash: hashOf(pending) };
   }
 
   async casesOf(participantId: ParticipantId): Promise<Case[]> {
@@ -179,9 +205,6 @@ export class RedisCaseloadStore implements CaseloadStore {
     return this.inCurrent(async (g) => JSON.parse((await this.redis.get(this.key(g, 'appointments', caseNumber))) ?? '[]') as Appointment[], []);
   }
 
-  async isPinLocked(participantId: ParticipantId): Promise<boolean> {
-    return this.inCurrent(async (g) => (await this.redis.exists(this.key(g, 'pin-locked', participantId))) === 1, false);
-  }
 
   /** Runs a script against the generation it read, again if a load switched it in between. */
   private async againstCurrent<T>(run: (generation: string) => Promise<T | 'stale'>): Promise<T> {
@@ -194,41 +217,54 @@ export class RedisCaseloadStore implements CaseloadStore {
     throw new Error('the caseload kept changing under a write');
   }
 
-  async recordPinFailure(participantId: ParticipantId, at: Date, policy: PinPolicy): Promise<PinFailure> {
-    return this.againstCurrent(async (g) => {
-      const [count, locked] = await runScript<[number, number]>(this.redis, 'record-pin-failure',
-        [this.pointer, this.key(g, 'pin-failures', participantId), this.key(g, 'pin-locked', participantId)],
-        [g, at.getTime(), policy.failureWindowMs, policy.lockAfter, `${at.getTime()}-${randomUUID().slice(0, 8)}`],
-      );
-      return count < 0 ? 'stale' : { failuresInWindow: count, locked: locked === 1 };
-    });
+  async identificationState(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<AttemptState> {
+    const [locked, throttled] = await runScript<[number, number]>(this.redis, 'identification-state',
+      [this.line(`lock:${method}`, participantId ?? 'nobody'), this.line('caller', caller)],
+      [at.getTime(), policy.numberWindowMs, budgetOf(caller, policy)],
+    );
+    return { locked: participantId !== null && locked === 1, throttled: throttled === 1 };
   }
 
-  async changePin(participantId: ParticipantId, pinHash: string): Promise<void> {
-    // Checked and written in one step: a SET into a generation being dropped could outlive the drop.
-    await this.againstCurrent(async (g) => {
-      const status = await runScript<string>(this.redis, 'change-pin', [this.pointer, this.key(g, 'pin', participantId)], [g, pinHash]);
-      return status === 'ok' ? true : 'stale';
-    });
+  async recordIdentificationFailure(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<FailureCounted> {
+    const subject = participantId ?? 'nobody';
+    const [failures, locked, lockedNow, numberFailures, throttled, throttledNow, lineFailures, alarmNow] = await runScript<number[]>(this.redis, 'record-identification-failure',
+      [this.line(`fail:${method}`, subject), this.line(`lock:${method}`, subject), this.line('caller', caller), this.line('failures-minute', String(Math.floor(at.getTime() / 60_000)))],
+      [at.getTime(), policy.windowMs, policy.lockAfter, `${at.getTime()}-${randomUUID().slice(0, 8)}`, policy.numberWindowMs, budgetOf(caller, policy), policy.alarmPerMinute, participantId ? 1 : 0],
+    );
+    return {
+      failures: failures ?? 0, locked: participantId !== null && locked === 1, lockedNow: lockedNow === 1,
+      numberFailures: numberFailures ?? 0, throttled: throttled === 1, throttledNow: throttledNow === 1,
+      lineFailures: lineFailures ?? 0, alarmNow: alarmNow === 1,
+    };
   }
 
-  async resetPin(participantId: ParticipantId, pinHash: string, letter: PinLetter, at: Date, policy: PinPolicy): Promise<PinReset> {
+  async changePin(participantId: ParticipantId, pinHash: string, at: Date): Promise<void> {
+    await runScript(this.redis, 'change-pin',
+      [this.line('pin', participantId), this.line('pin-pending', participantId), this.changes],
+      [JSON.stringify({ hash: pinHash, at: at.toISOString() }), pinChange('changed', participantId, at)],
+    );
+  }
+
+  async requestPinReset(participantId: ParticipantId, pendingPinHash: string, letter: PinLetter, at: Date, policy: IdentificationPolicy): Promise<PinReset> {
     const letterId = randomUUID();
     const idempotencyKey = `pin-reset:${participantId}:${at.getTime()}`;
     const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
-    return this.againstCurrent(async (g) => {
-      const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'reset-pin',
-        [
-          this.pointer, this.key(g, 'pin', participantId), this.key(g, 'pin-failures', participantId),
-          this.key(g, 'pin-locked', participantId), this.key(g, 'pin-reset', participantId),
-          this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream,
-        ],
-        [g, pinHash, at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? ''],
-      );
-      if (status === 'stale') return 'stale';
-      if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(detail)).toISOString() };
-      return { ok: true, letterId: status === 'duplicate' && detail ? detail : letterId };
-    });
+    const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'request-pin-reset',
+      [
+        this.line('pin-reset', participantId), this.line('pin-pending', participantId), this.line('fail:pin', participantId), this.line('lock:pin', participantId),
+        this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream, this.changes,
+      ],
+      [JSON.stringify({ hash: pendingPinHash, at: at.toISOString() }), at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? '', pinChange('reset-requested', participantId, at)],
+    );
+    if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(detail)).toISOString() };
+    return { ok: true, letterId: status === 'duplicate' && detail ? detail : letterId };
+  }
+
+  async usePendingPin(participantId: ParticipantId, pendingPinHash: string, at: Date): Promise<void> {
+    await runScript(this.redis, 'use-pending-pin',
+      [this.line('pin', participantId), this.line('pin-pending', participantId), this.changes],
+      [pendingPinHash, JSON.stringify({ hash: pendingPinHash, at: at.toISOString() }), pinChange('first-used', participantId, at)],
+    );
   }
 
   async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {

@@ -5,6 +5,7 @@ import type { CallerEvent, DialStatus, HeardSpeech, PayResult } from '../../flow
 import type { PayRequest } from '../../flows/payment.ts';
 import { sealStable, unseal } from '../domain/crypto.ts';
 import { parseCaseNumber } from '../domain/caseload.ts';
+import { callerKeyOf } from '../domain/identification.ts';
 import { parseLanguage, type Language } from '../domain/language.ts';
 import { cents } from '../domain/money.ts';
 import type { Engine, PaymentInFlight } from '../engine/engine.ts';
@@ -112,6 +113,7 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
       language: parseLanguage(lang),
       idempotencyToken: req.header('I-Twilio-Idempotency-Token') ?? null,
       path: req.path,
+      caller: callerKeyOf(param(req, 'From'), secret),
     });
     sendTwiml(res, render(reply));
   };

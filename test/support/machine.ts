@@ -13,6 +13,7 @@ import { speak, type Language, type Utterance } from '../../prompts/speak.ts';
 import type {
   AppointmentItem, BalanceReport, CaseBalance, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin,
 } from '../../src/domain/accounts.ts';
+import type { CallerKey } from '../../src/domain/identification.ts';
 import type { Appointment, Case, CaseNumber, ParticipantId, Payment, Role } from '../../src/domain/caseload.ts';
 import { cents, type Cents } from '../../src/domain/money.ts';
 import { pendingPinDigest } from '../../src/domain/crypto.ts';
@@ -22,16 +23,18 @@ import { nextOf, settleActor, settleTurn, stateName, type LineActor, type LineMa
 
 /** What each named actor of flows/line.ts is given, and what it answers. */
 export type ActorInputs = {
+  mayIdentify: { caller: CallerKey };
   identify: { entry: string };
-  login: { candidate: ParticipantId | null; pin: string };
+  login: { candidate: ParticipantId | null; pin: string; caller: CallerKey };
   balances: { participantId: ParticipantId };
   history: { participantId: ParticipantId };
   caseInformation: { participantId: ParticipantId };
-  forgotPin: { candidate: ParticipantId | null; ssn: string };
+  forgotPin: { candidate: ParticipantId | null; ssn: string; caller: CallerKey };
   proposePin: { participantId: ParticipantId; pin: string };
   confirmPin: { participantId: ParticipantId; pin: string; digest: string };
 };
 export type ActorOutputs = {
+  mayIdentify: boolean;
   identify: ParticipantId | null;
   login: LoginResult;
   balances: BalanceReport;
@@ -142,6 +145,8 @@ export class FakeDomain {
   appointments = fakeAppointments();
   /** Current PINs, as the store would have them hashed. */
   pins = new Map<ParticipantId, string>(Object.values(PEOPLE).map((p) => [p.participantId, p.pin]));
+  /** PINs mailed after "Forgot my PIN", not used yet. */
+  pendingPins = new Map<ParticipantId, string>();
   locked = new Set<ParticipantId>();
   /** When each participant last got a new PIN mailed. */
   lastReset = new Map<ParticipantId, string>([[PEOPLE.james.participantId, '2026-11-23T22:15:00Z']]);
@@ -161,10 +166,18 @@ export class FakeDomain {
     return null;
   }
 
-  async login({ candidate, pin }: ActorInputs['login']): Promise<LoginResult> {
+  /** Numbers that have used their failures for the hour. */
+  throttled = new Set<CallerKey>();
+
+  async mayIdentify({ caller }: ActorInputs['mayIdentify']): Promise<boolean> {
+    return !this.throttled.has(caller);
+  }
+
+  /** A locked participant is answered like a wrong PIN: the lock is never announced. */
+  async login({ candidate, pin, caller }: ActorInputs['login']): Promise<LoginResult> {
+    if (this.throttled.has(caller)) return { ok: false, reason: 'throttled' };
     const current = candidate ? this.pins.get(candidate) : undefined;
-    if (!candidate || current === undefined) return { ok: false, reason: 'mismatch' };
-    if (this.locked.has(candidate)) return { ok: false, reason: 'locked' };
+    if (!candidate || current === undefined || this.locked.has(candidate)) return { ok: false, reason: 'mismatch' };
     return current === pin ? { ok: true, participantId: candidate } : { ok: false, reason: 'mismatch' };
   }
 
@@ -205,13 +218,14 @@ export class FakeDomain {
     };
   }
 
-  async forgotPin({ candidate, ssn }: ActorInputs['forgotPin']): Promise<ForgotPinResult> {
+  async forgotPin({ candidate, ssn, caller }: ActorInputs['forgotPin']): Promise<ForgotPinResult> {
+    if (this.throttled.has(caller)) return { ok: false, reason: 'throttled' };
     const bySsn = /^\d{9}$/.test(ssn) ? this.person((p) => p.ssn === ssn) : null;
     if (!candidate || bySsn !== candidate) return { ok: false, reason: 'mismatch' };
     const last = this.lastReset.get(candidate);
     if (last && this.now.getTime() - Date.parse(last) < 24 * 3600_000) return { ok: false, reason: 'recently-reset', lastResetAt: last };
     this.lastReset.set(candidate, this.now.toISOString());
-    this.pins.set(candidate, '246813'); // "mailed"; never spoken
+    this.pendingPins.set(candidate, '246813'); // "mailed"; never spoken; the current PIN keeps working
     this.locked.delete(candidate);
     return { ok: true };
   }
@@ -233,6 +247,7 @@ export class FakeDomain {
 /** Every actor a sinon stub that answers from the domain until a test says otherwise (made on first use: stubs are not free). */
 export function stubsFor(domain: FakeDomain): ActorStubs {
   const answers: { [K in ActorName]: (input: ActorInputs[K]) => Promise<ActorOutputs[K]> } = {
+    mayIdentify: (input) => domain.mayIdentify(input),
     identify: (input) => domain.identify(input),
     login: (input) => domain.login(input),
     balances: (input) => domain.balances(input),
@@ -266,6 +281,7 @@ function stubsOf(system: object): ActorStubs {
 /** The named actors as the calls' stubs; each invocation goes through the stub, so tests can read its args. */
 function routedActors() {
   return {
+    mayIdentify: fromPromise<ActorOutputs['mayIdentify'], ActorInputs['mayIdentify']>(({ input, system }) => stubsOf(system).mayIdentify(input)),
     identify: fromPromise<ActorOutputs['identify'], ActorInputs['identify']>(({ input, system }) => stubsOf(system).identify(input)),
     login: fromPromise<ActorOutputs['login'], ActorInputs['login']>(({ input, system }) => stubsOf(system).login(input)),
     balances: fromPromise<ActorOutputs['balances'], ActorInputs['balances']>(({ input, system }) => stubsOf(system).balances(input)),

@@ -1,8 +1,9 @@
--- change-pin: a PIN the caller chose, written only into the generation it was read from (a SET into
--- a generation being dropped could outlive the drop).
--- KEYS[1] the caseload's generation pointer   KEYS[2] the participant's PIN hash
--- ARGV[1] the generation the key belongs to   ARGV[2] the new PIN's hash
--- Returns 'stale' or 'ok'.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'stale' end
-redis.call('SET', KEYS[2], ARGV[2])
+-- change-pin: a PIN the caller chose (already verified), kept on the line's side so a nightly load
+-- does not bring the old one back; a PIN mailed and not used yet no longer replaces it.
+-- KEYS[1] the participant's line PIN   KEYS[2] their pending (mailed) PIN   KEYS[3] the line's changes (stream)
+-- ARGV[1] the PIN record (JSON: hash, at)   ARGV[2] the change (JSON, no PIN or hash)
+-- Returns 'ok'.
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+redis.call('XADD', KEYS[3], '*', 'change', ARGV[2])
 return 'ok'
