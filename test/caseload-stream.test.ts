@@ -210,6 +210,8 @@ describe('caseload stream (JSON Lines)', () => {
     const chunk = `{"participant":{"firstName":"${'a'.repeat(64 * 1024)}`;
     const endless = [text(records().slice(0, 2)), ...Array.from({ length: Math.ceil(MAX_LINE_BYTES / chunk.length) + 1 }, () => chunk)];
     expect(await errorOf(endless)).to.equal('line 3: longer than 4 MiB; one record a line');
+    const long = JSON.stringify({ participant: person('1000000002', '900000002', { lastName: 'a'.repeat(MAX_LINE_BYTES) }) });
+    expect(await errorOf([`${text(records().slice(0, 2))}${long}\n`]), 'a whole line in one chunk').to.equal('line 3: longer than 4 MiB; one record a line');
   });
 
   it('never puts an SSN, PIN or PIN hash into an error', async () => {
@@ -259,6 +261,18 @@ describe('caseload files of either form', () => {
     expect(fromLines).to.deep.equal(fromDocument);
     const parsed = parseCaseloadJson(JSON.stringify(demo));
     expect(parsed.ok && parsed.caseload).to.deep.equal(fromDocument);
+  });
+
+  it('include the examples in docs/caseload.md, which are valid files', async () => {
+    const docs = await readFile(new URL('../docs/caseload.md', import.meta.url), 'utf8');
+    const block = (language: string) => new RegExp(`\`\`\`${language}\n([\\s\\S]*?)\`\`\`\n`).exec(docs)?.[1] ?? '';
+    const document = parseCaseloadJson(block('json'));
+    if (!document.ok) throw new Error(document.error);
+    const lines = await collect([block('jsonl')]);
+    const dana = lines[0]?.kind === 'participants' ? lines[0].items[0] : undefined;
+    expect(lines.map((b) => [b.kind, b.items.length])).to.deep.equal([['participants', 2], ['cases', 1]]);
+    expect(document.caseload.participants[0]?.pin).to.equal(PIN);
+    expect(await bcrypt.compare(PIN, dana?.pinHash ?? '')).to.equal(true);
   });
 
   it('read a .json document through the same iterator, in batches without line numbers', async () => {

@@ -38,7 +38,7 @@ export interface CaseloadKeys {
   party(participantId: ParticipantId): string | null;
 }
 
-// Thrown only inside this module, to stop at the first bad field; parseCaseloadFile returns it.
+// Thrown only inside this module, to stop at the first bad field; the exported parsers return it.
 class BadField {
   constructor(readonly path: string, readonly message: string) {}
 }

@@ -75,6 +75,7 @@ export async function* readCaseloadLines(
     const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
     let start = 0;
     for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      if (partialBytes + end - start > MAX_LINE_BYTES) reader.tooLong();
       let line: string;
       if (partialBytes === 0) {
         line = chunk.toString('utf8', start, end);
@@ -304,30 +305,27 @@ class CaseloadLineReader implements CaseloadKeys {
     this.cases = [];
   }
 
-  // The participants are all read: judge their keys, and keep only the sorted IDs cases refer to.
+  // The participants are all read: judge their keys; cases need only the sorted IDs from now on.
   private closeParticipants(): void {
-    const repeat = this.participantRepeat(true);
+    const repeat = this.participantRepeat();
     if (repeat) this.failRepeat(repeat);
     this.phase = 'cases';
   }
 
-  private participantRepeat(keepIds = false): Repeat | null {
-    const ids = this.ids;
-    const ssns = this.ssns;
-    if (ids === null || ssns === null) return null;
-    const sortedIds = ids.sorted();
-    const idRepeat = ids.firstRepeat(sortedIds);
-    if (keepIds && idRepeat === null) {
+  private participantRepeat(): Repeat | null {
+    if (this.ids === null || this.ssns === null) return null;
+    const sortedIds = this.ids.sorted();
+    const idRepeat = this.ids.firstRepeat(sortedIds);
+    // A log with no repeat is let go before the next is sorted, so two logs and two copies are never held at once.
+    if (idRepeat === null) {
       this.participantIds = sortedIds;
       this.ids = null;
     }
-    const ssnRepeat = ssns.firstRepeat();
-    if (idRepeat === null && ssnRepeat === null) {
-      this.ssns = null;
-      return null;
-    }
+    const ssnRepeat = this.ssns.firstRepeat();
+    if (ssnRepeat === null) this.ssns = null;
+    if (idRepeat === null && ssnRepeat === null) return null;
     // A participant's ID is read before its SSN, so on one line the ID is the first bad field.
-    const id = idRepeat && (ssnRepeat === null || idRepeat.index <= ssnRepeat.index);
+    const id = idRepeat !== null && (ssnRepeat === null || idRepeat.index <= ssnRepeat.index);
     const repeat = id ? idRepeat : (ssnRepeat as { index: number; first: number });
     return { line: 2 + repeat.index, first: 2 + repeat.first, field: id ? 'participant.participantId' : 'participant.ssn' };
   }
