@@ -452,8 +452,11 @@ export async function generateCaseload(options: GenerateOptions, out: Writable, 
     if (samples.size < 2) {
       const paying = payingIndex(keys, c);
       const receiving = receivingIndex(keys, c, paying);
-      if (paying !== 2 * c && !samples.has('pays on several cases')) samples.set('pays on several cases', paying);
-      if (receiving !== 2 * c + 1 && !samples.has('pays on one case, receives on another')) samples.set('pays on one case, receives on another', receiving);
+      const hasPin = (index: number) => pinOf(keys, options.pinShare, index).pool !== null;
+      if (paying !== 2 * c && hasPin(paying) && !samples.has('pays on several cases')) samples.set('pays on several cases', paying);
+      if (receiving !== 2 * c + 1 && hasPin(receiving) && !samples.has('pays on one case, receives on another')) {
+        samples.set('pays on one case, receives on another', receiving);
+      }
     }
   }
   await writer.flush();

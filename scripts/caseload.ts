@@ -77,8 +77,8 @@ function readOptions(): Options | null {
 const thousands = (n: number) => n.toLocaleString('en-US');
 const size = (bytes: number) => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
 
-function describe(login: Login): string {
-  const pin = login.pin === null ? 'no PIN (must use Forgot my PIN)' : `PIN ${login.pin}`;
+function describe(login: Login, why = true): string {
+  const pin = login.pin === null ? `no PIN${why ? ' (must use Forgot my PIN)' : ''}` : `PIN ${login.pin}`;
   return `participant ${login.participantId}: SSN ${login.ssn}, ${pin}${login.resetPin ? ' (marked resetPin)' : ''}`;
 }
 
@@ -112,7 +112,7 @@ async function generate(options: Extract<Options, { command: 'generate' }>): Pro
   );
   if (process.stdout.isTTY) {
     process.stdout.write('Sample log-ins (made-up people):\n');
-    for (const sample of summary.samples) process.stdout.write(`  ${describe(sample)}  — ${sample.shows}\n`);
+    for (const sample of summary.samples) process.stdout.write(`  ${describe(sample, false)}  — ${sample.shows}\n`);
   }
   return 0;
 }
