@@ -1,4 +1,4 @@
-// npm run seed -- FILE — loads a caseload file (CASELOAD.md) into the Redis named by
+// npm run seed -- FILE — loads a caseload file (docs/caseload.md) into the Redis named by
 // REDIS_URL, replacing the caseload there. A bad file changes nothing.
 import { performance } from 'node:perf_hooks';
 import { DEV_SSN_HASH_KEY, loadConfig, type Config } from '../src/config.ts';

@@ -13,6 +13,8 @@ const NOW = new Date('2026-11-26T10:00:00-08:00');
 
 const SSNS = ['518273645', '627384756'];
 const PINS = ['735194', '40718263'];
+// bcrypt, cost 10, of PINS[0] (the hash in docs/caseload.md).
+const BCRYPT_735194 = '$2b$10$27owpFKXO3of4P6t5FR3rOSBJiwlYjuy2ZdmNcMpljq6g6bUsJbYi';
 
 // A small valid file; each test breaks one thing in a fresh copy.
 function validFile(): any {
@@ -71,9 +73,9 @@ function parsed(file: unknown): ParsedCaseload {
 const ISO_EXPECTED = 'expected an ISO 8601 date-time with an offset, like "2026-10-28T10:15:00-07:00"';
 
 const REJECTED: [path: string, value: unknown, error: string][] = [
-  ['version', 2, 'version: expected 1'],
-  ['version', '1', 'version: expected 1'],
-  ['version', REMOVE, 'version: missing, expected 1'],
+  ['version', 3, 'version: expected 1 or 2'],
+  ['version', '1', 'version: expected 1 or 2'],
+  ['version', REMOVE, 'version: missing, expected 1 or 2'],
   ['comment', 'made up', 'comment: unknown field'],
   ['participants', {}, 'participants: expected an array'],
   ['participants', REMOVE, 'participants: missing, expected an array'],
@@ -140,7 +142,11 @@ const REJECTED: [path: string, value: unknown, error: string][] = [
   ['cases[0].payments[0].amount', '0.00', 'cases[0].payments[0].amount: expected more than "0.00"'],
   ['cases[0].payments[0].method', 'paypal',
     'cases[0].payments[0].method: expected one of "wage-withholding", "check", "money-order", "card", "eft", "cash", "tax-intercept"'],
-  ['cases[0].payments[0].confirmationCode', 'ABC123', 'cases[0].payments[0].confirmationCode: unknown field'],
+  ['cases[0].payments[0].confirmationCode', 'ABC123', 'cases[0].payments[0].confirmationCode: needs version 2 (this file is version 1)'],
+  ['cases[0].payments[0].confirmationCod', 'ABC123', 'cases[0].payments[0].confirmationCod: unknown field'],
+  ['participants[0].pinHash', BCRYPT_735194, 'participants[0].pinHash: needs version 2 (this file is version 1)'],
+  ['participants[0].resetPin', true, 'participants[0].resetPin: needs version 2 (this file is version 1)'],
+  ['cases[0].appointments[0].attendee', 'paying', 'cases[0].appointments[0].attendee: needs version 2 (this file is version 1)'],
   ['cases[0].appointments', {}, 'cases[0].appointments: expected an array'],
   ['cases[0].appointments[0].at', '2026-12-03T09:30:00', `cases[0].appointments[0].at: ${ISO_EXPECTED}`],
   ['cases[0].appointments[0].kind', 'hearing', 'cases[0].appointments[0].kind: expected "court-hearing" or "appointment"'],
@@ -221,6 +227,8 @@ describe('caseload file', () => {
         },
         ssn: SSNS[0],
         pin: PINS[0],
+        pinHash: null,
+        resetPin: false,
       });
       expect(terrence?.participant.phone).to.equal(null);
       expect(caseload.cases[0]).to.deep.include({
@@ -228,6 +236,7 @@ describe('caseload file', () => {
       });
       expect(caseload.cases[0]?.payments).to.deep.equal([{ receivedAt: '2026-10-28T17:15:00.000Z', amount: 45000, method: 'wage-withholding' }]);
       expect(caseload.cases[0]?.appointments[0]?.at).to.equal('2026-12-03T17:30:00.000Z');
+      expect(caseload.cases[0]?.appointments[0]?.attendee, 'the default').to.equal('both');
     });
 
     it('gives no PIN for a participant who has none', () => {
@@ -273,7 +282,7 @@ describe('caseload file', () => {
 
   describe('names the first bad field, in the order of the format', () => {
     const cases: [string, [string, unknown][], string][] = [
-      ['version before participants', [['version', 2], ['participants[0].ssn', 'x']], 'version: expected 1'],
+      ['version before participants', [['version', 3], ['participants[0].ssn', 'x']], 'version: expected 1 or 2'],
       ['an earlier participant before a later one', [['participants[1].ssn', 'x'], ['participants[0].lastName', '']],
         'participants[0].lastName: expected a non-empty string'],
       ['participants before cases', [['cases[0].status', 'x'], ['participants[1].language', 'x']],
@@ -295,6 +304,139 @@ describe('caseload file', () => {
         const file = changes.reduce((broken, [path, value]) => withField(path, value, broken), validFile());
         expect(errorOf(file)).to.equal(error);
       });
+    }
+  });
+});
+
+describe('caseload file, version 2', () => {
+  // The version 1 file with every version 2 field in use.
+  function validFile2(): any {
+    const file = validFile();
+    file.version = 2;
+    delete file.participants[0].pin;
+    file.participants[0].pinHash = BCRYPT_735194;
+    file.participants[1].resetPin = true;
+    file.cases[0].payments.push({ receivedAt: '2026-11-20T12:00:00-08:00', amount: '100.00', method: 'card', confirmationCode: 'ch_3QxZ81' });
+    file.cases[0].appointments[0].attendee = 'paying';
+    return file;
+  }
+  const with2 = (path: string, value: unknown) => withField(path, value, validFile2());
+  const BCRYPT_EXPECTED = 'expected a bcrypt hash: "$2a$", "$2b$" or "$2y$", a cost from 04 to 15, "$" and 53 characters of ./A-Za-z0-9';
+  const TAIL = BCRYPT_735194.slice(7);
+
+  it('gives back the PIN hash, the reset mark, the confirmation code and whom an appointment is for', () => {
+    const caseload = parsed(validFile2());
+    expect(caseload.participants[0]).to.deep.include({ pin: null, pinHash: BCRYPT_735194, resetPin: false });
+    expect(caseload.participants[1]).to.deep.include({ pin: PINS[1], pinHash: null, resetPin: true });
+    expect(caseload.cases[0]?.payments[1]).to.deep.equal({ receivedAt: '2026-11-20T20:00:00.000Z', amount: 10000, method: 'card', confirmationCode: 'ch_3QxZ81' });
+    expect(caseload.cases[0]?.payments[0]).to.not.have.property('confirmationCode');
+    expect(caseload.cases[0]?.appointments[0]?.attendee).to.equal('paying');
+    expect(parsed(with2('cases[0].appointments[0].attendee', REMOVE)).cases[0]?.appointments[0]?.attendee).to.equal('both');
+  });
+
+  it('accepts a version 1 file unchanged, and reads it as version 2 would', () => {
+    const one = validFile();
+    const two = { ...validFile(), version: 2 };
+    expect(parsed(two)).to.deep.equal(parsed(one));
+  });
+
+  describe('accepts', () => {
+    const accepted: [path: string, value: unknown][] = [
+      ['participants[0].pinHash', '$2a$04$' + TAIL],
+      ['participants[0].pinHash', '$2y$15$' + TAIL],
+      ['participants[0].pinHash', '$2b$09$' + TAIL],
+      ['participants[0].pinHash', REMOVE],
+      ['participants[0].resetPin', true],
+      ['participants[1].resetPin', REMOVE],
+      ['cases[0].payments[1].confirmationCode', 'x'],
+      ['cases[0].payments[1].confirmationCode', 'A-z_9'.repeat(12) + 'abcd'],
+      ['cases[0].payments[1].confirmationCode', REMOVE],
+      ['cases[0].appointments[0].attendee', 'receiving'],
+      ['cases[0].appointments[0].attendee', 'both'],
+    ];
+    for (const [path, value] of accepted) {
+      it(`${path} ${value === REMOVE ? 'left out' : JSON.stringify(value)}`, () => {
+        expect(parseCaseloadFile(with2(path, value))).to.have.property('ok', true);
+      });
+    }
+
+    it('a participant marked resetPin with no PIN at all (the agency cleared it)', () => {
+      const file = with2('participants[0].pinHash', REMOVE);
+      file.participants[0].resetPin = true;
+      expect(parsed(file).participants[0]).to.deep.include({ pin: null, pinHash: null, resetPin: true });
+    });
+  });
+
+  const REJECTED_2: [path: string, value: unknown, error: string][] = [
+    ['participants[0].pinHash', '$2b$03$' + TAIL, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', '$2b$16$' + TAIL, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', '$2b$4$' + TAIL, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', '$2x$10$' + TAIL, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', '$2$10$' + TAIL, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', BCRYPT_735194.slice(0, -1), `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', BCRYPT_735194 + 'a', `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', BCRYPT_735194.replace('q6', 'q+'), `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', ` ${BCRYPT_735194}`, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', '735194', `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', 735194, `participants[0].pinHash: ${BCRYPT_EXPECTED}`],
+    ['participants[0].pinHash', null, 'participants[0].pinHash: null is not allowed; leave the field out for no pinHash'],
+    ['participants[1].pinHash', BCRYPT_735194, 'participants[1].pinHash: not allowed beside pin; give one or the other'],
+    ['participants[0].resetPin', false, 'participants[0].resetPin: expected true, or leave the field out'],
+    ['participants[0].resetPin', 'true', 'participants[0].resetPin: expected true, or leave the field out'],
+    ['participants[0].resetPin', null, 'participants[0].resetPin: null is not allowed; leave the field out for no resetPin'],
+    ['cases[0].payments[1].confirmationCode', '', 'cases[0].payments[1].confirmationCode: expected 1 to 64 letters, digits, "_" or "-"'],
+    ['cases[0].payments[1].confirmationCode', 'ch 3QxZ81', 'cases[0].payments[1].confirmationCode: expected 1 to 64 letters, digits, "_" or "-"'],
+    ['cases[0].payments[1].confirmationCode', 'x'.repeat(65), 'cases[0].payments[1].confirmationCode: expected 1 to 64 letters, digits, "_" or "-"'],
+    ['cases[0].payments[1].confirmationCode', 12345, 'cases[0].payments[1].confirmationCode: expected 1 to 64 letters, digits, "_" or "-"'],
+    ['cases[0].payments[0].confirmationCode', 'ch_1', 'cases[0].payments[0].confirmationCode: only a "card" payment has one'],
+    ['cases[0].payments[0]', { receivedAt: '2026-11-20T12:00:00-08:00', amount: '5.00', method: 'card', confirmationCode: 'ch_3QxZ81' },
+      'cases[0].payments[1].confirmationCode: duplicate of payments[0]'],
+    ['cases[0].appointments[0].attendee', 'parent', 'cases[0].appointments[0].attendee: expected one of "paying", "receiving", "both"'],
+    ['cases[0].appointments[0].attendee', null, 'cases[0].appointments[0].attendee: null is not allowed; leave the field out for no attendee'],
+    ['cases[0].appointments[0].attendees', 'both', 'cases[0].appointments[0].attendees: unknown field'],
+  ];
+
+  describe('refuses, naming the field', () => {
+    for (const [path, value, error] of REJECTED_2) {
+      it(`${path} ${JSON.stringify(value)?.slice(0, 70)}`, () => {
+        expect(errorOf(with2(path, value))).to.equal(error);
+      });
+    }
+  });
+
+  describe('refuses version 2 fields in a version 1 file, saying they need version 2', () => {
+    const fields: [path: string, value: unknown][] = [
+      ['participants[0].pinHash', BCRYPT_735194],
+      ['participants[1].resetPin', true],
+      ['cases[0].payments[0].confirmationCode', 'ch_1'],
+      ['cases[0].appointments[0].attendee', 'both'],
+    ];
+    for (const [path, value] of fields) {
+      it(path, () => {
+        const file = withField(path, value);
+        if (path === 'participants[0].pinHash') delete file.participants[0].pin;
+        expect(errorOf(file)).to.equal(`${path}: needs version 2 (this file is version 1)`);
+      });
+    }
+
+    it('before any other mistake in the same object', () => {
+      const file = withField('participants[0].resetPin', true);
+      file.participants[0].lastName = '';
+      file.participants[0].ssn = 'x';
+      expect(errorOf(file)).to.equal('participants[0].resetPin: needs version 2 (this file is version 1)');
+    });
+  });
+
+  it('never puts a PIN hash, an SSN or a PIN into an error', () => {
+    const secrets = [...SSNS, ...PINS, BCRYPT_735194, TAIL, TAIL.slice(0, 22), TAIL.slice(22)];
+    for (const [path, value] of REJECTED_2) {
+      const error = errorOf(with2(path, value));
+      for (const secret of secrets) expect(error, path).to.not.include(secret);
+    }
+    for (const bad of ['$2b$10$' + TAIL.slice(1), BCRYPT_735194 + BCRYPT_735194, `$2b$10$$${TAIL}`]) {
+      const error = errorOf(with2('participants[0].pinHash', bad));
+      expect(error).to.equal(`participants[0].pinHash: ${BCRYPT_EXPECTED}`);
+      for (const secret of secrets) expect(error).to.not.include(secret);
     }
   });
 });

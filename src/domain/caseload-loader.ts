@@ -1,11 +1,11 @@
 // From a caseload file to the store: parse, hash every SSN and PIN, then replace the caseload in
 // one step. Nothing is written until the whole file has been parsed and hashed, so a bad file
 // leaves the loaded caseload as it was.
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcrypt';
 import type { CaseloadStore, LoadedCaseload, LoadedParticipant } from './caseload-store.ts';
-import { parseCaseloadJson, type ParsedCaseload } from './caseload-file.ts';
+import type { ParsedCaseload } from './caseload-file.ts';
+import { CaseloadFileError, readWholeCaseload } from './caseload-stream.ts';
 import { ssnHash } from './crypto.ts';
 
 export const DEMO_CASELOAD_PATH = fileURLToPath(new URL('./demo-caseload.json', import.meta.url));
@@ -30,25 +30,25 @@ async function mapWithLimit<T, R>(items: readonly T[], limit: number, work: (ite
 }
 
 export async function prepareCaseload(parsed: ParsedCaseload, secrets: CaseloadSecrets): Promise<LoadedCaseload> {
-  const participants = await mapWithLimit(parsed.participants, HASHES_AT_ONCE, async ({ participant, ssn, pin }): Promise<LoadedParticipant> => ({
+  const participants = await mapWithLimit(parsed.participants, HASHES_AT_ONCE, async ({ participant, ssn, pin, pinHash }): Promise<LoadedParticipant> => ({
     participant,
     ssnHash: ssnHash(ssn, secrets.ssnHashKey),
-    pinHash: pin === null ? null : await bcrypt.hash(pin, secrets.bcryptCost),
+    // A version 2 file may carry the agency's bcrypt hash instead of the PIN: it is stored as it is.
+    pinHash: pin === null ? pinHash : await bcrypt.hash(pin, secrets.bcryptCost),
   }));
   return { participants, cases: parsed.cases };
 }
 
 export async function loadCaseloadFile(path: string, store: CaseloadStore, secrets: CaseloadSecrets): Promise<{ participants: number; cases: number }> {
-  let text: string;
+  let parsed: ParsedCaseload;
   try {
-    text = await readFile(path, 'utf8');
+    parsed = await readWholeCaseload(path);
   } catch (error) {
+    if (error instanceof CaseloadFileError) throw new Error(`${path}: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error)}`);
   }
-  const parsed = parseCaseloadJson(text);
-  if (!parsed.ok) throw new Error(`${path}: ${parsed.error}`);
-  const caseload = await prepareCaseload(parsed.caseload, secrets);
+  const caseload = await prepareCaseload(parsed, secrets);
   await store.replaceCaseload(caseload);
   return { participants: caseload.participants.length, cases: caseload.cases.length };
 }

@@ -61,12 +61,16 @@ export type Payment = {
   receivedAt: string;
   amount: Cents;
   method: PaymentMethod;
-  /** Set for payments taken by the line (Twilio's PaymentConfirmationCode). */
+  /** A card payment's processor code (Twilio's PaymentConfirmationCode): taken by the line, or in the agency's file. */
   confirmationCode?: string;
 };
 
 export type AppointmentKind = 'court-hearing' | 'appointment';
 export const APPOINTMENT_KINDS: readonly AppointmentKind[] = ['court-hearing', 'appointment'];
+
+/** Which parent an appointment is for: only that parent hears it. */
+export type Attendee = 'paying' | 'receiving' | 'both';
+export const ATTENDEES: readonly Attendee[] = ['paying', 'receiving', 'both'];
 
 export type Appointment = {
   /** ISO 8601 instant. */
@@ -74,6 +78,8 @@ export type Appointment = {
   kind: AppointmentKind;
   location: string;
   description: string;
+  /** Absent means both: appointments loaded before caseload files said whom they were for. */
+  attendee?: Attendee;
 };
 
 export type Role = 'paying' | 'receiving';
