@@ -3,7 +3,8 @@
 import { assign } from 'xstate';
 import { PROVE_IDENTITY_START, proveIdentity } from './identity.ts';
 import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
-import { LOGIN_TRIES, PAY_ATTEMPTS, digitEntry, intentIs, lineSetup, limitReached, loggedInAs, menu, navigation, readout, say, u } from './setup.ts';
+import { failedWith, whenOk } from './results.ts';
+import { LOGIN_TRIES, PAY_ATTEMPTS, PHONE_UPDATES, count, digitEntry, intentIs, lineSetup, limitReached, loggedInAs, menu, navigation, readout, say, u } from './setup.ts';
 import { to, withId } from './targets.ts';
 
 /** Identification and PIN (spec section 4); also the first step of changing a PIN. */
@@ -56,12 +57,30 @@ export const account = withId('account', lineSetup.createStateConfig({
         menu: withId('servicesMenu', menu({
           prompt: [u('services.title'), u('services.options'), navigation],
           speech: 'services',
-          options: { '1': 'phone', '2': 'forms', '3': 'recurring' },
+          options: {
+            '1': [
+              { guard: limitReached(PHONE_UPDATES), say: [u('phone.limitCall'), u('services.title'), u('services.options'), navigation] },
+              { target: 'phone' },
+            ],
+            '2': 'forms',
+            '3': 'recurring',
+          },
           back: to('accountMenu'),
         })),
         phone: {
-          initial: 'enter',
+          initial: 'onFile',
           states: {
+            // The number on file first, last four digits only, so the caller knows whether it needs changing.
+            onFile: {
+              invoke: {
+                src: 'phoneEnding',
+                input: ({ context }) => ({ participantId: loggedInAs(context) }),
+                onDone: [
+                  { guard: ({ event }) => event.output === null, target: 'enter', actions: say([u('phone.noneOnFile')]) },
+                  { target: 'enter', actions: { type: 'say', params: ({ event }) => ({ lines: [{ id: 'phone.onFile', values: { last4: { kind: 'digits', value: event.output ?? '' } } }] }) } },
+                ],
+              },
+            },
             // A US number: the area code and exchange cannot start with 0 or 1 (NANP).
             enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], pattern: '^[2-9]\\d{2}[2-9]\\d{6}$', invalid: [u('phone.length')], then: 'confirm', back: to('servicesMenu'), keep: 'keepPhone' }),
             confirm: menu({
@@ -74,7 +93,8 @@ export const account = withId('account', lineSetup.createStateConfig({
                 src: 'updatePhone',
                 input: ({ context }) => ({ participantId: loggedInAs(context), phone: context.pendingPhone ?? '' }),
                 onDone: [
-                  { guard: ({ event }) => event.output, target: to('servicesMenu'), actions: [assign({ pendingPhone: null }), say([u('phone.saved')])] },
+                  { guard: whenOk(), target: to('servicesMenu'), actions: [assign({ pendingPhone: null }), count(PHONE_UPDATES), say([u('phone.saved')])] },
+                  { guard: failedWith('daily-limit'), target: to('servicesMenu'), actions: [assign({ pendingPhone: null }), say([u('phone.limitToday')])] },
                   { target: 'enter', actions: [assign({ pendingPhone: null }), say([u('phone.length')])] },
                 ],
               },

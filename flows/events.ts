@@ -24,8 +24,11 @@ export type CallerEvent =
   | { type: 'noInput' }
   /** The transfer to a representative ended. */
   | { type: 'dialEnded'; status: DialStatus }
-  /** <Pay> finished. Only the result, the confirmation code and the card's last four digits ever arrive here. */
-  | { type: 'payResult'; result: PayResult; confirmationCode: string; last4: string };
+  /**
+   * <Pay> finished. Only the result, the confirmation code and the card's last four digits ever
+   * arrive here, with the ticket of the action URL (which one payment may use).
+   */
+  | { type: 'payResult'; result: PayResult; confirmationCode: string; last4: string; ticket: string };
 
 /** What the caller is waiting on, read from the settled state's meta by the renderer. */
 import type { VocabularyId } from '../prompts/speech.ts';

@@ -24,7 +24,7 @@ export const lineMachine = lineSetup.createMachine({
     participantId: null, candidate: null, intent: 'account', loginFailures: 0, forgotFailures: 0, pinProblems: 0,
     pendingPin: null, historyPage: 0, historyHasMore: false,
     payerId: null, payIdFailures: 0, payCases: [], payCase: 0, payQuote: null, amountProblems: 0, payAttempts: 0, payReceipt: null,
-    pendingPhone: null, form: null,
+    pendingPhone: null, phoneUpdates: 0, form: null,
   }),
   initial: 'start',
   states: {

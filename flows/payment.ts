@@ -132,7 +132,7 @@ export const payment = withId('payment', lineSetup.createStateConfig({
           if (!request || event.type !== 'payResult') throw new Error('a payment result arrived without a payment in progress');
           return {
             caseNumber: request.caseNumber as CardPayment['caseNumber'], amount: request.amountCents as CardPayment['amount'],
-            confirmationCode: event.confirmationCode, last4: event.last4,
+            confirmationCode: event.confirmationCode, last4: event.last4, ticket: event.ticket,
           };
         },
         onDone: {

@@ -7,7 +7,7 @@ import type { Utterance, Language } from '../prompts/speak.ts';
 import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, IdentityCheck, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
 import type { CallerKey } from '../src/domain/identification.ts';
 import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
-import type { FormQueued } from '../src/domain/services.ts';
+import type { FormQueued, PhoneUpdated } from '../src/domain/services.ts';
 import type { MailedForm } from '../src/domain/outbox.ts';
 import type { ParticipantId } from '../src/domain/caseload.ts';
 import { representativesAvailable } from '../src/domain/hours.ts';
@@ -52,6 +52,8 @@ export type LineContext = {
   payReceipt: { amount: number; confirmationCode: string; receivedAt: string } | null;
   /** A new phone number between its entry and the caller's confirmation (not a secret). */
   pendingPhone: string | null;
+  /** Phone numbers saved in this call. */
+  phoneUpdates: number;
   form: MailedForm | null;
 };
 
@@ -66,7 +68,7 @@ export const MAX_STRIKES = 3;
 export const MAX_PAY_ATTEMPTS = 3;
 
 /** What the line counts in a call, each against the most it allows. */
-export type Counter = 'strikes' | 'loginFailures' | 'forgotFailures' | 'payIdFailures' | 'pinProblems' | 'amountProblems' | 'payAttempts';
+export type Counter = 'strikes' | 'loginFailures' | 'forgotFailures' | 'payIdFailures' | 'pinProblems' | 'amountProblems' | 'payAttempts' | 'phoneUpdates';
 export type Limit = { counter: Counter; limit: number };
 
 export const STRIKES = { counter: 'strikes', limit: MAX_STRIKES } as const satisfies Limit;
@@ -76,6 +78,8 @@ export const PAY_ID_TRIES = { counter: 'payIdFailures', limit: PIN_TRIES_PER_CAL
 export const NEW_PIN_TRIES = { counter: 'pinProblems', limit: PIN_TRIES_PER_CALL } as const satisfies Limit;
 export const AMOUNT_TRIES = { counter: 'amountProblems', limit: MAX_STRIKES } as const satisfies Limit;
 export const PAY_ATTEMPTS = { counter: 'payAttempts', limit: MAX_PAY_ATTEMPTS } as const satisfies Limit;
+/** Phone numbers a caller may save in one call: a script changing numbers again and again is refused (spec section 9). */
+export const PHONE_UPDATES = { counter: 'phoneUpdates', limit: 2 } as const satisfies Limit;
 
 const provided = (name: string) => async (): Promise<never> => {
   throw new Error(`the ${name} actor is provided by the engine`);
@@ -107,7 +111,8 @@ export const lineSetup = setup({
     quote: fromPromise<Quote, { amount: string }>(provided('quote')),
     // The card's last four digits pass through (never stored) so the receipt can say them.
     recordPayment: fromPromise<Receipt & { last4: string }, CardPayment & { last4: string }>(provided('recordPayment')),
-    updatePhone: fromPromise<boolean, { participantId: ParticipantId; phone: string }>(provided('updatePhone')),
+    phoneEnding: fromPromise<string | null, { participantId: ParticipantId }>(provided('phoneEnding')),
+    updatePhone: fromPromise<PhoneUpdated, { participantId: ParticipantId; phone: string }>(provided('updatePhone')),
     requestForm: fromPromise<FormQueued, { participantId: ParticipantId; form: MailedForm }>(provided('requestForm')),
   },
   actions: {

@@ -399,6 +399,19 @@ export const catalog = {
     es: 'Si es correcto, oprima 1. Para marcarlo otra vez, oprima 2.',
   },
   'phone.saved': { en: 'Thank you. Your phone number has been updated.', es: 'Gracias. Su número de teléfono fue actualizado.' },
+  'phone.onFile': {
+    en: 'The phone number we have for you ends in {last4}.',
+    es: 'El número de teléfono que tenemos registrado termina en {last4}.',
+  },
+  'phone.noneOnFile': { en: 'We do not have a phone number on file for you.', es: 'No tenemos un número de teléfono registrado para usted.' },
+  'phone.limitCall': {
+    en: 'You have already updated your phone number on this call.',
+    es: 'Ya actualizó su número de teléfono en esta llamada.',
+  },
+  'phone.limitToday': {
+    en: 'Your phone number has been updated several times today, so we cannot change it again by phone until tomorrow. A representative can help you.',
+    es: 'Su número de teléfono se actualizó varias veces hoy, así que no podemos cambiarlo otra vez por teléfono hasta mañana. Un representante le puede ayudar.',
+  },
   'forms.options': {
     en: 'For a change of address form, press 1. For information on registering for recurring payments, press 2. For payment coupons, press 3. Address changes cannot be taken by phone: mail us the change of address form.',
     es: 'Para el formulario de cambio de dirección, oprima 1. Para información sobre cómo inscribirse para pagos automáticos, oprima 2. Para cupones de pago, oprima 3. Los cambios de dirección no se pueden hacer por teléfono: envíenos por correo el formulario de cambio de dirección.',

@@ -24,6 +24,10 @@ export type Config = {
   readonly sessionTtlSeconds: number;
   /** Identification limits (spec section 4). */
   readonly identification: IdentificationPolicy;
+  /** Phone number updates a participant may make in a Pacific day. */
+  readonly phoneUpdatesPerDay: number;
+  /** How long printed letters (and their idempotency keys) and confirmed card payments are kept, and the audit trail. */
+  readonly retention: { sentDays: number; auditDays: number };
   readonly warnings: readonly string[];
 };
 
@@ -128,6 +132,11 @@ export function loadConfig(env: Env = process.env): Config {
       perNumber: integer(env, 'IDENTIFICATION_FAILURES_PER_NUMBER', DEFAULT_IDENTIFICATION_POLICY.perNumber, 1, 100_000),
       perWithheld: integer(env, 'IDENTIFICATION_FAILURES_WITHHELD', DEFAULT_IDENTIFICATION_POLICY.perWithheld, 1, 1_000_000),
       alarmPerMinute: integer(env, 'IDENTIFICATION_ALARM_PER_MINUTE', DEFAULT_IDENTIFICATION_POLICY.alarmPerMinute, 1, 1_000_000),
+    },
+    phoneUpdatesPerDay: integer(env, 'PHONE_UPDATES_PER_DAY', 3, 1, 100),
+    retention: {
+      sentDays: integer(env, 'SENT_RETENTION_DAYS', 30, 1, 3650),
+      auditDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 30, 3650),
     },
     warnings,
   };

@@ -38,8 +38,8 @@ export type Line = {
 export const SPOOL_REPLAY_MS = 15_000;
 
 async function defaultCaseload(store: CallStore, config: Config): Promise<CaseloadStore> {
-  if (store instanceof RedisStore) return new RedisCaseloadStore(store.redis, config.redisPrefix);
-  const caseload = new MemoryCaseloadStore();
+  if (store instanceof RedisStore) return new RedisCaseloadStore(store.redis, config.redisPrefix, config.retention);
+  const caseload = new MemoryCaseloadStore(config.retention);
   await loadCaseloadFile(DEMO_CASELOAD_PATH, caseload, config);
   return caseload;
 }
@@ -58,9 +58,9 @@ export async function createLine(options: LineOptions): Promise<Line> {
     logger.warn('security', { event: kind, ...fields });
   };
   const accounts = new Accounts(caseload, config, clock, undefined, config.identification, securityEvent);
-  const payments = new Payments(caseload, config, clock);
+  const payments = new Payments(caseload, config, clock, securityEvent);
   const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
-  const services = new Services(caseload, clock);
+  const services = new Services(caseload, clock, config.phoneUpdatesPerDay);
 
   const engine = new Engine({
     store,
@@ -71,6 +71,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
     logger,
     clock,
     sessionTtlSeconds: config.sessionTtlSeconds,
+    securityEvent,
   });
   const rendering: RenderSettings = { publicUrl: config.publicUrl, secret: config.ssnHashKey, agentNumber: config.agentNumber, paymentConnector: config.paymentConnector };
   const render = twimlRenderer(rendering);

@@ -125,6 +125,7 @@ function bigCaseload(version: 'old' | 'new', size = 2_000): LoadedCaseload {
     },
     ssnHash: `ssn-hash-${i}`,
     pinHash: `pin-hash-${version}-${i}`,
+    resetPin: false,
   }));
   const cases: ParsedCase[] = Array.from({ length: size }, (_, i) => ({
     caseNumber: caseNo(String(700_000_000 + i)), county: 'Fresno', status: version === 'old' ? 'open' : 'closed',
@@ -647,7 +648,7 @@ describe('RedisCaseloadStore', function () {
     const [letter] = await store.letters();
     expect(letter?.letterId).to.equal(reset.ok ? reset.letterId : null);
     const letterKeys = [outbox.record(letter!.letterId), outbox.secret(letter!.letterId), outbox.idempotency(letter!.idempotencyKey)];
-    expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, outbox.stream, ...letterKeys].sort());
+    expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, outbox.stream, outbox.index, ...letterKeys].sort());
     expect(await redis.smembers(`${base()}generations`)).to.deep.equal([current]);
     // 4 participants, 3 with a PIN, 2 cases: p, ssn, pin, cases-of per participant; case, appointments, payments if any per case.
     expect(keys.length - loose.length - lineSide.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);

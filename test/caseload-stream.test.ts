@@ -298,7 +298,7 @@ describe('caseload files of either form', () => {
     const path = join(dir, 'small.jsonl');
     await writeFile(path, text(records()));
     const store = new MemoryCaseloadStore();
-    expect(await loadCaseloadFile(path, store, { ssnHashKey: 'stream-test-key', bcryptCost: 4 })).to.deep.equal({ participants: 4, cases: 3 });
+    expect(await loadCaseloadFile(path, store, { ssnHashKey: 'stream-test-key', bcryptCost: 4 })).to.include({ participants: 4, cases: 3 });
     expect((await store.credentials('1000000001' as ParticipantId)).pinHash).to.equal(PIN_HASH);
     expect(await bcrypt.compare('604281', (await store.credentials('1000000002' as ParticipantId)).pinHash ?? '')).to.equal(true);
     expect((await store.credentials('1000000003' as ParticipantId)).pinHash).to.equal(null);

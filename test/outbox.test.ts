@@ -35,7 +35,7 @@ const EXTRA = Array.from({ length: 40 }, (_, i) =>
 
 function caseload(): LoadedCaseload {
   return {
-    participants: [ROSA, DANA, ...EXTRA].map((participant, i) => ({ participant, ssnHash: `ssn-hash-${i}`, pinHash: null })),
+    participants: [ROSA, DANA, ...EXTRA].map((participant, i) => ({ participant, ssnHash: `ssn-hash-${i}`, pinHash: null, resetPin: false })),
     cases: [],
   };
 }
@@ -407,7 +407,7 @@ describe('mail outbox in Redis', function () {
       const keys = outboxKeys(prefix);
       const [letter] = await store.letters();
       const outboxKeysNow = (await keysUnder(redis, prefix)).filter((k) => !k.includes(':g:') && !k.includes(':line:') && !k.endsWith(':generation') && !k.endsWith(':generations'));
-      expect(outboxKeysNow.sort()).to.deep.equal([keys.stream, keys.record(letterId), keys.secret(letterId), keys.idempotency(letter!.idempotencyKey)].sort());
+      expect(outboxKeysNow.sort()).to.deep.equal([keys.stream, keys.index, keys.record(letterId), keys.secret(letterId), keys.idempotency(letter!.idempotencyKey)].sort());
       for (const key of outboxKeysNow) expect(key.startsWith(`${prefix}{caseload}:outbox`), key).to.equal(true);
 
       const entries = await redis.xrange(keys.stream, '-', '+');

@@ -162,7 +162,7 @@ describe('card payments (real Redis)', function () {
   it('the store records a confirmation code once even when two callers race with it', async () => {
     const caseload = new RedisCaseloadStore(redis, prefix);
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => line.payments.record({ caseNumber: CASE, amount: 1000 as never, confirmationCode: 'ch_RACE' })),
+      Array.from({ length: 8 }, () => line.payments.record({ caseNumber: CASE, amount: 1000 as never, confirmationCode: 'ch_RACE', ticket: 'race-ticket' })),
     );
     expect(results.filter((r) => r.status === 'recorded')).to.have.length(1);
     expect((await caseload.payments(CASE)).filter((p) => p.confirmationCode === 'ch_RACE')).to.have.length(1);

@@ -226,7 +226,7 @@ describe('loadCaseloadFile', function () {
 
   it('loads the demo caseload', async function () {
     const store = new MemoryCaseloadStore();
-    expect(await loadCaseloadFile(DEMO_CASELOAD_PATH, store, secrets)).to.deep.equal({ participants: 9, cases: 6 });
+    expect(await loadCaseloadFile(DEMO_CASELOAD_PATH, store, secrets)).to.include({ participants: 9, cases: 6 });
     expect(await store.participant(id('4821930576'))).to.include({ firstName: 'Dana' });
   });
 

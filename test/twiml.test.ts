@@ -55,7 +55,7 @@ describe('TwiML rendering (string templates against twilio VoiceResponse)', () =
   });
 
   it('escapes the payment connector and the case in <Pay> attributes', () => {
-    const pay = { caseNumber: '300000123456', chargeCents: 105_000, amountCents: 100_000 };
+    const pay = { caseNumber: '300000123456', chargeCents: 105_000, amountCents: 100_000, callSid: 'CA0123456789abcdef0123456789abcdef', expiresAt: 1_796_000_000_000, nonce: 'n0nce' };
     const xml = same({ language: 'es', turn: 9, said: [{ id: 'pay.cardNext' }], next: { input: 'pay' }, pay }, { paymentConnector: 'Stripe "live" & <prod>' });
     expect(xml).to.include('chargeAmount="1050.00"').and.include('paymentConnector="Stripe &quot;live&quot; &amp; &lt;prod>"');
   });

@@ -1,54 +1,65 @@
-// From a caseload file to the store: parse, hash every SSN and PIN, then replace the caseload in
-// one step. Nothing is written until the whole file has been parsed and hashed, so a bad file
-// leaves the loaded caseload as it was.
+// From a caseload file to the store: read it batch by batch (a `.jsonl` file is never held
+// whole), hash each SSN, hash each PIN given in clear (a `pinHash` is kept as it is), and write
+// each batch into a new generation. Only when the whole file was read and found good is it
+// switched in, so a bad file, or a load that dies, leaves the loaded caseload serving.
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import bcrypt from 'bcrypt';
-import type { CaseloadStore, LoadedCaseload, LoadedParticipant } from './caseload-store.ts';
-import type { ParsedCaseload } from './caseload-file.ts';
-import { CaseloadFileError, readWholeCaseload } from './caseload-stream.ts';
+import { BcryptGate } from './bcrypt-gate.ts';
+import type { CaseloadStore, LoadReport, LoadedCaseload, LoadedParticipant } from './caseload-store.ts';
+import type { ParsedCaseload, ParsedParticipant } from './caseload-file.ts';
+import { CaseloadFileError, readCaseloadFile } from './caseload-stream.ts';
 import { ssnHash } from './crypto.ts';
 
 export const DEMO_CASELOAD_PATH = fileURLToPath(new URL('./demo-caseload.json', import.meta.url));
 
 export type CaseloadSecrets = { ssnHashKey: string; bcryptCost: number };
 
-// bcrypt's async API runs on libuv's threadpool (4 threads unless UV_THREADPOOL_SIZE says
-// otherwise); more hashes at once would only queue there, ahead of file and DNS work.
-const HASHES_AT_ONCE = 4;
+/** How far a load has got, for a progress line. */
+export type LoadProgress = { participants: number; cases: number };
 
-async function mapWithLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+// bcrypt runs on libuv's thread pool; one hash per core but one keeps the event loop (reading,
+// parsing, writing to Redis) and anything else on the machine going.
+const loaderGate = () => new BcryptGate(Math.max(1, availableParallelism() - 1));
 
-export async function prepareCaseload(parsed: ParsedCaseload, secrets: CaseloadSecrets): Promise<LoadedCaseload> {
-  const participants = await mapWithLimit(parsed.participants, HASHES_AT_ONCE, async ({ participant, ssn, pin, pinHash }): Promise<LoadedParticipant> => ({
+async function prepare(items: readonly ParsedParticipant[], secrets: CaseloadSecrets, gate: BcryptGate): Promise<LoadedParticipant[]> {
+  return Promise.all(items.map(async ({ participant, ssn, pin, pinHash, resetPin }) => ({
     participant,
     ssnHash: ssnHash(ssn, secrets.ssnHashKey),
     // A version 2 file may carry the agency's bcrypt hash instead of the PIN: it is stored as it is.
-    pinHash: pin === null ? pinHash : await bcrypt.hash(pin, secrets.bcryptCost),
-  }));
-  return { participants, cases: parsed.cases };
+    pinHash: pin === null ? pinHash : await gate.hash(pin, secrets.bcryptCost),
+    resetPin,
+  })));
 }
 
-export async function loadCaseloadFile(path: string, store: CaseloadStore, secrets: CaseloadSecrets): Promise<{ participants: number; cases: number }> {
-  let parsed: ParsedCaseload;
+export async function prepareCaseload(parsed: ParsedCaseload, secrets: CaseloadSecrets): Promise<LoadedCaseload> {
+  return { participants: await prepare(parsed.participants, secrets, loaderGate()), cases: parsed.cases };
+}
+
+export async function loadCaseloadFile(
+  path: string,
+  store: CaseloadStore,
+  secrets: CaseloadSecrets,
+  onProgress?: (progress: LoadProgress) => void,
+): Promise<LoadReport> {
+  const gate = loaderGate();
+  const load = await store.beginLoad();
+  const progress: LoadProgress = { participants: 0, cases: 0 };
   try {
-    parsed = await readWholeCaseload(path);
+    for await (const batch of readCaseloadFile(path)) {
+      if (batch.kind === 'participants') {
+        await load.addParticipants(await prepare(batch.items, secrets, gate));
+        progress.participants += batch.items.length;
+      } else {
+        await load.addCases(batch.items);
+        progress.cases += batch.items.length;
+      }
+      onProgress?.(progress);
+    }
   } catch (error) {
+    await load.abandon();
     if (error instanceof CaseloadFileError) throw new Error(`${path}: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error)}`);
   }
-  const caseload = await prepareCaseload(parsed, secrets);
-  await store.replaceCaseload(caseload);
-  return { participants: caseload.participants.length, cases: caseload.cases.length };
+  return load.commit();
 }

@@ -1,14 +1,40 @@
-// What the domain needs from wherever the caseload is kept: participants, cases, their ledgers,
-// PIN security and the mail outbox. The store implements it twice (Redis; in process) under one
-// contract suite (test/caseload-store.contract.test.ts). SSNs and PINs exist there only as hashes,
-// and a mailed PIN only encrypted.
+// What the domain needs from wherever the caseload is kept. Two sides (CASELOAD.md, spec section
+// 12): the agency's (participants, cases, posted payments and appointments, as the last file said;
+// each load replaces it whole) and the line's (what callers did: PINs, card payments, phone
+// updates, failures and locks, letters, the changes for the agency's export), which no load
+// touches and which is laid on top of the agency's side when a caller is answered. The store
+// implements it twice (Redis; in process) under one contract suite. SSNs and PINs exist there
+// only as hashes, and a mailed PIN only encrypted.
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from './caseload.ts';
 import type { ParsedCase } from './caseload-file.ts';
 import type { AttemptState, CallerKey, FailureCounted, IdentificationMethod, IdentificationPolicy } from './identification.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from './outbox.ts';
 
-export type LoadedParticipant = { participant: Participant; ssnHash: string; pinHash: string | null };
+/** `resetPin`: the agency reset this participant's PIN; its PIN (or none) replaces one the line set before the load. */
+export type LoadedParticipant = { participant: Participant; ssnHash: string; pinHash: string | null; resetPin: boolean };
 export type LoadedCaseload = { participants: LoadedParticipant[]; cases: ParsedCase[] };
+
+/** A load in progress: a new generation written batch by batch, switched in only by `commit`. */
+export interface CaseloadLoad {
+  addParticipants(participants: readonly LoadedParticipant[]): Promise<void>;
+  addCases(cases: readonly ParsedCase[]): Promise<void>;
+  /** Switches the new caseload in and clears the one it replaced; what the load kept and retired. */
+  commit(): Promise<LoadReport>;
+  /** Drops what was written; the loaded caseload stays as it was. */
+  abandon(): Promise<void>;
+}
+
+export type LoadReport = {
+  participants: number;
+  cases: number;
+  /** The line's card payments this file confirms (same code, same case): counted once, from the file, from now on. */
+  paymentsConfirmed: number;
+  /** A file's confirmation code found on a line payment of another case: the line's payment stays; reported. */
+  confirmationMismatches: number;
+  /** Phone numbers the file now carries (or overtook), and line PINs a `resetPin` replaced. */
+  phonesRetired: number;
+  pinsRetired: number;
+};
 
 /**
  * A participant's PINs as the line holds them: the one that works, and a PIN mailed after "Forgot
@@ -21,22 +47,50 @@ export type AuditEntry = { at: string; participantId: ParticipantId; action: 'ph
 
 /** A payment taken by the line; `confirmationCode` (Twilio's PaymentConfirmationCode) makes it unique. */
 export type LinePayment = Payment & { confirmationCode: string };
+/**
+ * `duplicate`: that confirmation code was recorded already (a retried callback). `replayed`: the
+ * <Pay> URL's ticket was used by another payment (a replayed URL); either way nothing new is
+ * recorded and the first payment is answered.
+ */
 export type RecordedPayment =
-  | { status: 'recorded' | 'duplicate'; payment: LinePayment }
+  | { status: 'recorded' | 'duplicate' | 'replayed'; payment: LinePayment; caseNumber: CaseNumber }
   | { status: 'no-case' };
+
+/** What a <Pay> action URL carries to make it good for one payment: its nonce, kept this long once used. */
+export type PayTicket = { nonce: string; keepMs: number };
+
+/** A line payment no file has confirmed yet, for reconciliation. */
+export type UnconfirmedPayment = LinePayment & { caseNumber: CaseNumber };
+
+export type PhoneUpdate =
+  | { ok: true; previous: string | null }
+  | { ok: false; reason: 'no-participant' | 'daily-limit' };
+
+/** How long what the line keeps about finished things is kept (spec section 9, retention). */
+export type Retention = {
+  /** Letters printed, their idempotency keys; card payments a file confirmed. */
+  sentDays: number;
+  /** The audit trail, by age. */
+  auditDays: number;
+};
 export type PinReset = { ok: true; letterId: string } | { ok: false; reason: 'recently-reset'; lastResetAt: string };
 
 export interface CaseloadStore {
-  /** Replaces the whole caseload at once: readers see the old one or the new one, never a mix. */
-  replaceCaseload(caseload: LoadedCaseload): Promise<void>;
+  /** Starts replacing the agency's side: readers see the old caseload or the new one, never a mix. */
+  beginLoad(): Promise<CaseloadLoad>;
+  /** A whole caseload in one load (small files, tests, the demo). */
+  replaceCaseload(caseload: LoadedCaseload): Promise<LoadReport>;
+  /** The participant as the file says, with a phone number updated by phone laid on top. */
   participant(participantId: ParticipantId): Promise<Participant | null>;
   participantBySsnHash(ssnHash: string): Promise<ParticipantId | null>;
   credentials(participantId: ParticipantId): Promise<Credentials>;
-  /** Every case the participant is a party to, in either role, with its balances now. */
+  /** Every case the participant is a party to, in either role, with its balances now: the file's, with the line's unconfirmed card payments applied. */
   casesOf(participantId: ParticipantId): Promise<Case[]>;
-  /** Newest first. */
+  /** The file's payments and the line's unconfirmed ones, newest first. */
   payments(caseNumber: CaseNumber): Promise<Payment[]>;
   appointments(caseNumber: CaseNumber): Promise<Appointment[]>;
+  /** The line's card payments no file has confirmed, received before `before`, oldest first. */
+  unconfirmedPayments(before: Date): Promise<UnconfirmedPayment[]>;
 
   /**
    * Whether this method is locked for the participant (`null`: an unknown one, for which the same
@@ -64,14 +118,14 @@ export interface CaseloadStore {
   letters(): Promise<QueuedLetter[]>;
 
   /**
-   * Records a payment and its effect on the case in one atomic step, once per confirmation code:
-   * a repeat (a retried or concurrent callback) records nothing and returns the first payment.
-   * `apply` is the money rule (domain), run against the case as it is at that moment.
+   * Records a card payment on the line's side in one atomic step, once per confirmation code and
+   * once per <Pay> ticket: a retried callback (same code) or a replayed URL (same ticket, another
+   * code) records nothing and answers the first payment. It counts in the balance from now on.
    */
-  recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment>;
+  recordPayment(caseNumber: CaseNumber, payment: LinePayment, ticket: PayTicket): Promise<RecordedPayment>;
 
-  /** Sets the participant's phone and appends the audit entry, together; the previous number, or null if no such participant. */
-  updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry): Promise<{ previous: string | null } | null>;
+  /** Sets the participant's phone on the line's side and appends the audit entry, together; at most `perDay` a Pacific day. */
+  updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate>;
   /** Most recent first. */
   auditTrail(limit: number): Promise<AuditEntry[]>;
 }

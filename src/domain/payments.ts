@@ -1,8 +1,9 @@
 // One-time card payments (spec sections 6 and 7): who may pay on which case, what an amount
 // costs, and recording a payment that succeeded at Twilio exactly once, applied by the rules.
 import type { CaseloadStore, LinePayment, RecordedPayment } from './caseload-store.ts';
-import { roleIn, type Case, type CaseNumber, type ParticipantId } from './caseload.ts';
-import { applyPayment, cents, creditedDate, type Cents } from './money.ts';
+import { roleIn, type CaseNumber, type ParticipantId } from './caseload.ts';
+import { ignoreSecurityEvents, type SecurityEvents } from './identification.ts';
+import { cents, creditedDate, type Cents } from './money.ts';
 
 export const MINIMUM_PAYMENT = cents(100);
 /** At most this many payable cases are offered by key. */
@@ -19,14 +20,20 @@ export type Quote =
   | { ok: true; amount: Cents; fee: Cents; charge: Cents }
   | { ok: false; reason: 'below-minimum' | 'above-maximum'; limit: Cents };
 
-export type CardPayment = { caseNumber: CaseNumber; amount: Cents; confirmationCode: string };
-export type Receipt = { status: 'recorded' | 'duplicate'; amount: Cents; confirmationCode: string; receivedAt: string; creditedOn: string };
+/** `ticket`: the nonce of the <Pay> action URL the result came to, which one payment may use. */
+export type CardPayment = { caseNumber: CaseNumber; amount: Cents; confirmationCode: string; ticket: string };
+/** `replayed`: the <Pay> URL was used already; nothing new was recorded and this is the first payment. */
+export type Receipt = { status: 'recorded' | 'duplicate' | 'replayed'; amount: Cents; confirmationCode: string; receivedAt: string; creditedOn: string };
+
+/** How long a used <Pay> ticket is remembered: far longer than any URL stays good. */
+export const PAY_TICKET_KEEP_MS = 7 * 86_400_000;
 
 export class Payments {
   constructor(
     private readonly store: CaseloadStore,
     private readonly rules: PaymentRules,
     private readonly clock: () => Date = () => new Date(),
+    private readonly securityEvent: SecurityEvents = ignoreSecurityEvents,
   ) {}
 
   /** Only the paying parent on an open case can pay (spec section 6). */
@@ -47,16 +54,17 @@ export class Payments {
   }
 
   /**
-   * Applies this month, then past-due principal, then interest, then credit; once per confirmation
-   * code. A card payment is received when <Pay> succeeds, so now (or when a spooled one was taken).
+   * Records a card payment once per confirmation code and once per <Pay> ticket; from then on it
+   * counts in the balance (this month, then past-due principal, then interest, then credit), until
+   * a file confirms it. A card payment is received when <Pay> succeeds, so now (or when a spooled
+   * one was taken).
    */
   async record(payment: CardPayment, receivedAt: Date = this.clock()): Promise<Receipt> {
     const line: LinePayment = { receivedAt: receivedAt.toISOString(), amount: payment.amount, method: 'card', confirmationCode: payment.confirmationCode };
-    const result: RecordedPayment = await this.store.recordPayment(payment.caseNumber, line, (c: Case) => {
-      const { currentMonthDue, arrearsPrincipal, arrearsInterest, credit } = c;
-      return { ...c, ...applyPayment({ currentMonthDue, arrearsPrincipal, arrearsInterest, credit }, payment.amount).after };
-    });
+    const result: RecordedPayment = await this.store.recordPayment(payment.caseNumber, line, { nonce: payment.ticket, keepMs: PAY_TICKET_KEEP_MS });
     if (result.status === 'no-case') throw new Error('a card payment arrived for a case the caseload does not have');
+    // A <Pay> URL used a second time (another confirmation code): nothing recorded, the first payment answered.
+    if (result.status === 'replayed') this.securityEvent({ kind: 'payment-replay', reason: 'consumed' });
     return {
       status: result.status,
       amount: result.payment.amount,

@@ -6,6 +6,12 @@ import type { ParticipantId } from './caseload.ts';
 
 export type FormQueued = { city: string; zip: string };
 
+/** A phone number update: saved, or refused (not a usable number; this participant's updates for today used up). */
+export type PhoneUpdated = { ok: true } | { ok: false; reason: 'invalid' | 'daily-limit' };
+
+/** Phone updates a participant may make in a Pacific day (the per-call limit is the menus'). */
+export const PHONE_UPDATES_PER_DAY = 3;
+
 /** "+19165550143" → "***-***-0143": the audit trail keeps only the last four digits. */
 export function maskPhone(phone: string | null): string | null {
   return phone === null ? null : `***-***-${phone.slice(-4)}`;
@@ -15,24 +21,34 @@ export class Services {
   constructor(
     private readonly store: CaseloadStore,
     private readonly clock: () => Date = () => new Date(),
+    private readonly phoneUpdatesPerDay = PHONE_UPDATES_PER_DAY,
   ) {}
 
-  /** A 10-digit US number from the keypad, saved as E.164 with an audit entry. */
-  async updatePhone(participantId: ParticipantId, tenDigits: string, callSid?: string): Promise<boolean> {
-    if (!/^[2-9]\d{2}[2-9]\d{6}$/.test(tenDigits)) return false;
+  /** A 10-digit US number from the keypad, saved as E.164 with an audit entry; a few a day at most. */
+  async updatePhone(participantId: ParticipantId, tenDigits: string, callSid?: string): Promise<PhoneUpdated> {
+    if (!/^[2-9]\d{2}[2-9]\d{6}$/.test(tenDigits)) return { ok: false, reason: 'invalid' };
     const phone = `+1${tenDigits}`;
     const participant = await this.store.participant(participantId);
-    if (!participant) return false;
+    if (!participant) return { ok: false, reason: 'invalid' };
+    const now = this.clock();
+    const { year, month, day } = pacificTime(now);
     const result = await this.store.updatePhone(participantId, phone, {
-      at: this.clock().toISOString(),
+      at: now.toISOString(),
       participantId,
       action: 'phone-update',
       oldPhone: maskPhone(participant.phone),
       newPhone: maskPhone(phone) ?? '',
       via: 'phone-line',
       ...(callSid ? { callSid } : {}),
-    });
-    return result !== null;
+    }, { perDay: this.phoneUpdatesPerDay, day: `${year}-${month}-${day}` });
+    if (result.ok) return { ok: true };
+    return { ok: false, reason: result.reason === 'daily-limit' ? 'daily-limit' : 'invalid' };
+  }
+
+  /** The last four digits of the number on file, said before a caller gives a new one (or null: none on file). */
+  async phoneEnding(participantId: ParticipantId): Promise<string | null> {
+    const phone = (await this.store.participant(participantId))?.phone ?? null;
+    return phone ? phone.slice(-4) : null;
   }
 
   /**

@@ -10,6 +10,7 @@ import type { MailedForm } from '../domain/outbox.ts';
 
 export function domainActors(accounts: Accounts, payments: Payments, services: Services) {
   return {
+    phoneEnding: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => services.phoneEnding(input.participantId)),
     updatePhone: fromPromise(({ input }: { input: { participantId: ParticipantId; phone: string } }) => services.updatePhone(input.participantId, input.phone)),
     requestForm: fromPromise(({ input }: { input: { participantId: ParticipantId; form: MailedForm } }) => services.requestForm(input.participantId, input.form)),
     mayIdentify: fromPromise(({ input }: { input: { caller: CallerKey } }) => accounts.mayIdentify(input.caller)),

@@ -1,7 +1,7 @@
 // One webhook, one turn: load the caller's machine, give it the event, let it settle, say what
 // the settled state says, remember where the caller is. Returns a Reply (telephony renders it);
 // never throws at Twilio.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CallerEvent, HeardSpeech } from '../../flows/events.ts';
 import { lineMachine, payRequestOf } from '../../flows/line.ts';
 import type { Utterance } from '../../prompts/speak.ts';
@@ -17,7 +17,8 @@ import type { PaymentSpool } from '../store/payment-spool.ts';
 import { domainActors } from './domain-actors.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { CallStore, OpenTurn, SessionRecord, TurnWrite } from '../store/store.ts';
-import { apology, paymentUnconfirmed, type Reply } from './reply.ts';
+import type { SecurityEvents } from '../domain/identification.ts';
+import { apology, paymentUnconfirmed, type PayTicket, type Reply } from './reply.ts';
 import { TIME_BUDGET } from './time-budget.ts';
 import { settleTurn, stateName, type LineMachine, type TurnStart } from './turn.ts';
 
@@ -26,8 +27,11 @@ export type { LineMachine } from './turn.ts';
 /** Changes whenever the menus' shape changes, so a snapshot from an older deploy is not restored into a newer machine. */
 export const MACHINE_VERSION = createHash('sha256').update(JSON.stringify(lineMachine.definition)).digest('hex').slice(0, 12);
 
-/** The case and amount a <Pay> action URL was issued for (sealed in it by telephony, parsed at the edge). */
-export type PaymentInFlight = { caseNumber: CaseNumber; amountCents: Cents };
+/** The case and amount a <Pay> action URL was issued for, and its ticket (sealed in it by telephony, parsed at the edge). */
+export type PaymentInFlight = { caseNumber: CaseNumber; amountCents: Cents } & PayTicket;
+
+/** How long a <Pay> action URL stays good: far longer than Twilio takes to collect a card, far shorter than a day. */
+export const PAY_URL_LIFETIME_MS = 30 * 60_000;
 
 /** One webhook of a call, as the engine sees it (telephony has already checked and parsed it). */
 export type Turn = {
@@ -62,6 +66,7 @@ export type EngineOptions = {
   machine?: LineMachine;
   /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise; TIME_BUDGET.settleMs by default. */
   settleTimeoutMs?: number;
+  securityEvent?: SecurityEvents;
 };
 
 const LOCK = { leaseMs: TIME_BUDGET.lockLeaseMs, waitMs: TIME_BUDGET.lockWaitMs, renew: true } as const;
@@ -113,6 +118,13 @@ export class Engine {
     const unchanged = { kind: 'none' } as const;
     if (loaded.reply) return { value: { reply: JSON.parse(loaded.reply) as Reply, outcome: 'replayed', state: null }, write: unchanged };
     const session = loaded.session && loaded.session.machineVersion === MACHINE_VERSION ? loaded.session : null;
+    const refused = this.refusedPayment(turn);
+    if (refused) {
+      // Nothing is recorded and the event is not applied: a call in progress hears its last reply again.
+      this.options.securityEvent?.({ kind: 'payment-replay', reason: refused });
+      if (session) return { value: { reply: JSON.parse(session.lastReply) as Reply, outcome: 'stale', state: null }, write: unchanged };
+      turn = { ...turn, event: { type: 'noInput' }, payment: null };
+    }
     const orphanPayment = this.orphanPayment(turn, session);
     if (orphanPayment) await orphanPayment.recorded;
     if (session && (turn.event === null || turn.turn !== session.turn)) {
@@ -138,8 +150,9 @@ export class Engine {
     const said: Utterance[] = orphanPayment ? [...(await orphanPayment.receipt), ...settled.said] : settled.said;
 
     const nextTurn = (session?.turn ?? 0) + 1;
-    const pay = 'input' in settled.next && settled.next.input === 'pay' ? payRequestOf(settled.snapshot.context) : null;
-    if ('input' in settled.next && settled.next.input === 'pay' && !pay) throw new Error('the line asked for <Pay> with nothing to charge');
+    const request = 'input' in settled.next && settled.next.input === 'pay' ? payRequestOf(settled.snapshot.context) : null;
+    if ('input' in settled.next && settled.next.input === 'pay' && !request) throw new Error('the line asked for <Pay> with nothing to charge');
+    const pay = request && { ...request, callSid: turn.callSid, expiresAt: this.options.clock().getTime() + PAY_URL_LIFETIME_MS, nonce: randomBytes(12).toString('base64url') };
     const reply: Reply = { language: settled.language, said, next: settled.next, turn: nextTurn, pay };
     const json = JSON.stringify(reply);
     const record: SessionRecord = {
@@ -157,6 +170,18 @@ export class Engine {
   }
 
   /**
+   * A <Pay> success whose action URL cannot record it: no ticket (a URL not issued by this line),
+   * another call's URL, or one past its time. A URL already used is refused by the store, which
+   * records a payment once per ticket.
+   */
+  private refusedPayment(turn: Turn): 'other-call' | 'expired' | null {
+    const event = turn.event;
+    if (event?.type !== 'payResult' || event.result !== 'success') return null;
+    if (!turn.payment || turn.payment.callSid !== turn.callSid) return 'other-call';
+    return turn.payment.expiresAt < this.options.clock().getTime() ? 'expired' : null;
+  }
+
+  /**
    * A <Pay> success whose session cannot take it (gone, from an older deploy, or already past the
    * <Pay>: the status callback can arrive first) is still recorded, once, from the sealed case and
    * amount its action URL carries; a caller still on the line hears the receipt.
@@ -166,10 +191,10 @@ export class Engine {
     if (event?.type !== 'payResult' || event.result !== 'success' || !turn.payment) return null;
     if (usable && turn.turn === usable.turn) return null;
     const payment = turn.payment;
-    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber, amount: payment.amountCents, confirmationCode: event.confirmationCode });
+    const receipt = this.options.payments.record({ caseNumber: payment.caseNumber, amount: payment.amountCents, confirmationCode: event.confirmationCode, ticket: payment.nonce });
     return {
       recorded: receipt,
-      receipt: receipt.then((r): Utterance[] => [
+      receipt: receipt.then((r): Utterance[] => r.status === 'replayed' ? [] : [
         { id: 'pay.approved', values: { amount: { kind: 'money', cents: r.amount }, last4: { kind: 'digits', value: event.last4 } } },
         { id: 'pay.confirmation', values: { code: { kind: 'digits', value: r.confirmationCode } } },
         { id: 'pay.credited', values: { date: { kind: 'date', at: r.receivedAt } } },
@@ -184,7 +209,10 @@ export class Engine {
   private async spoolPayment(turn: Turn, confirmationCode: string, payment: PaymentInFlight, language: Language): Promise<Reply> {
     const { logger } = this.options;
     try {
-      await this.options.paymentSpool.append({ ...payment, confirmationCode, receivedAt: this.options.clock().toISOString(), callSid: turn.callSid });
+      await this.options.paymentSpool.append({
+        caseNumber: payment.caseNumber, amountCents: payment.amountCents, ticket: payment.nonce,
+        confirmationCode, receivedAt: this.options.clock().toISOString(), callSid: turn.callSid,
+      });
       // The spool holds the case and amount; the log line carries no digits the caller entered.
       logger.warn('payment spooled', { call: turn.callSid, confirmation: confirmationCode, spool: this.options.paymentSpool.file });
     } catch (error) {
@@ -200,7 +228,8 @@ export class Engine {
     const { payments, paymentSpool, logger } = this.options;
     const recorded = await paymentSpool.replay(async (spooled) => {
       await payments.record(
-        { caseNumber: spooled.caseNumber as CaseNumber, amount: cents(spooled.amountCents), confirmationCode: spooled.confirmationCode },
+        // A spool written before URLs carried a ticket: the confirmation code stands in for one.
+        { caseNumber: spooled.caseNumber as CaseNumber, amount: cents(spooled.amountCents), confirmationCode: spooled.confirmationCode, ticket: spooled.ticket ?? `spool:${spooled.confirmationCode}` },
         new Date(spooled.receivedAt),
       );
       logger.info('spooled payment recorded', { call: spooled.callSid, confirmation: spooled.confirmationCode });

@@ -19,9 +19,15 @@ export type Reply = {
   next: Next;
   /** The turn the next webhook of the call belongs to; its action URLs carry it. */
   turn: number;
-  /** What <Pay> charges, when `next` waits for a card payment. */
-  pay: PayRequest | null;
+  /** What <Pay> charges, when `next` waits for a card payment, and the ticket its action URL carries. */
+  pay: (PayRequest & PayTicket) | null;
 };
+
+/**
+ * What makes a <Pay> action URL good for one payment of one call (spec section 9): the call, when
+ * it stops being good, and a nonce the first recorded payment uses up.
+ */
+export type PayTicket = { callSid: string; expiresAt: number; nonce: string };
 
 /** Said when something inside failed: never an application error, never a 5xx (spec section 3). */
 export function apology(language: Language, representativesAvailable: boolean): Reply {

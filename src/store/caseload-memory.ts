@@ -1,26 +1,41 @@
 // The in-process caseload: the same contract as Redis, for trying the line without one.
 import { randomUUID } from 'node:crypto';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { AuditEntry, CaseloadStore, Credentials, LinePayment, LoadedCaseload, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import type { ParsedCase } from '../domain/caseload-file.ts';
+import type {
+  AuditEntry, CaseloadLoad, CaseloadStore, Credentials, LinePayment, LoadReport, LoadedCaseload, LoadedParticipant, PayTicket,
+  PhoneUpdate, PinReset, RecordedPayment, Retention, UnconfirmedPayment,
+} from '../domain/caseload-store.ts';
 import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
+import { linePinStands, paymentsNow, phoneNow, phoneRetired, unconfirmed, withLinePayments, type LinePhone, type LinePin } from '../domain/line-overlay.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
 import { outboxEntry, queuedLetter } from './letter-records.ts';
 
+/** The agency's side, as one load wrote it. */
 type World = {
   participants: Map<string, string>;
   ssn: Map<string, string>;
   pins: Map<string, string>;
-  casesOf: Map<string, string[]>;
+  resetPin: Set<string>;
+  casesOf: Map<string, Set<string>>;
   cases: Map<string, string>;
   payments: Map<string, string[]>;
+  /** The file's confirmation codes, and the case each is on. */
+  confirmed: Map<string, string>;
   appointments: Map<string, string>;
-  paid: Map<string, string>;
+  loadedAt: string | null;
 };
 
 /** What callers did on the line, outside the caseload a load replaces (as in Redis). */
 type LineSide = {
-  pins: Map<string, { hash: string; at: string }>;
-  pendingPins: Map<string, { hash: string; at: string }>;
+  pins: Map<string, LinePin>;
+  pendingPins: Map<string, LinePin>;
+  /** Card payments by confirmation code (with their case), the cases' lists, and used <Pay> tickets. */
+  paid: Map<string, string>;
+  payments: Map<string, string[]>;
+  tickets: Map<string, string>;
+  phones: Map<string, LinePhone>;
+  phoneUpdates: Map<string, number>;
   lastReset: Map<string, { at: number; iso: string }>;
   /** Failure times by `method:participant`, and locks by the same key until a time. */
   failures: Map<string, number[]>;
@@ -32,15 +47,15 @@ type LineSide = {
 
 function emptyWorld(): World {
   return {
-    participants: new Map(), ssn: new Map(), pins: new Map(), casesOf: new Map(), cases: new Map(),
-    payments: new Map(), appointments: new Map(), paid: new Map(),
+    participants: new Map(), ssn: new Map(), pins: new Map(), resetPin: new Set(), casesOf: new Map(), cases: new Map(),
+    payments: new Map(), confirmed: new Map(), appointments: new Map(), loadedAt: null,
   };
 }
 
 function emptyLineSide(): LineSide {
   return {
-    pins: new Map(), pendingPins: new Map(), lastReset: new Map(), failures: new Map(), locks: new Map(),
-    callerFailures: new Map(), lineFailuresByMinute: new Map(), changes: [],
+    pins: new Map(), pendingPins: new Map(), paid: new Map(), payments: new Map(), tickets: new Map(), phones: new Map(), phoneUpdates: new Map(),
+    lastReset: new Map(), failures: new Map(), locks: new Map(), callerFailures: new Map(), lineFailuresByMinute: new Map(), changes: [],
   };
 }
 
@@ -78,41 +93,117 @@ export class MemoryLetterQueue {
     return record === undefined ? null : queuedLetter(record, this.sealedPins.get(letterId) ?? null);
   }
 
-  /** Marks the letter sent (once: a repeat keeps the first time) and forgets its sealed PIN. */
-  sent(letterId: string, at: Date): void {
+  /**
+   * Marks the letter sent (once: a repeat keeps the first time) and forgets its sealed PIN. A sent
+   * letter is kept `retentionDays`, then forgotten with its idempotency key.
+   */
+  sent(letterId: string, at: Date, retentionDays: number): void {
     const record = read<{ status: string }>(this.records.get(letterId));
     if (record && record.status !== 'sent') this.records.set(letterId, JSON.stringify({ ...record, status: 'sent', sentAt: at.toISOString() }));
     this.sealedPins.delete(letterId);
+    const before = at.getTime() - retentionDays * 86_400_000;
+    for (const [id, json] of this.records) {
+      const kept = read<{ status: string; sentAt: string | null; idempotencyKey: string }>(json);
+      if (kept?.status === 'sent' && kept.sentAt && Date.parse(kept.sentAt) < before) {
+        this.records.delete(id);
+        this.keys.delete(kept.idempotencyKey);
+      }
+    }
   }
 }
 
 export class MemoryCaseloadStore implements CaseloadStore {
   private world = emptyWorld();
   private readonly lineSide = emptyLineSide();
-  private readonly audit: string[] = [];
+  private readonly audit: { at: number; json: string }[] = [];
   readonly outbox = new MemoryLetterQueue();
 
-  async replaceCaseload(caseload: LoadedCaseload): Promise<void> {
-    const world = emptyWorld();
-    for (const { participant, ssnHash, pinHash } of caseload.participants) {
-      world.participants.set(participant.participantId, JSON.stringify(participant));
-      world.ssn.set(ssnHash, participant.participantId);
-      if (pinHash) world.pins.set(participant.participantId, pinHash);
-      world.casesOf.set(participant.participantId, []);
-    }
-    for (const { payments, appointments, ...c } of caseload.cases) {
-      world.cases.set(c.caseNumber, JSON.stringify(c));
-      world.casesOf.get(c.payingParticipantId)?.push(c.caseNumber);
-      if (c.receivingParticipantId !== c.payingParticipantId) world.casesOf.get(c.receivingParticipantId)?.push(c.caseNumber);
-      const newestFirst = [...payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
-      world.payments.set(c.caseNumber, newestFirst.map((p) => JSON.stringify(p)));
-      world.appointments.set(c.caseNumber, JSON.stringify(appointments));
-    }
-    this.world = world;
+  constructor(readonly retention: Retention = { sentDays: 30, auditDays: 400 }) {}
+
+  // ---- loading: the agency's side -------------------------------------------------------------
+
+  async replaceCaseload(caseload: LoadedCaseload): Promise<LoadReport> {
+    const load = await this.beginLoad();
+    await load.addParticipants(caseload.participants);
+    await load.addCases(caseload.cases);
+    return load.commit();
   }
 
+  async beginLoad(): Promise<CaseloadLoad> {
+    const world = emptyWorld();
+    const loadedAt = new Date().toISOString();
+    let participants = 0;
+    let cases = 0;
+    return {
+      addParticipants: async (batch: readonly LoadedParticipant[]) => {
+        for (const { participant, ssnHash, pinHash, resetPin } of batch) {
+          world.participants.set(participant.participantId, JSON.stringify(participant));
+          world.ssn.set(ssnHash, participant.participantId);
+          if (pinHash) world.pins.set(participant.participantId, pinHash);
+          if (resetPin) world.resetPin.add(participant.participantId);
+          participants += 1;
+        }
+      },
+      addCases: async (batch: readonly ParsedCase[]) => {
+        for (const { payments, appointments, ...c } of batch) {
+          world.cases.set(c.caseNumber, JSON.stringify(c));
+          for (const party of [c.payingParticipantId, c.receivingParticipantId]) {
+            const of = world.casesOf.get(party) ?? new Set<string>();
+            world.casesOf.set(party, of.add(c.caseNumber));
+          }
+          const newestFirst = [...payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
+          world.payments.set(c.caseNumber, newestFirst.map((p) => JSON.stringify(p)));
+          for (const p of payments) if (p.confirmationCode) world.confirmed.set(p.confirmationCode, c.caseNumber);
+          world.appointments.set(c.caseNumber, JSON.stringify(appointments));
+          cases += 1;
+        }
+      },
+      abandon: async () => {},
+      commit: async () => {
+        world.loadedAt = loadedAt;
+        this.world = world;
+        return { participants, cases, ...this.retireWhatTheFileHas() };
+      },
+    };
+  }
+
+  /** As in Redis: line records the file has taken in are retired after the switch, and counted. */
+  private retireWhatTheFileHas(): Omit<LoadReport, 'participants' | 'cases'> {
+    const { world, lineSide } = this;
+    const report = { paymentsConfirmed: 0, confirmationMismatches: 0, phonesRetired: 0, pinsRetired: 0 };
+    for (const [caseNumber, listed] of lineSide.payments) {
+      const kept = listed.filter((json) => {
+        const code = (JSON.parse(json) as LinePayment).confirmationCode;
+        const on = world.confirmed.get(code);
+        if (on === caseNumber) report.paymentsConfirmed += 1;
+        else if (on) report.confirmationMismatches += 1;
+        return on !== caseNumber;
+      });
+      lineSide.payments.set(caseNumber, kept);
+    }
+    for (const [participantId, update] of lineSide.phones) {
+      const onFile = read<Participant>(world.participants.get(participantId));
+      if (!onFile || phoneRetired(onFile.phone, update)) {
+        lineSide.phones.delete(participantId);
+        report.phonesRetired += 1;
+      }
+    }
+    for (const participantId of world.resetPin) {
+      for (const pins of [lineSide.pins, lineSide.pendingPins]) {
+        if (!linePinStands(pins.get(participantId) ?? null, { resetPin: true, loadedAt: world.loadedAt })) {
+          if (pins.delete(participantId)) report.pinsRetired += 1;
+        }
+      }
+    }
+    return report;
+  }
+
+  // ---- reading: the file's answers with the line's laid on top ----------------------------------
+
   async participant(participantId: ParticipantId): Promise<Participant | null> {
-    return read<Participant>(this.world.participants.get(participantId));
+    const participant = read<Participant>(this.world.participants.get(participantId));
+    if (!participant) return null;
+    return { ...participant, phone: phoneNow(participant.phone, this.lineSide.phones.get(participantId) ?? null) };
   }
 
   async participantBySsnHash(ssnHash: string): Promise<ParticipantId | null> {
@@ -120,23 +211,44 @@ export class MemoryCaseloadStore implements CaseloadStore {
   }
 
   async credentials(participantId: ParticipantId): Promise<Credentials> {
+    const file = { resetPin: this.world.resetPin.has(participantId), loadedAt: this.world.loadedAt };
+    const standing = (pin: LinePin | undefined) => (linePinStands(pin ?? null, file) ? (pin as LinePin).hash : null);
     return {
-      pinHash: this.lineSide.pins.get(participantId)?.hash ?? this.world.pins.get(participantId) ?? null,
-      pendingPinHash: this.lineSide.pendingPins.get(participantId)?.hash ?? null,
+      pinHash: standing(this.lineSide.pins.get(participantId)) ?? this.world.pins.get(participantId) ?? null,
+      pendingPinHash: standing(this.lineSide.pendingPins.get(participantId)),
     };
   }
 
+  private pending(caseNumber: string): LinePayment[] {
+    const listed = (this.lineSide.payments.get(caseNumber) ?? []).map((json) => JSON.parse(json) as LinePayment);
+    return unconfirmed(listed, new Set(listed.map((p) => p.confirmationCode).filter((code) => this.world.confirmed.get(code) === caseNumber)));
+  }
+
   async casesOf(participantId: ParticipantId): Promise<Case[]> {
-    return (this.world.casesOf.get(participantId) ?? []).flatMap((n) => read<Case>(this.world.cases.get(n)) ?? []);
+    return [...(this.world.casesOf.get(participantId) ?? [])].sort().flatMap((n) => {
+      const c = read<Case>(this.world.cases.get(n));
+      return c ? [withLinePayments(c, this.pending(n))] : [];
+    });
   }
 
   async payments(caseNumber: CaseNumber): Promise<Payment[]> {
-    return (this.world.payments.get(caseNumber) ?? []).map((p) => JSON.parse(p) as Payment);
+    const onFile = (this.world.payments.get(caseNumber) ?? []).map((p) => JSON.parse(p) as Payment);
+    return paymentsNow(onFile, this.pending(caseNumber)).map(({ receivedAt, amount, method, confirmationCode }) =>
+      (confirmationCode ? { receivedAt, amount, method, confirmationCode } : { receivedAt, amount, method }));
   }
 
   async appointments(caseNumber: CaseNumber): Promise<Appointment[]> {
     return read<Appointment[]>(this.world.appointments.get(caseNumber)) ?? [];
   }
+
+  async unconfirmedPayments(before: Date): Promise<UnconfirmedPayment[]> {
+    return [...this.lineSide.payments.keys()]
+      .flatMap((caseNumber) => this.pending(caseNumber).map((p) => ({ ...p, caseNumber: caseNumber as CaseNumber })))
+      .filter((p) => Date.parse(p.receivedAt) < before.getTime())
+      .sort((a, b) => Date.parse(a.receivedAt) - Date.parse(b.receivedAt));
+  }
+
+  // ---- identification (the line's side) -------------------------------------------------------
 
   async identificationState(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<AttemptState> {
     const now = at.getTime();
@@ -209,6 +321,7 @@ export class MemoryCaseloadStore implements CaseloadStore {
   async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
     const first = this.outbox.queued(idempotencyKey);
     if (first) return { letterId: first, queued: false };
+    if (letter.kind === 'form') this.lineSide.changes.push(JSON.stringify({ kind: 'letter', form: letter.form, participantId: letter.participantId, at: letter.createdAt }));
     return { letterId: this.outbox.add(letter, idempotencyKey), queued: true };
   }
 
@@ -216,29 +329,49 @@ export class MemoryCaseloadStore implements CaseloadStore {
     return this.outbox.order.flatMap((letterId) => this.outbox.letter(letterId) ?? []);
   }
 
-  async recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment> {
-    const world = this.world;
-    const first = world.paid.get(payment.confirmationCode);
-    if (first) return { status: 'duplicate', payment: JSON.parse(first) as LinePayment };
-    const current = read<Case>(world.cases.get(caseNumber));
-    if (!current) return { status: 'no-case' };
-    const json = JSON.stringify(payment);
-    world.cases.set(caseNumber, JSON.stringify(apply(current)));
-    world.payments.set(caseNumber, [json, ...(world.payments.get(caseNumber) ?? [])]);
-    world.paid.set(payment.confirmationCode, json);
-    return { status: 'recorded', payment };
+  // ---- card payments and phone updates (the line's side) -----------------------------------------
+
+  async recordPayment(caseNumber: CaseNumber, payment: LinePayment, ticket: PayTicket): Promise<RecordedPayment> {
+    const side = this.lineSide;
+    const first = side.paid.get(payment.confirmationCode);
+    if (first) return { status: 'duplicate', ...(JSON.parse(first) as { caseNumber: CaseNumber; payment: LinePayment }) };
+    const used = side.tickets.get(ticket.nonce);
+    if (used && used !== payment.confirmationCode) {
+      const original = side.paid.get(used);
+      if (!original) throw new Error('a used <Pay> ticket names a payment that is not recorded');
+      return { status: 'replayed', ...(JSON.parse(original) as { caseNumber: CaseNumber; payment: LinePayment }) };
+    }
+    if (!this.world.cases.has(caseNumber)) return { status: 'no-case' };
+    side.tickets.set(ticket.nonce, payment.confirmationCode);
+    side.paid.set(payment.confirmationCode, JSON.stringify({ caseNumber, payment }));
+    side.payments.set(caseNumber, [...(side.payments.get(caseNumber) ?? []), JSON.stringify(payment)]);
+    side.changes.push(JSON.stringify({ kind: 'payment', caseNumber, confirmationCode: payment.confirmationCode, amount: String(payment.amount), receivedAt: payment.receivedAt }));
+    return { status: 'recorded', payment, caseNumber };
   }
 
-  async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry): Promise<{ previous: string | null } | null> {
-    const participant = read<Participant>(this.world.participants.get(participantId));
-    if (!participant) return null;
-    this.world.participants.set(participantId, JSON.stringify({ ...participant, phone }));
-    this.audit.push(JSON.stringify(audit));
-    return { previous: participant.phone };
+  async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate> {
+    const before = await this.participant(participantId);
+    if (!before) return { ok: false, reason: 'no-participant' };
+    const day = `${participantId}:${limits.day}`;
+    const today = this.lineSide.phoneUpdates.get(day) ?? 0;
+    if (today >= limits.perDay) return { ok: false, reason: 'daily-limit' };
+    this.lineSide.phoneUpdates.set(day, today + 1);
+    this.lineSide.phones.set(participantId, { phone, previous: before.phone, at: audit.at });
+    const at = Date.parse(audit.at);
+    // The audit trail is kept by age, so no number of updates can push history out of it.
+    while (this.audit.length && this.audit[0]!.at < at - this.retention.auditDays * 86_400_000) this.audit.shift();
+    this.audit.push({ at, json: JSON.stringify(audit) });
+    this.lineSide.changes.push(JSON.stringify({ kind: 'phone', participantId, phone, at: audit.at }));
+    return { ok: true, previous: before.phone };
   }
 
   async auditTrail(limit: number): Promise<AuditEntry[]> {
-    return this.audit.slice(-Math.max(0, limit)).reverse().map((a) => JSON.parse(a) as AuditEntry);
+    return this.audit.slice(-Math.max(0, limit)).reverse().map((a) => JSON.parse(a.json) as AuditEntry);
+  }
+
+  /** The changes for the agency's export, oldest first (src/jobs/export.ts reads the Redis stream; this is its in-process twin). */
+  changes(): readonly string[] {
+    return this.lineSide.changes;
   }
 }
 

@@ -1,25 +1,28 @@
-// The caseload in Redis. Every key sits in one hash slot ({caseload}) so the multi-key steps
-// (a PIN reset with its letter; later a payment with its ledger) run as one Lua script, atomic
-// also under Redis Cluster. A load writes a new generation beside the old one and then switches
-// a pointer, so no reader ever sees half a caseload.
+// The caseload in Redis. Every key sits in one hash slot ({caseload}) so the multi-key steps run as
+// one Lua script, atomic also under Redis Cluster. Two sides (CASELOAD.md): the agency's, written
+// by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
+// sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
 import { createHash, randomUUID } from 'node:crypto';
-import { runScript, type RedisClient } from './lua-scripts.ts';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
-import type { AuditEntry, CaseloadStore, Credentials, LinePayment, LoadedCaseload, PinReset, RecordedPayment } from '../domain/caseload-store.ts';
+import type { ParsedCase } from '../domain/caseload-file.ts';
+import type {
+  AuditEntry, CaseloadLoad, CaseloadStore, Credentials, LinePayment, LoadReport, LoadedCaseload, LoadedParticipant, PayTicket,
+  PhoneUpdate, PinReset, RecordedPayment, Retention, UnconfirmedPayment,
+} from '../domain/caseload-store.ts';
 import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
+import { linePinStands, paymentsNow, phoneNow, phoneRetired, unconfirmed, withLinePayments, type LinePhone, type LinePin } from '../domain/line-overlay.ts';
 import type { Letter, PinLetter, QueuedLetter, QueuedLetterId } from '../domain/outbox.ts';
 import { outboxEntry, queuedLetter } from './letter-records.ts';
-
-
-
+import { runScript, type RedisClient } from './lua-scripts.ts';
 
 // The mail outbox sits beside the generations, so a reload keeps it. A letter is its record, its
-// sealed PIN apart (deleted when the letter is sent; the record stays), an idempotency key naming
-// it, and a stream entry holding only its ID, which the print-and-mail job reads (outbox.ts).
+// sealed PIN apart (deleted when the letter is sent), an idempotency key naming it, an entry in
+// the print-and-mail job's stream until it is printed, and its place in the list of letters.
 export function outboxKeys(prefix = 'cc:') {
   const base = `${prefix}{caseload}:outbox`;
   return {
     stream: base,
+    index: `${base}:index`,
     record: (letterId: string) => `${base}:letter:${letterId}`,
     secret: (letterId: string) => `${base}:secret:${letterId}`,
     // Hashed: a key may carry any characters (a CallSid, a brace) and none of them belong in a key name.
@@ -27,34 +30,38 @@ export function outboxKeys(prefix = 'cc:') {
   };
 }
 
-
-
-
-
 /** The failures a calling number may have in its window: withheld numbers share one, larger budget. */
 export function budgetOf(caller: CallerKey, policy: IdentificationPolicy): number {
   return isWithheld(caller) ? policy.perWithheld : policy.perNumber;
 }
 
-/** A PIN event for the agency's export: never the PIN or its hash. */
-function pinChange(event: 'changed' | 'reset-requested' | 'first-used', participantId: ParticipantId, at: Date): string {
-  return JSON.stringify({ kind: 'pin', event, participantId, at: at.toISOString() });
-}
+/** A change for the agency's export (src/jobs/export.ts): never a PIN, hash, SSN or card detail. */
+const change = (fields: Record<string, string>) => JSON.stringify(fields);
 
 // A load whose process died leaves a generation nobody points at. One started this long ago is
 // surely dead; a younger one may be another load still writing, and is left alone.
 const ABANDONED_AFTER_MS = 3600_000;
+/** Commands per pipeline while loading, and pipelines in flight: enough to keep Redis busy, little enough that calls keep being answered. */
+const LOAD_BATCH = 2_000;
+const LOAD_PIPELINES = 4;
 
 function startedAt(generation: string): number {
   return parseInt(generation.split('-')[0] ?? '', 36);
 }
 
+export const DEFAULT_RETENTION: Retention = { sentDays: 30, auditDays: 400 };
+
+type GenerationMeta = { loadedAt: string };
+
 export class RedisCaseloadStore implements CaseloadStore {
   private readonly base: string;
-
   private readonly outbox: ReturnType<typeof outboxKeys>;
 
-  constructor(private readonly redis: RedisClient, prefix = 'cc:') {
+  constructor(
+    private readonly redis: RedisClient,
+    prefix = 'cc:',
+    private readonly retention: Retention = DEFAULT_RETENTION,
+  ) {
     this.base = `${prefix}{caseload}:`;
     this.outbox = outboxKeys(prefix);
   }
@@ -67,9 +74,8 @@ export class RedisCaseloadStore implements CaseloadStore {
     return `${this.base}generations`;
   }
 
-
-  private key(generation: string, kind: string, id: string): string {
-    return `${this.base}g:${generation}:${kind}:${id}`;
+  private key(generation: string, kind: string, id = ''): string {
+    return `${this.base}g:${generation}:${kind}${id ? `:${id}` : ''}`;
   }
 
   /** The line's side: what callers did, outside every generation, so a load never undoes it. */
@@ -79,6 +85,10 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private get changes(): string {
     return `${this.base}line:changes`;
+  }
+
+  private get audit(): string {
+    return `${this.base}audit`;
   }
 
   private async generation(): Promise<string | null> {
@@ -100,78 +110,187 @@ export class RedisCaseloadStore implements CaseloadStore {
     throw new Error('the caseload kept changing under a read');
   }
 
-  async replaceCaseload(caseload: LoadedCaseload): Promise<void> {
-    const generation = `${Date.now().toString(36)}-${randomUUID().slice(0, 8)}`;
-    await this.redis.sadd(this.generations, generation);
+  // ---- loading: the agency's side -------------------------------------------------------------
+
+  async replaceCaseload(caseload: LoadedCaseload): Promise<LoadReport> {
+    const load = await this.beginLoad();
     try {
-      await this.writeGeneration(generation, caseload);
+      await load.addParticipants(caseload.participants);
+      await load.addCases(caseload.cases);
     } catch (error) {
-      // Nothing points at it yet, so it can go at once; if Redis is gone, a later load clears it.
-      await this.dropGeneration(generation).catch(() => {});
+      await load.abandon();
       throw error;
     }
-    const previous = await this.redis.getset(this.pointer, generation);
-    // Only the generation just replaced, and abandoned ones: dropping every other one would also
-    // drop a concurrent load half-way through, and that load would then switch to it.
-    for (const old of await this.redis.smembers(this.generations)) {
-      if (old === generation) continue;
-      if (old === previous || !(Date.now() - startedAt(old) < ABANDONED_AFTER_MS)) await this.dropGeneration(old);
-    }
+    return load.commit();
   }
 
-  private async writeGeneration(generation: string, caseload: LoadedCaseload): Promise<void> {
-    const casesOf = new Map<string, string[]>();
+  async beginLoad(): Promise<CaseloadLoad> {
+    const loadStarted = new Date();
+    const generation = `${loadStarted.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    await this.redis.sadd(this.generations, generation);
+    const key = (kind: string, id = '') => this.key(generation, kind, id);
+    const counts = { participants: 0, cases: 0 };
+    // Pipelines in flight, each `LOAD_BATCH` commands: bounded, so memory does not grow with the file.
     let batch = this.redis.pipeline();
     let queued = 0;
-    const flush = async (force = false) => {
-      if (queued === 0 || (!force && queued < 500)) return;
-      const results = await batch.exec();
-      for (const [error] of results ?? []) if (error) throw error;
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    const send = async (force: boolean) => {
+      if (failure) throw failure;
+      if (queued === 0 || (!force && queued < LOAD_BATCH)) return;
+      const sending = batch.exec().then((results) => {
+        for (const [error] of results ?? []) if (error) throw error;
+      });
       batch = this.redis.pipeline();
       queued = 0;
+      const tracked = sending.catch((error: unknown) => {
+        failure ??= error;
+      }).finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      while (inFlight.size >= LOAD_PIPELINES) await Promise.race(inFlight);
+      if (failure) throw failure;
     };
-    for (const { participant, ssnHash, pinHash } of caseload.participants) {
-      batch.set(this.key(generation, 'p', participant.participantId), JSON.stringify(participant));
-      batch.set(this.key(generation, 'ssn', ssnHash), participant.participantId);
-      if (pinHash) batch.set(this.key(generation, 'pin', participant.participantId), pinHash);
-      casesOf.set(participant.participantId, []);
-      queued += 3;
-      await flush();
-    }
-    for (const { payments, appointments, ...c } of caseload.cases) {
-      batch.set(this.key(generation, 'case', c.caseNumber), JSON.stringify(c));
-      const newestFirst = [...payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
-      if (newestFirst.length) batch.rpush(this.key(generation, 'payments', c.caseNumber), ...newestFirst.map((p) => JSON.stringify(p)));
-      batch.set(this.key(generation, 'appointments', c.caseNumber), JSON.stringify(appointments));
-      casesOf.get(c.payingParticipantId)?.push(c.caseNumber);
-      if (c.receivingParticipantId !== c.payingParticipantId) casesOf.get(c.receivingParticipantId)?.push(c.caseNumber);
-      queued += 3;
-      await flush();
-    }
-    for (const [participantId, numbers] of casesOf) {
-      batch.set(this.key(generation, 'cases-of', participantId), JSON.stringify(numbers));
-      queued += 1;
-      await flush();
-    }
-    await flush(true);
+    const drain = async () => {
+      await send(true);
+      await Promise.all(inFlight);
+      if (failure) throw failure;
+    };
+    const drop = () => this.dropGeneration(generation);
+
+    return {
+      addParticipants: async (participants: readonly LoadedParticipant[]) => {
+        for (const { participant, ssnHash, pinHash, resetPin } of participants) {
+          const id = participant.participantId;
+          batch.set(key('p', id), JSON.stringify(participant));
+          batch.set(key('ssn', ssnHash), id);
+          if (pinHash) batch.set(key('pin', id), pinHash);
+          if (resetPin) batch.sadd(key('reset-pin'), id);
+          queued += 4;
+          counts.participants += 1;
+          await send(false);
+        }
+      },
+      addCases: async (cases: readonly ParsedCase[]) => {
+        for (const { payments, appointments, ...c } of cases) {
+          batch.set(key('case', c.caseNumber), JSON.stringify(c));
+          const newestFirst = [...payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
+          if (newestFirst.length) batch.rpush(key('payments', c.caseNumber), ...newestFirst.map((p) => JSON.stringify(p)));
+          for (const p of payments) if (p.confirmationCode) batch.hset(key('confirmed'), p.confirmationCode, c.caseNumber);
+          batch.set(key('appointments', c.caseNumber), JSON.stringify(appointments));
+          batch.sadd(key('cases-of', c.payingParticipantId), c.caseNumber);
+          batch.sadd(key('cases-of', c.receivingParticipantId), c.caseNumber);
+          queued += 5 + payments.length;
+          counts.cases += 1;
+          await send(false);
+        }
+      },
+      abandon: async () => {
+        await Promise.allSettled(inFlight);
+        // Nothing points at it yet, so it can go at once; if Redis is gone, a later load clears it.
+        await drop().catch(() => {});
+      },
+      commit: async () => {
+        try {
+          await drain();
+          const meta: GenerationMeta = { loadedAt: loadStarted.toISOString() };
+          await this.redis.set(key('meta'), JSON.stringify(meta));
+        } catch (error) {
+          await drop().catch(() => {});
+          throw error;
+        }
+        const previous = await this.redis.getset(this.pointer, generation);
+        // Only the generation just replaced, and abandoned ones: dropping every other one would also
+        // drop a concurrent load half-way through, and that load would then switch to it.
+        for (const old of await this.redis.smembers(this.generations)) {
+          if (old === generation) continue;
+          if (old === previous || !(Date.now() - startedAt(old) < ABANDONED_AFTER_MS)) await this.dropGeneration(old);
+        }
+        return { ...counts, ...(await this.retireWhatTheFileHas(generation)) };
+      },
+    };
   }
 
-  private async dropGeneration(generation: string): Promise<void> {
-    const match = `${this.base}g:${generation}:*`;
+  /**
+   * After a switch: line records the file has now taken in are retired (payments it confirms,
+   * phone numbers it carries, PINs a `resetPin` replaced). Reads already apply these rules; this
+   * keeps the line's side small and counts what happened for the load's report.
+   */
+  private async retireWhatTheFileHas(generation: string): Promise<Omit<LoadReport, 'participants' | 'cases'>> {
+    const report = { paymentsConfirmed: 0, confirmationMismatches: 0, phonesRetired: 0, pinsRetired: 0 };
+    const keep = this.retention.sentDays * 86_400;
+    for await (const key of this.scan(this.line('payments', '*'))) {
+      const caseNumber = key.slice(this.line('payments', '').length);
+      const listed = (await this.redis.lrange(key, 0, -1)).map((json) => JSON.parse(json) as LinePayment);
+      if (listed.length === 0) continue;
+      const onFile = await this.redis.hmget(this.key(generation, 'confirmed'), ...listed.map((p) => p.confirmationCode));
+      for (const [i, payment] of listed.entries()) {
+        if (onFile[i] === caseNumber) {
+          await this.redis.lrem(key, 1, JSON.stringify(payment));
+          await this.redis.expire(this.line('paid', payment.confirmationCode), keep);
+          report.paymentsConfirmed += 1;
+        } else if (onFile[i]) {
+          report.confirmationMismatches += 1;
+        }
+      }
+    }
+    for await (const key of this.scan(this.line('phone', '*'))) {
+      const participantId = key.slice(this.line('phone', '').length);
+      const [updateJson, participantJson] = await this.redis.mget(key, this.key(generation, 'p', participantId));
+      if (!updateJson) continue;
+      const onFile = participantJson ? (JSON.parse(participantJson) as Participant).phone : null;
+      if (!participantJson || phoneRetired(onFile, JSON.parse(updateJson) as LinePhone)) {
+        await this.redis.del(key);
+        report.phonesRetired += 1;
+      }
+    }
+    const meta = { resetPin: true, loadedAt: (JSON.parse((await this.redis.get(this.key(generation, 'meta'))) ?? '{}') as Partial<GenerationMeta>).loadedAt ?? null };
+    for await (const participantId of this.sscan(this.key(generation, 'reset-pin'))) {
+      for (const kind of ['pin', 'pin-pending']) {
+        const json = await this.redis.get(this.line(kind, participantId));
+        if (json && !linePinStands(JSON.parse(json) as LinePin, meta)) {
+          await this.redis.del(this.line(kind, participantId));
+          report.pinsRetired += 1;
+        }
+      }
+    }
+    return report;
+  }
+
+  private async *scan(match: string): AsyncGenerator<string> {
     let cursor = '0';
     do {
       const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
       cursor = next;
-      if (keys.length) await this.redis.unlink(...keys);
+      yield* keys;
     } while (cursor !== '0');
+  }
+
+  private async *sscan(key: string): AsyncGenerator<string> {
+    let cursor = '0';
+    do {
+      const [next, members] = await this.redis.sscan(key, cursor, 'COUNT', 1000);
+      cursor = next;
+      yield* members;
+    } while (cursor !== '0');
+  }
+
+  private async dropGeneration(generation: string): Promise<void> {
+    const keys: string[] = [];
+    for await (const key of this.scan(`${this.base}g:${generation}:*`)) {
+      keys.push(key);
+      if (keys.length >= 1000) await this.redis.unlink(...keys.splice(0));
+    }
+    if (keys.length) await this.redis.unlink(...keys);
     await this.redis.srem(this.generations, generation);
   }
 
+  // ---- reading: the file's answers with the line's laid on top ----------------------------------
+
   async participant(participantId: ParticipantId): Promise<Participant | null> {
-    return this.inCurrent(async (g) => {
-      const json = await this.redis.get(this.key(g, 'p', participantId));
-      return json === null ? null : (JSON.parse(json) as Participant);
-    }, null);
+    const [json, update] = await this.inCurrent((g) => this.redis.mget(this.key(g, 'p', participantId), this.line('phone', participantId)), [null, null] as (string | null)[]);
+    if (!json) return null;
+    const participant = JSON.parse(json) as Participant;
+    return { ...participant, phone: phoneNow(participant.phone, update ? (JSON.parse(update) as LinePhone) : null) };
   }
 
   async participantBySsnHash(ssnHash: string): Promise<ParticipantId | null> {
@@ -179,43 +298,82 @@ export class RedisCaseloadStore implements CaseloadStore {
   }
 
   async credentials(participantId: ParticipantId): Promise<Credentials> {
-    const [fromFile, onLine, pending] = await this.inCurrent(
-      (g) => this.redis.mget(this.key(g, 'pin', participantId), this.line('pin', participantId), this.line('pin-pending', participantId)),
-      [null, null, null] as (string | null)[],
-    );
-    const hashOf = (json: string | null | undefined) => (json ? (JSON.parse(json) as { hash: string }).hash : null);
+    const read = await this.inCurrent(async (g) => {
+      const results = (await this.redis.pipeline()
+        .get(this.key(g, 'pin', participantId))
+        .sismember(this.key(g, 'reset-pin'), participantId)
+        .get(this.key(g, 'meta'))
+        .get(this.line('pin', participantId))
+        .get(this.line('pin-pending', participantId))
+        .exec()) ?? [];
+      const value = (i: number) => {
+        const [error, answer] = results[i] ?? [new Error('no answer'), null];
+        if (error) throw error;
+        return answer;
+      };
+      return { fromFile: value(0) as string | null, resetPin: value(1) === 1, meta: value(2) as string | null, onLine: value(3) as string | null, pending: value(4) as string | null };
+    }, null);
+    if (!read) return { pinHash: null, pendingPinHash: null };
+    const file = { resetPin: read.resetPin, loadedAt: read.meta ? (JSON.parse(read.meta) as GenerationMeta).loadedAt : null };
+    const standing = (json: string | null) => {
+      const pin = json ? (JSON.parse(json) as LinePin) : null;
+      return linePinStands(pin, file) ? pin.hash : null;
+    };
     // A PIN set on the line stands over the file's (CASELOAD.md: what a load keeps).
-    return { pinHash: hashOf(onLine) ?? fromFile ?? null, pendingPinHash: hashOf(pending) };
+    return { pinHash: standing(read.onLine) ?? read.fromFile, pendingPinHash: standing(read.pending) };
+  }
+
+  /** The line's payments on these cases that the file does not confirm yet. */
+  private async pendingOn(generation: string, caseNumbers: readonly string[]): Promise<Map<string, LinePayment[]>> {
+    const pending = new Map<string, LinePayment[]>();
+    if (caseNumbers.length === 0) return pending;
+    const pipeline = this.redis.pipeline();
+    for (const n of caseNumbers) pipeline.lrange(this.line('payments', n), 0, -1);
+    const lists = ((await pipeline.exec()) ?? []).map(([, list]) => ((list as string[] | null) ?? []).map((json) => JSON.parse(json) as LinePayment));
+    const codes = lists.flat().map((p) => p.confirmationCode);
+    const confirmedOn = codes.length ? await this.redis.hmget(this.key(generation, 'confirmed'), ...codes) : [];
+    const caseOf = new Map(codes.map((code, i) => [code, confirmedOn[i] ?? null]));
+    caseNumbers.forEach((n, i) => {
+      const listed = lists[i] ?? [];
+      if (listed.length) pending.set(n, unconfirmed(listed, new Set(listed.filter((p) => caseOf.get(p.confirmationCode) === n).map((p) => p.confirmationCode))));
+    });
+    return pending;
   }
 
   async casesOf(participantId: ParticipantId): Promise<Case[]> {
     return this.inCurrent(async (g) => {
-      const numbers = JSON.parse((await this.redis.get(this.key(g, 'cases-of', participantId))) ?? '[]') as string[];
+      const numbers = (await this.redis.smembers(this.key(g, 'cases-of', participantId))).sort();
       if (numbers.length === 0) return [];
-      const cases = await this.redis.mget(...numbers.map((n) => this.key(g, 'case', n)));
-      return cases.flatMap((json) => (json === null ? [] : [JSON.parse(json) as Case]));
+      const [cases, pending] = await Promise.all([this.redis.mget(...numbers.map((n) => this.key(g, 'case', n))), this.pendingOn(g, numbers)]);
+      return cases.flatMap((json, i) => (json === null ? [] : [withLinePayments(JSON.parse(json) as Case, pending.get(numbers[i]!) ?? [])]));
     }, []);
   }
 
   async payments(caseNumber: CaseNumber): Promise<Payment[]> {
-    return this.inCurrent(async (g) => (await this.redis.lrange(this.key(g, 'payments', caseNumber), 0, -1)).map((p) => JSON.parse(p) as Payment), []);
+    return this.inCurrent(async (g) => {
+      const [onFile, pending] = await Promise.all([this.redis.lrange(this.key(g, 'payments', caseNumber), 0, -1), this.pendingOn(g, [caseNumber])]);
+      return paymentsNow(onFile.map((p) => JSON.parse(p) as Payment), pending.get(caseNumber) ?? []).map(({ receivedAt, amount, method, confirmationCode }) =>
+        (confirmationCode ? { receivedAt, amount, method, confirmationCode } : { receivedAt, amount, method }));
+    }, []);
   }
 
   async appointments(caseNumber: CaseNumber): Promise<Appointment[]> {
     return this.inCurrent(async (g) => JSON.parse((await this.redis.get(this.key(g, 'appointments', caseNumber))) ?? '[]') as Appointment[], []);
   }
 
-
-  /** Runs a script against the generation it read, again if a load switched it in between. */
-  private async againstCurrent<T>(run: (generation: string) => Promise<T | 'stale'>): Promise<T> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const generation = await this.generation();
-      if (generation === null) throw new Error('no caseload is loaded');
-      const result = await run(generation);
-      if (result !== 'stale') return result;
-    }
-    throw new Error('the caseload kept changing under a write');
+  async unconfirmedPayments(before: Date): Promise<UnconfirmedPayment[]> {
+    return this.inCurrent(async (g) => {
+      const numbers: string[] = [];
+      for await (const key of this.scan(this.line('payments', '*'))) numbers.push(key.slice(this.line('payments', '').length));
+      const pending = await this.pendingOn(g, numbers);
+      return [...pending.entries()]
+        .flatMap(([caseNumber, payments]) => payments.map((p) => ({ ...p, caseNumber: caseNumber as CaseNumber })))
+        .filter((p) => Date.parse(p.receivedAt) < before.getTime())
+        .sort((a, b) => Date.parse(a.receivedAt) - Date.parse(b.receivedAt));
+    }, []);
   }
+
+  // ---- identification (the line's side) -------------------------------------------------------
 
   async identificationState(method: IdentificationMethod, participantId: ParticipantId | null, caller: CallerKey, at: Date, policy: IdentificationPolicy): Promise<AttemptState> {
     const [locked, throttled] = await runScript<[number, number]>(this.redis, 'identification-state',
@@ -241,8 +399,12 @@ export class RedisCaseloadStore implements CaseloadStore {
   async changePin(participantId: ParticipantId, pinHash: string, at: Date): Promise<void> {
     await runScript(this.redis, 'change-pin',
       [this.line('pin', participantId), this.line('pin-pending', participantId), this.changes],
-      [JSON.stringify({ hash: pinHash, at: at.toISOString() }), pinChange('changed', participantId, at)],
+      [JSON.stringify({ hash: pinHash, at: at.toISOString() }), change({ kind: 'pin', event: 'changed', participantId, at: at.toISOString() })],
     );
+  }
+
+  private letterKeys(letterId: string, idempotencyKey: string): string[] {
+    return [this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream, this.outbox.index];
   }
 
   async requestPinReset(participantId: ParticipantId, pendingPinHash: string, letter: PinLetter, at: Date, policy: IdentificationPolicy): Promise<PinReset> {
@@ -252,9 +414,12 @@ export class RedisCaseloadStore implements CaseloadStore {
     const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'request-pin-reset',
       [
         this.line('pin-reset', participantId), this.line('pin-pending', participantId), this.line('fail:pin', participantId), this.line('lock:pin', participantId),
-        this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream, this.changes,
+        ...this.letterKeys(letterId, idempotencyKey), this.changes,
       ],
-      [JSON.stringify({ hash: pendingPinHash, at: at.toISOString() }), at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? '', pinChange('reset-requested', participantId, at)],
+      [
+        JSON.stringify({ hash: pendingPinHash, at: at.toISOString() }), at.getTime(), policy.resetIntervalMs, letterId, record, sealedPin ?? '',
+        change({ kind: 'pin', event: 'reset-requested', participantId, at: at.toISOString() }),
+      ],
     );
     if (status === 'recently-reset') return { ok: false, reason: 'recently-reset', lastResetAt: new Date(Number(detail)).toISOString() };
     return { ok: true, letterId: status === 'duplicate' && detail ? detail : letterId };
@@ -263,68 +428,89 @@ export class RedisCaseloadStore implements CaseloadStore {
   async usePendingPin(participantId: ParticipantId, pendingPinHash: string, at: Date): Promise<void> {
     await runScript(this.redis, 'use-pending-pin',
       [this.line('pin', participantId), this.line('pin-pending', participantId), this.changes],
-      [pendingPinHash, JSON.stringify({ hash: pendingPinHash, at: at.toISOString() }), pinChange('first-used', participantId, at)],
+      [pendingPinHash, JSON.stringify({ hash: pendingPinHash, at: at.toISOString() }), change({ kind: 'pin', event: 'first-used', participantId, at: at.toISOString() })],
     );
   }
+
+  // ---- the mail outbox --------------------------------------------------------------------------
 
   async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
     const letterId = randomUUID();
     const { record, sealedPin } = outboxEntry(letter, letterId, idempotencyKey);
+    const letterChange = letter.kind === 'form' ? change({ kind: 'letter', form: letter.form, participantId: letter.participantId, at: letter.createdAt }) : '';
     const [status, queuedId] = await runScript<[string, string]>(this.redis, 'queue-letter',
-      [this.outbox.idempotency(idempotencyKey), this.outbox.record(letterId), this.outbox.secret(letterId), this.outbox.stream],
-      [letterId, record, sealedPin ?? ''],
+      [...this.letterKeys(letterId, idempotencyKey), this.changes],
+      [letterId, record, sealedPin ?? '', letterChange],
     );
     return { letterId: queuedId, queued: status === 'queued' };
   }
 
   async letters(): Promise<QueuedLetter[]> {
-    const ids = (await this.redis.xrange(this.outbox.stream, '-', '+')).map(([, fields]) => fields[1] ?? '');
+    const ids = await this.redis.zrange(this.outbox.index, '0', '-1');
     if (ids.length === 0) return [];
     // Records and sealed PINs in one read, so a letter being sent is seen wholly before or after.
     const values = await this.redis.mget(...ids.flatMap((id) => [this.outbox.record(id), this.outbox.secret(id)]));
+    const gone = ids.filter((_, i) => !values[2 * i]);
+    // A sent letter's record expires after its retention; its place in the list goes with it.
+    if (gone.length) await this.redis.zrem(this.outbox.index, ...gone);
     return ids.flatMap((_, i) => {
       const record = values[2 * i];
       return record ? [queuedLetter(record, values[2 * i + 1] ?? null)] : [];
     });
   }
 
-  async recordPayment(caseNumber: CaseNumber, payment: LinePayment, apply: (c: Case) => Case): Promise<RecordedPayment> {
-    const json = JSON.stringify(payment);
-    for (let attempt = 0; attempt < 20; attempt++) {
+  // ---- card payments and phone updates (the line's side) -----------------------------------------
+
+  async recordPayment(caseNumber: CaseNumber, payment: LinePayment, ticket: PayTicket): Promise<RecordedPayment> {
+    const listed = JSON.stringify(payment);
+    for (let attempt = 0; attempt < 5; attempt++) {
       const generation = await this.generation();
       if (generation === null) throw new Error('no caseload is loaded');
-      const paidKey = this.key(generation, 'paid', payment.confirmationCode);
-      const [caseJson, first] = await this.redis.mget(this.key(generation, 'case', caseNumber), paidKey);
-      if (first) return { status: 'duplicate', payment: JSON.parse(first) as LinePayment };
-      if (!caseJson) return { status: 'no-case' };
-      const next = JSON.stringify(apply(JSON.parse(caseJson) as Case));
-      const [status, stored] = await runScript<[string, string | undefined]>(this.redis, 'record-payment',
-        [this.pointer, this.key(generation, 'case', caseNumber), this.key(generation, 'payments', caseNumber), paidKey],
-        [generation, caseJson, next, json],
+      const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'record-payment',
+        [
+          this.pointer, this.key(generation, 'case', caseNumber), this.line('paid', payment.confirmationCode), this.line('payments', caseNumber),
+          this.line('ticket', ticket.nonce), this.changes,
+        ],
+        [
+          generation, JSON.stringify({ caseNumber, payment }), payment.confirmationCode, ticket.keepMs,
+          change({ kind: 'payment', caseNumber, confirmationCode: payment.confirmationCode, amount: String(payment.amount), receivedAt: payment.receivedAt }),
+          listed,
+        ],
       );
-      if (status === 'recorded') return { status: 'recorded', payment };
-      if (status === 'duplicate') return { status: 'duplicate', payment: JSON.parse(stored ?? json) as LinePayment };
+      if (status === 'recorded') return { status: 'recorded', payment, caseNumber };
+      if (status === 'no-case') return { status: 'no-case' };
+      if (status === 'duplicate' && detail) return { status: 'duplicate', ...(JSON.parse(detail) as { caseNumber: CaseNumber; payment: LinePayment }) };
+      if (status === 'replayed' && detail) {
+        const first = await this.redis.get(this.line('paid', detail));
+        if (first) return { status: 'replayed', ...(JSON.parse(first) as { caseNumber: CaseNumber; payment: LinePayment }) };
+        throw new Error('a used <Pay> ticket names a payment that is not recorded');
+      }
     }
-    throw new Error('the case kept changing while a payment was being recorded');
+    throw new Error('the caseload kept changing while a payment was being recorded');
   }
 
-  async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry): Promise<{ previous: string | null } | null> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const generation = await this.generation();
-      if (generation === null) throw new Error('no caseload is loaded');
-      const key = this.key(generation, 'p', participantId);
-      const json = await this.redis.get(key);
-      if (json === null) return null;
-      const participant = JSON.parse(json) as Participant;
-      const status = await runScript<string>(this.redis, 'update-phone', [this.pointer, key, `${this.base}audit`], [generation, json, JSON.stringify({ ...participant, phone }), JSON.stringify(audit)]);
-      if (status === 'ok') return { previous: participant.phone };
+  async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate> {
+    const key = this.line('phone', participantId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [before, current] = await Promise.all([this.participant(participantId), this.redis.get(key)]);
+      if (!before) return { ok: false, reason: 'no-participant' };
+      const update: LinePhone = { phone, previous: before.phone, at: audit.at };
+      const status = await runScript<string>(this.redis, 'update-phone',
+        [key, this.line('phone-day', `${participantId}:${limits.day}`), this.audit, this.changes],
+        [
+          current ?? '', JSON.stringify(update), limits.perDay, JSON.stringify(audit), Date.parse(audit.at) - this.retention.auditDays * 86_400_000,
+          change({ kind: 'phone', participantId, phone, at: audit.at }),
+        ],
+      );
+      if (status === 'limit') return { ok: false, reason: 'daily-limit' };
+      if (status === 'ok') return { ok: true, previous: before.phone };
     }
     throw new Error('the participant kept changing while the phone number was being updated');
   }
 
   async auditTrail(limit: number): Promise<AuditEntry[]> {
     if (limit <= 0) return [];
-    const entries = await this.redis.xrevrange(`${this.base}audit`, '+', '-', 'COUNT', limit);
+    const entries = await this.redis.xrevrange(this.audit, '+', '-', 'COUNT', limit);
     return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as AuditEntry);
   }
 }

@@ -23,13 +23,13 @@ const SCRIPTS = {
   'end-call': 3,
   'identification-state': 2,
   'record-identification-failure': 4,
-  'record-payment': 4,
-  'update-phone': 3,
-  'queue-letter': 4,
-  'request-pin-reset': 9,
+  'record-payment': 6,
+  'update-phone': 4,
+  'queue-letter': 6,
+  'request-pin-reset': 10,
   'change-pin': 3,
   'use-pending-pin': 3,
-  'mark-letter-sent': 3,
+  'mark-letter-sent': 4,
   'release-consumer': 1,
 } as const;
 

@@ -10,7 +10,9 @@ export const PRINT_AND_MAIL_GROUP = 'print-and-mail';
 /** A letter another consumer has held this long is taken to be abandoned by a run that stopped. */
 export const DEFAULT_MIN_IDLE_MS = 60_000;
 
-export type OutboxOptions = { minIdleMs?: number };
+/** `retentionDays`: how long a sent letter's record and idempotency key are kept (spec section 9). */
+export type OutboxOptions = { minIdleMs?: number; retentionDays?: number };
+export const DEFAULT_LETTER_RETENTION_DAYS = 30;
 
 type StreamEntry = [id: string, fields: string[] | null];
 
@@ -19,8 +21,10 @@ type StreamEntry = [id: string, fields: string[] | null];
 export class RedisOutbox implements Outbox {
   private readonly keys: ReturnType<typeof outboxKeys>;
   private readonly minIdleMs: number;
+  private readonly retentionDays: number;
 
   constructor(private readonly redis: RedisClient, prefix = 'cc:', options: OutboxOptions = {}) {
+    this.retentionDays = options.retentionDays ?? DEFAULT_LETTER_RETENTION_DAYS;
     this.keys = outboxKeys(prefix);
     this.minIdleMs = options.minIdleMs ?? DEFAULT_MIN_IDLE_MS;
   }
@@ -76,9 +80,10 @@ export class RedisOutbox implements Outbox {
   }
 
   async markSent(claimed: ClaimedLetter, at: Date): Promise<void> {
+    const idempotencyKey = claimed.letter?.idempotencyKey;
     await runScript(this.redis, 'mark-letter-sent',
-      [this.keys.record(claimed.letterId), this.keys.secret(claimed.letterId), this.keys.stream],
-      [PRINT_AND_MAIL_GROUP, claimed.entryId, at.toISOString()],
+      [this.keys.record(claimed.letterId), this.keys.secret(claimed.letterId), this.keys.stream, idempotencyKey ? this.keys.idempotency(idempotencyKey) : this.keys.record(claimed.letterId)],
+      [PRINT_AND_MAIL_GROUP, claimed.entryId, at.toISOString(), Math.round(this.retentionDays * 86_400)],
     );
   }
 
@@ -104,9 +109,11 @@ export class MemoryOutbox implements Outbox {
   private readonly queue: MemoryLetterQueue;
   private readonly minIdleMs: number;
   private readonly now: () => number;
+  private readonly retentionDays: number;
 
   constructor(store: MemoryCaseloadStore, options: OutboxOptions & { now?: () => number } = {}) {
     this.queue = store.outbox;
+    this.retentionDays = options.retentionDays ?? DEFAULT_LETTER_RETENTION_DAYS;
     this.minIdleMs = options.minIdleMs ?? DEFAULT_MIN_IDLE_MS;
     this.now = options.now ?? Date.now;
   }
@@ -157,7 +164,7 @@ export class MemoryOutbox implements Outbox {
   }
 
   async markSent(claimed: ClaimedLetter, at: Date): Promise<void> {
-    this.queue.sent(claimed.letterId, at);
+    this.queue.sent(claimed.letterId, at, this.retentionDays);
     this.group.claims.delete(claimed.letterId);
   }
 

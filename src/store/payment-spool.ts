@@ -4,7 +4,7 @@
 import { open, readFile, rename, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
-export type SpooledPayment = { caseNumber: string; amountCents: number; confirmationCode: string; receivedAt: string; callSid: string };
+export type SpooledPayment = { caseNumber: string; amountCents: number; confirmationCode: string; receivedAt: string; callSid: string; ticket?: string };
 
 export class PaymentSpool {
   private replaying: Promise<number> | null = null;

@@ -9,7 +9,7 @@ import { callerKeyOf } from '../domain/identification.ts';
 import { parseLanguage, type Language } from '../domain/language.ts';
 import { cents } from '../domain/money.ts';
 import type { Engine, PaymentInFlight } from '../engine/engine.ts';
-import type { Reply } from '../engine/reply.ts';
+import type { PayTicket, Reply } from '../engine/reply.ts';
 import type { Logger } from '../log.ts';
 import { emptyResponse, renderReply, type PaySettings, type ReplyUrls } from './twiml.ts';
 
@@ -40,13 +40,13 @@ const PAYMENT_REF = 'payment-ref';
  * for a retry is the same document.
  */
 export function replyUrls(publicUrl: string, secret: string) {
-  return (turn: number, language: Language, pay: PayRequest | null = null): ReplyUrls => {
+  return (turn: number, language: Language, pay: (PayRequest & PayTicket) | null = null): ReplyUrls => {
     const query = `?turn=${turn}&lang=${language}`;
     return {
       input: `${publicUrl}${PATHS.input}${query}`,
       noInput: `${publicUrl}${PATHS.noInput}${query}`,
       dialEnded: `${publicUrl}${PATHS.dialEnded}${query}`,
-      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&ref=${sealStable(`${pay.caseNumber}:${pay.amountCents}`, secret, PAYMENT_REF)}` : ''}`,
+      pay: `${publicUrl}${PATHS.pay}${query}${pay ? `&ref=${sealStable([pay.caseNumber, pay.amountCents, pay.callSid, pay.expiresAt, pay.nonce].join(':'), secret, PAYMENT_REF)}` : ''}`,
       payStatus: `${publicUrl}${PATHS.payStatus}`,
     };
   };
@@ -84,9 +84,10 @@ function sendTwiml(res: Response, twiml: string): void {
 function paymentOf(ref: string | null, secret: string): PaymentInFlight | null {
   if (!ref) return null;
   try {
-    const [sealedCase, amount] = unseal(ref, secret, PAYMENT_REF).split(':');
+    const [sealedCase, amount, callSid, expiresAt, nonce] = unseal(ref, secret, PAYMENT_REF).split(':');
     const caseNumber = parseCaseNumber(sealedCase ?? '');
-    return caseNumber && amount && /^[1-9]\d{0,8}$/.test(amount) ? { caseNumber, amountCents: cents(Number(amount)) } : null;
+    if (!caseNumber || !amount || !/^[1-9]\d{0,8}$/.test(amount) || !callSid || !expiresAt || !/^\d{1,15}$/.test(expiresAt) || !nonce) return null;
+    return { caseNumber, amountCents: cents(Number(amount)), callSid, expiresAt: Number(expiresAt), nonce };
   } catch {
     return null;
   }
@@ -97,7 +98,7 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
   const render = twimlRenderer(settings);
   const router = express.Router();
 
-  const take = (toEvent: (req: Request) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
+  const take = (toEvent: (req: Request, payment: PaymentInFlight | null) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
     const callSid = param(req, 'CallSid');
     if (!callSid || !/^CA[0-9a-f]{32}$/i.test(callSid)) {
       res.status(400).type('text/plain').send('CallSid missing or malformed');
@@ -105,10 +106,11 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
     }
     const turn = query(req, 'turn');
     const lang = query(req, 'lang');
+    const payment = paymentOf(query(req, 'ref'), secret);
     const reply = await engine.take({
       callSid,
-      event: toEvent(req),
-      payment: paymentOf(query(req, 'ref'), secret),
+      event: toEvent(req, payment),
+      payment,
       turn: turn && /^\d{1,9}$/.test(turn) ? Number(turn) : null,
       language: parseLanguage(lang),
       idempotencyToken: req.header('I-Twilio-Idempotency-Token') ?? null,
@@ -139,17 +141,18 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
   }));
 
   // <Pay>'s action: only Result, the confirmation code and the masked card number are read.
-  router.post(PATHS.pay, take((req) => {
+  router.post(PATHS.pay, take((req, payment) => {
     const result = param(req, 'Result') as PayResult | null;
     const known = result && PAY_RESULTS.has(result) ? result : 'internal-error';
     let confirmationCode = param(req, 'PaymentConfirmationCode') ?? '';
     if (known === 'success' && !/^[A-Za-z0-9_-]{1,64}$/.test(confirmationCode)) {
       // Payments are recorded once per confirmation code, so a success without a usable one gets
-      // a code of our own, the same for a retry of this callback (same call, same turn).
-      confirmationCode = `LINE-${(param(req, 'CallSid') ?? '').slice(-8)}-${query(req, 'turn') ?? '0'}`;
+      // a code of our own: the whole CallSid and the turn, the same for a retry of this callback
+      // and never the same for two calls.
+      confirmationCode = `LINE-${param(req, 'CallSid') ?? ''}-${query(req, 'turn') ?? '0'}`;
       logger.warn('payment without a usable confirmation code', { call: param(req, 'CallSid'), confirmation: confirmationCode });
     }
-    return { type: 'payResult', result: known, confirmationCode: confirmationCode.slice(0, 64), last4: lastFour(param(req, 'PaymentCardNumber')) };
+    return { type: 'payResult', result: known, confirmationCode: confirmationCode.slice(0, 64), last4: lastFour(param(req, 'PaymentCardNumber')), ticket: payment?.nonce ?? '' };
   }));
 
   // <Pay>'s progress callbacks: accepted, not acted on; nothing of what they carry is kept.
