@@ -57,13 +57,11 @@ export function requestParams(call: CallIdentity, callStatus: string): Record<st
     ApiVersion: API_VERSION,
     Direction: 'inbound',
     CallerName: call.callerName,
+    FromCity: from.city, FromState: from.state, FromZip: from.zip, FromCountry: from.country,
+    CallerCity: from.city, CallerState: from.state, CallerZip: from.zip, CallerCountry: from.country,
+    ToCity: to.city, ToState: to.state, ToZip: to.zip, ToCountry: to.country,
+    CalledCity: to.city, CalledState: to.state, CalledZip: to.zip, CalledCountry: to.country,
   };
-  for (const [prefix, place] of [['From', from], ['Caller', from], ['To', to], ['Called', to]] as const) {
-    params[`${prefix}City`] = place.city;
-    params[`${prefix}State`] = place.state;
-    params[`${prefix}Zip`] = place.zip;
-    params[`${prefix}Country`] = place.country;
-  }
   if (call.applicationSid) params.ApplicationSid = call.applicationSid;
   return params;
 }
