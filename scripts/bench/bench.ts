@@ -7,15 +7,17 @@
 // generator(s) playing Twilio (load-generator.ts). This process only conducts and adds up.
 //
 // Why the load generator is built the way it is. On this 2-core machine the load generator and
-// the server share the cores, so what the client spends per webhook is taken from the server.
-// The bench used to drive both servers with node:http's client, signing and URL-encoding every
-// request as it went: about 0.07-0.14 ms of CPU per webhook, as much as the whole bare Express
-// app (0.11-0.13 ms). The cheap bare app then ran out of CPU long before the line did, which
-// made it look ~2-3x slower than it is and flattered the ratio line/bare. Now each call in flight
-// has a raw keep-alive connection, bodies come from templates and signatures are computed before
-// the measured run, and the client costs ~0.02 ms per webhook (printed as "client ms"), so the
-// servers get the cores and the ratio means what it says. --clients K spreads the calls over K
-// load generator processes should one ever be the bottleneck.
+// the servers share the cores, so what the client spends per webhook is taken from the server.
+// The bench used to drive both servers with node:http's client, URL-encoding and signing every
+// request as it went (URLSearchParams ~11 µs, the signature ~15 µs): 0.08-0.13 ms of CPU per
+// webhook, two thirds of what the whole bare Express app needs (0.11-0.14 ms). The cheap bare app,
+// which takes 4-5 times as many webhooks a second as the line, then ran short of CPU long before
+// the line did, measured about half as fast as it is, and the ratio line/bare came out ~1.7 times
+// too high. Now each call in flight has a raw keep-alive connection, bodies come from templates
+// and signatures are computed before each measured round: ~0.03 ms per webhook (printed as
+// "client ms"), against wrk's ~0.016 ms, and what this bench measures of the bare app comes within
+// about 10 % of what wrk measures of it. --clients K spreads the calls over K load generator
+// processes should one ever be the bottleneck.
 //
 // The box may be shared: each phase reports the CPU other processes used meanwhile (machine CPU
 // minus server, load generators and Redis) and warns when it is not ~0; the line and the bare
@@ -57,7 +59,8 @@ Options:
                     both, whichever ends first)
   --rounds R        split the measurement into R rounds, each a slice of the line then an equal
                     slice of the bare app (default 3)
-  --warmup S        warm-up seconds per server, excluded from the figures (default 3)
+  --warmup S        warm-up seconds per server, excluded from the figures (default 6: the
+                    line's first rounds run slow after a shorter one)
   --think MS        pause between a call's webhooks in the comparison (MS ± 50 %; default 0: each
                     call posts its next webhook as soon as it has a reply, so latency = calls in
                     flight / throughput)
@@ -174,7 +177,7 @@ function readOptions(): Options | null {
   if (values.help) return null;
   const calls = positive('calls', values.calls, true);
   const seconds = positive('seconds', values.seconds, false) ?? (calls === null ? 10 : null);
-  const warmup = values.warmup === '0' ? 0 : (positive('warmup', values.warmup, false) ?? 3);
+  const warmup = values.warmup === '0' ? 0 : (positive('warmup', values.warmup, false) ?? 6);
   if (values.clients && values.inline) throw new Error('--clients sets the load generator processes: with --inline each server is its own');
   const mix = values.mix ?? 'both';
   if (mix !== 'both' && mix !== 'menus' && mix !== 'login') throw new Error(`--mix must be both, menus or login, got "${mix}"`);
