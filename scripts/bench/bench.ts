@@ -38,7 +38,7 @@ import { Redis } from 'ioredis';
 import { runCli } from '../cli.ts';
 import { fmt, latency, progress, thousands, type Latency } from './figures.ts';
 import { BenchProcess } from './bench-process.ts';
-import { Fleet, type Load, type Measured as Slice } from './fleet.ts';
+import { Fleet, type Load, type Phase } from './fleet.ts';
 import { lineConfig, type LineServerOptions } from './line-server.ts';
 import type { RunResult } from './load-generator.ts';
 import { loginMixErrors, measureLoginMix, printLoginMix, type LoginMixReport } from './login-mix.ts';
@@ -257,7 +257,7 @@ class Pool {
 
   constructor(readonly target: Target) {}
 
-  add(slice: Slice<RunResult>): void {
+  add(slice: Phase<RunResult>): void {
     const { value: run, server } = slice;
     // The run's own clock (first webhook to last reply), not the IPC around it.
     const wallMs = run.wallMs;

@@ -24,7 +24,7 @@ export type FleetOptions = {
 export type Load = Omit<RunSpec, 'run' | 'url' | 'authToken'>;
 
 /** A measured phase: what the calls saw, what the server saw, and the CPU time of everyone. */
-export type Measured<T> = {
+export type Phase<T> = {
   value: T;
   server: ServerPhaseStats;
   wallMs: number;
@@ -144,7 +144,7 @@ export class Fleet {
   }
 
   /** Measures `work` on `target`: its server's view, everyone's CPU time, the wall time. */
-  async measure<T>(target: Target, redis: Redis, work: () => Promise<T>): Promise<Measured<T>> {
+  async measure<T>(target: Target, redis: Redis, work: () => Promise<T>): Promise<Phase<T>> {
     const loads = this.loadsFor(target);
     const redisBefore = await redisCpuMs(redis);
     const clientBefore = await this.clientCpuMs(loads);

@@ -160,18 +160,18 @@ export class LoadGenerator {
       if (performance.now() >= deadline) return null;
       call.webhooks += 1;
       const path = pathFor(step, call.previous, spec.url);
-      const extra = stepParams(step, this.status);
       const key = index !== null ? `walk:${index}` : `${step.kind}:${'digits' in step ? step.digits : ''}:${'pound' in step && step.pound ? '#' : ''}`;
       let rest = this.bodies.get(key);
       if (rest === undefined) {
-        const { CallSid: _, ...others } = callParams('', extra);
+        const { CallSid: _, ...others } = callParams('', stepParams(step, this.status));
         rest = new URLSearchParams(others).toString();
         this.bodies.set(key, rest);
       }
+      // The body is Twilio's parameters in Twilio's order, CallSid first.
       const body = `CallSid=${call.sid}&${rest}`;
       let signature = index !== null && call.presigned?.paths[index] === path ? call.presigned.signatures[index] : undefined;
       if (signature === undefined) {
-        signature = twilio.getExpectedTwilioSignature(spec.authToken, spec.url + path, callParams(call.sid, extra));
+        signature = twilio.getExpectedTwilioSignature(spec.authToken, spec.url + path, callParams(call.sid, stepParams(step, this.status)));
         tally.signedInRun += 1;
       }
       const reply = await connection.send(

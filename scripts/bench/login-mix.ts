@@ -21,7 +21,7 @@ import type { Redis } from 'ioredis';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../../src/domain/caseload-loader.ts';
 import { RedisCaseloadStore } from '../../src/store/caseload-redis.ts';
 import { fmt, latency, progress, type Latency } from './figures.ts';
-import type { Fleet, Measured } from './fleet.ts';
+import type { Fleet, Phase } from './fleet.ts';
 import { WRONG_EVERY, demoPeople } from './login-callers.ts';
 import type { RunResult } from './load-generator.ts';
 
@@ -115,7 +115,7 @@ const newSidePool = (): SidePool => ({
   serverCpuMs: 0, serverBusyMs: 0, handled: [], redisCpuMs: 0, otherMs: 0, otherWorst: 0,
 });
 
-function addSlice(pool: SidePool, slice: Measured<{ others: RunResult }>): void {
+function addSlice(pool: SidePool, slice: Phase<{ others: RunResult }>): void {
   const { value: { others }, server, wallMs, clientCpuMs, redisCpuMs: redisCpu, machineMs } = slice;
   const serverCpu = server.cpuUserMs + server.cpuSystemMs;
   // With --inline the load generator's CPU time is already in the server's process.
