@@ -312,7 +312,7 @@ class Pool {
 function callsToSign(load: Load, webhooksPerSecond: number): number {
   if (load.calls !== null) return load.calls;
   const rate = load.thinkMs > 0 ? Math.min(webhooksPerSecond, (load.concurrency * 1000) / load.thinkMs) : webhooksPerSecond;
-  return Math.ceil((rate * (load.seconds ?? 0) * 2) / WEBHOOKS_PER_CALL) + load.concurrency;
+  return Math.ceil((rate * (load.seconds ?? 0) * 2.5) / WEBHOOKS_PER_CALL) + load.concurrency;
 }
 
 type Rates = Record<Target, number>;
