@@ -1,31 +1,14 @@
 // Posts webhooks at the line the way Twilio does: the full parameter set, signed.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
 import twilio from 'twilio';
+import { callParams, newCallSid } from '../../scripts/twilio-sim/call-params.ts';
+
+export { callParams, newCallSid };
 
 export const PUBLIC_URL = 'https://ivr.example.test';
 export const AUTH_TOKEN = 'test-auth-token-7f3a';
-
-export function newCallSid(): string {
-  return `CA${randomBytes(16).toString('hex')}`;
-}
-
-/** Twilio's standard voice request parameters (twilio.com/docs/voice/twiml#request-parameters). */
-export function callParams(callSid: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    CallSid: callSid,
-    AccountSid: 'AC0123456789abcdef0123456789abcdef',
-    ApplicationSid: 'AP0123456789abcdef0123456789abcdef',
-    From: '+19165550143', Caller: '+19165550143', To: '+18669013212', Called: '+18669013212',
-    CallStatus: 'in-progress', ApiVersion: '2010-04-01', Direction: 'inbound', CallerName: '',
-    FromCity: 'SACRAMENTO', FromState: 'CA', FromZip: '95814', FromCountry: 'US',
-    CallerCity: 'SACRAMENTO', CallerState: 'CA', CallerZip: '95814', CallerCountry: 'US',
-    ToCity: '', ToState: '', ToZip: '', ToCountry: 'US',
-    CalledCity: '', CalledState: '', CalledZip: '', CalledCountry: 'US',
-    ...extra,
-  };
-}
 
 export type Posted = { status: number; text: string };
 

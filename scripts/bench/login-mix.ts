@@ -1,5 +1,5 @@
-// The login mix of `npm run bench` (scripts/bench.ts): how many logins a second the line checks,
-// and how much their bcrypt work disturbs everyone else on the line.
+// The login mix of `npm run bench` (scripts/bench/bench.ts): how many logins a second the line
+// checks, and how much their bcrypt work disturbs everyone else on the line.
 //
 // A login's PIN is checked with bcrypt.compare, whose async form runs on libuv's threadpool
 // (UV_THREADPOOL_SIZE threads, 4 unless set), not on the event loop. That keeps the loop free to
@@ -7,35 +7,23 @@
 // and the threadpool then compete for them. This phase measures both effects.
 //
 // Two populations call the line at once:
-//   - login callers (--login-callers in flight, --login-think between webhooks, default none):
-//     answer, English, main menu 1 (account), a demo participant ID + #, the PIN + #, account
-//     menu 1 (balance), hang up (status callback). One call in four first enters a wrong PIN, is
-//     told so, and then enters the right one: two PIN checks in that call.
+//   - login callers (--login-callers in flight, --login-think between webhooks, default none),
+//     as login-callers.ts describes them;
 //   - menu-only callers, exactly the comparison's walk (--concurrency in flight, --mix-think
 //     between webhooks, default 200 ms ± 50 %: below the line's capacity, so their latency is the
 //     line's answer time rather than a queue of their own making).
 // Measured in rounds: a slice of the menu-only callers alone, then a slice of the same callers
-// with the login callers beside them (the logins run until the last menu call has ended), so
-// their latency can be read side by side.
-//
-// The lockout. Six failed PINs in 24 hours lock a participant (DEFAULT_IDENTIFICATION_POLICY), and the line's clock
-// is pinned, so failures would pile up. The demo caseload is loaded anew (a new generation, with
-// no failures recorded) before every slice that has logins, and within a slice each participant
-// gets at most lockAfter − 1 wrong PINs; a wrong entry beyond that budget uses an ID that names
-// nobody instead, which the line checks against a dummy hash: the same bcrypt work, no failure
-// recorded. The report says how many of each.
+// with the login callers beside them (the logins run until the menu callers' slice is over), so
+// their latency can be read side by side. The demo caseload is loaded anew before every slice
+// with logins, with no failed PINs recorded.
 import bcrypt from 'bcrypt';
 import type { Redis } from 'ioredis';
-import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
-import { parseCaseloadJson } from '../src/domain/caseload-file.ts';
-import { DEFAULT_IDENTIFICATION_POLICY } from '../src/domain/identification.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
-import { readFile } from 'node:fs/promises';
-import {
-  clientFor, drive, exchange, failed, fmt, latency, machineBusyMs, newCall, progress, redisCpuMs,
-  type Client, type Latency, type Limit, type PhaseResult, type ServerHandle, type Tally,
-} from './bench-client.ts';
-import type { ServerPhaseStats } from './bench-server.ts';
+import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../../src/domain/caseload-loader.ts';
+import { RedisCaseloadStore } from '../../src/store/caseload-redis.ts';
+import { fmt, latency, progress, type Latency } from './figures.ts';
+import type { Fleet, Phase } from './fleet.ts';
+import { WRONG_EVERY, demoPeople } from './login-callers.ts';
+import type { RunResult } from './load-generator.ts';
 
 export type LoginMixOptions = {
   /** Menu-only callers in flight (the comparison's --concurrency). */
@@ -45,118 +33,13 @@ export type LoginMixOptions = {
   loginCallers: number;
   /** Pause between a login caller's webhooks, ms (± 50 %); 0 = none, bcrypt as busy as the callers can make it. */
   loginThinkMs: number;
-  /** Seconds of call starts per side (with and without logins), split over the rounds. */
+  /** Seconds of menu calls per side (with and without logins), split over the rounds. */
   seconds: number;
   rounds: number;
   warmupSeconds: number;
-  /** Servers on the load generator's event loop (and threadpool). */
-  inline: boolean;
 };
 
 export type Secrets = { ssnHashKey: string; bcryptCost: number };
-
-/** A participant of the demo caseload who has a PIN. */
-type Person = { id: string; pin: string };
-
-/** An ID of the right length that names nobody in the demo caseload. */
-const NOBODY = '2000000002';
-/** Wrong PINs a participant may be given per seeding: one fewer than locks them. */
-const WRONG_PIN_BUDGET = DEFAULT_IDENTIFICATION_POLICY.lockAfter - 1;
-/** One login call in this many starts with a wrong PIN. */
-const WRONG_EVERY = 4;
-
-async function demoPeople(): Promise<Person[]> {
-  const parsed = parseCaseloadJson(await readFile(DEMO_CASELOAD_PATH, 'utf8'));
-  if (!parsed.ok) throw new Error(`${DEMO_CASELOAD_PATH}: ${parsed.error}`);
-  const people = parsed.caseload.participants.flatMap(({ participant, pin }) => (pin === null ? [] : [{ id: participant.participantId, pin }]));
-  if (people.length === 0) throw new Error(`${DEMO_CASELOAD_PATH}: no participant has a PIN`);
-  if (people.some((p) => p.id === NOBODY)) throw new Error(`${NOBODY} is in the demo caseload: pick another ID for "nobody"`);
-  return people;
-}
-
-const wrongPinFor = (pin: string): string => (pin === '246802' ? '135791' : '246802');
-
-/** Who calls next, and whether they mistype their PIN first; the wrong-PIN budget lasts until the next seeding. */
-class LoginPlan {
-  private n = 0;
-  private wrongSoFar = new Map<string, number>();
-  constructor(private readonly people: Person[]) {}
-
-  reseeded(): void {
-    this.wrongSoFar.clear();
-  }
-
-  next(): { person: Person; wrong: null | { id: string; pin: string; kind: 'wrongPin' | 'unknownId' } } {
-    const k = this.n++;
-    const count = this.people.length;
-    const person = this.people[k % count]!;
-    // Every WRONG_EVERY-th call, shifted by one each pass over the people, so the wrong PINs
-    // fall on each of them in turn rather than always on the same few.
-    if ((k + Math.floor(k / count)) % WRONG_EVERY !== WRONG_EVERY - 1) return { person, wrong: null };
-    const used = this.wrongSoFar.get(person.id) ?? 0;
-    if (used >= WRONG_PIN_BUDGET) return { person, wrong: { id: NOBODY, pin: person.pin, kind: 'unknownId' } };
-    this.wrongSoFar.set(person.id, used + 1);
-    return { person, wrong: { id: person.id, pin: wrongPinFor(person.pin), kind: 'wrongPin' } };
-  }
-}
-
-type LoginTally = {
-  pinChecks: number;
-  successes: number;
-  wrongPin: number;
-  unknownId: number;
-  /** The PIN webhook: the request whose handler awaits bcrypt.compare. */
-  pinMs: number[];
-  /** The login callers' other webhooks (menus, ID entry, balance, status). */
-  restMs: number[];
-};
-
-const newLoginTally = (): LoginTally => ({ pinChecks: 0, successes: 0, wrongPin: 0, unknownId: 0, pinMs: [], restMs: [] });
-
-const EXPECT = {
-  answer: ['For English, press 1.'],
-  english: ['Main menu.'],
-  login: ['enter your 10-digit participant ID'],
-  id: ['Now enter your PIN'],
-  verified: ['Your identity is verified.', 'Account menu.'],
-  mismatch: ['does not match our records', 'Please try again.', 'enter your 10-digit participant ID'],
-  balance: ['To hear this again, press 9.'],
-  status: ['<Response'],
-};
-
-function loginCall(plan: LoginPlan, logins: LoginTally) {
-  return async (client: Client, tally: Tally): Promise<void> => {
-    const call = newCall();
-    const { person, wrong } = plan.next();
-    const step = async (s: Parameters<typeof exchange>[3], pin = false): Promise<string> => {
-      const { ms, text } = await exchange(client, tally, call, s);
-      (pin ? logins.pinMs : logins.restMs).push(ms);
-      return text;
-    };
-    try {
-      await step({ kind: 'answer', expect: EXPECT.answer });
-      await step({ kind: 'press', digits: '1', expect: EXPECT.english });
-      await step({ kind: 'press', digits: '1', expect: EXPECT.login });
-      if (wrong) {
-        await step({ kind: 'press', digits: wrong.id, pound: true, expect: EXPECT.id });
-        await step({ kind: 'press', digits: wrong.pin, pound: true, expect: EXPECT.mismatch }, true);
-        logins.pinChecks += 1;
-        logins[wrong.kind] += 1;
-      }
-      await step({ kind: 'press', digits: person.id, pound: true, expect: EXPECT.id });
-      await step({ kind: 'press', digits: person.pin, pound: true, expect: EXPECT.verified }, true);
-      logins.pinChecks += 1;
-      logins.successes += 1;
-      const balance = await step({ kind: 'press', digits: '1', expect: EXPECT.balance });
-      if (!/total balance|no open cases/i.test(balance)) throw new Error(`the balance for ${person.id} says neither a total nor "no open cases": ${balance.slice(0, 200)}`);
-      await step({ kind: 'status', expect: EXPECT.status });
-    } catch (error) {
-      failed(tally, error);
-    }
-  };
-}
-
-// --- Measuring ----------------------------------------------------------------------------
 
 export type Side = {
   /** The menu-only callers: calls started, webhooks answered, their latency. */
@@ -232,10 +115,11 @@ const newSidePool = (): SidePool => ({
   serverCpuMs: 0, serverBusyMs: 0, handled: [], redisCpuMs: 0, otherMs: 0, otherWorst: 0,
 });
 
-function addSlice(pool: SidePool, others: PhaseResult, clientCpuMs: number, wallMs: number, server: ServerPhaseStats, redisCpu: number | null, machineMs: number, inline: boolean): void {
+function addSlice(pool: SidePool, slice: Phase<{ others: RunResult }>): void {
+  const { value: { others }, server, wallMs, clientCpuMs, redisCpuMs: redisCpu, machineMs } = slice;
   const serverCpu = server.cpuUserMs + server.cpuSystemMs;
-  // In --inline mode the client's CPU time is already in the (shared) process's.
-  const ours = redisCpu === null ? null : serverCpu + (inline ? 0 : clientCpuMs) + redisCpu;
+  // With --inline the load generator's CPU time is already in the server's process.
+  const ours = redisCpu === null ? null : serverCpu + (Number.isNaN(clientCpuMs) ? 0 : clientCpuMs) + redisCpu;
   const other = ours === null ? null : Math.max(0, machineMs - ours);
   const r = pool.result;
   r.calls += others.calls;
@@ -282,77 +166,78 @@ async function timeCompare(cost: number): Promise<number> {
   return times.sort((a, b) => a - b)[2]!;
 }
 
-export async function measureLoginMix(servers: ServerHandle, redis: Redis, prefix: string, secrets: Secrets, options: LoginMixOptions): Promise<LoginMixReport> {
-  if (secrets.bcryptCost !== servers.bcryptCost) throw new Error(`the line's bcrypt cost is ${servers.bcryptCost}, the bench would seed with ${secrets.bcryptCost}`);
+export async function measureLoginMix(fleet: Fleet, redis: Redis, prefix: string, secrets: Secrets, options: LoginMixOptions): Promise<LoginMixReport> {
+  const line = fleet.lineInfo;
+  if (secrets.bcryptCost !== line.bcryptCost) throw new Error(`the line's bcrypt cost is ${line.bcryptCost}, the bench would seed with ${secrets.bcryptCost}`);
   const people = await demoPeople();
-  const plan = new LoginPlan(people);
   const caseload = new RedisCaseloadStore(redis, prefix);
   const seed = async (): Promise<void> => {
     await loadCaseloadFile(DEMO_CASELOAD_PATH, caseload, secrets);
-    plan.reseeded();
+    // A load keeps what the line recorded; failed PINs and locks are cleared by hand for the next slice.
+    for (const kind of ['fail', 'lock', 'caller', 'failures-minute']) {
+      const keys = await redis.keys(`${prefix}{caseload}:line:${kind}*`);
+      if (keys.length) await redis.del(...keys);
+    }
+    await fleet.reseeded();
   };
   const bcryptCompareMs = await timeCompare(secrets.bcryptCost);
-  progress(`login mix: bcrypt cost ${secrets.bcryptCost} (one bcrypt.compare ≈ ${bcryptCompareMs.toFixed(1)} ms here), UV_THREADPOOL_SIZE ${servers.uvThreadpoolSize ?? 'unset (4)'}; seeding the demo caseload under ${prefix}…`);
+  progress(`login mix: bcrypt cost ${secrets.bcryptCost} (one bcrypt.compare ≈ ${bcryptCompareMs.toFixed(1)} ms here), UV_THREADPOOL_SIZE ${line.uvThreadpoolSize ?? 'unset (4)'}; seeding the demo caseload under ${prefix}…`);
 
-  const others = clientFor('line', servers.lineUrl, { concurrency: options.concurrency, thinkMs: options.othersThinkMs });
-  const loginClient = clientFor('line', servers.lineUrl, { concurrency: options.loginCallers, thinkMs: options.loginThinkMs });
-  const logins = newLoginTally();
-  const loginResults = { calls: 0, requests: 0, errors: 0, failures: [] as string[], wallMs: 0 };
-
-  /** The menu-only callers for `limit`, with the login callers beside them until the last menu call ends. */
-  const run = async (limit: Limit, withLogins: boolean, into: LoginTally): Promise<{ others: PhaseResult; logins: PhaseResult | null }> => {
-    let othersDone = false;
-    const menu = drive(others, options.concurrency, limit).finally(() => {
-      othersDone = true;
-    });
-    const login = withLogins ? drive(loginClient, options.loginCallers, { calls: null, seconds: null, until: () => othersDone }, loginCall(plan, into)) : Promise.resolve(null);
-    const [o, l] = await Promise.all([menu, login]);
-    return { others: o, logins: l };
+  /** The menu-only callers for `seconds`, with the login callers beside them until the menu callers are done. */
+  const run = async (seconds: number, withLogins: boolean): Promise<{ others: RunResult; logins: RunResult | null }> => {
+    const loginRun = fleet.runId();
+    const logins = withLogins
+      ? fleet.run({ target: 'line', population: 'login', concurrency: options.loginCallers, thinkMs: options.loginThinkMs, calls: null, seconds: null }, { first: true, id: loginRun })
+      : null;
+    const others = await fleet.run({ target: 'line', population: 'menus', concurrency: options.concurrency, thinkMs: options.othersThinkMs, calls: null, seconds });
+    if (!logins) return { others, logins: null };
+    await fleet.stop('line', loginRun);
+    return { others, logins: await logins };
   };
 
   if (options.warmupSeconds > 0) {
     await seed();
     progress(`login mix: warming up for ${options.warmupSeconds} s (login and menu callers)…`);
-    const warm = await run({ calls: null, seconds: options.warmupSeconds }, true, newLoginTally());
+    const warm = await run(options.warmupSeconds, true);
     const errors = warm.others.errors + (warm.logins?.errors ?? 0);
     if (errors > 0) progress(`  ${errors} errors while warming up, e.g. ${[...warm.others.failures, ...(warm.logins?.failures ?? [])][0]}`);
   }
 
   const pools = { without: newSidePool(), with: newSidePool() };
+  const logins = { pinChecks: 0, successes: 0, wrongPin: 0, unknownId: 0, pinMs: [] as number[], restMs: [] as number[] };
+  const loginResults = { calls: 0, requests: 0, errors: 0, failures: [] as string[], wallMs: 0 };
   const profiles: string[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
-    const limit: Limit = { calls: null, seconds: options.seconds / options.rounds };
+    const seconds = options.seconds / options.rounds;
     for (const withLogins of [false, true]) {
       if (withLogins) await seed();
-      progress(`login mix round ${round}/${options.rounds}: ${options.concurrency} menu callers${withLogins ? ` + ${options.loginCallers} login callers` : ' alone'} (${limit.seconds!.toFixed(1)} s of call starts)…`);
-      const redisBefore = await redisCpuMs(redis);
-      await servers.begin('line');
-      const machineBefore = machineBusyMs();
-      const began = performance.now();
-      const cpuBefore = process.cpuUsage();
-      const result = await run(limit, withLogins, logins);
-      const cpu = process.cpuUsage(cpuBefore);
-      const wallMs = performance.now() - began;
-      const machineMs = machineBusyMs() - machineBefore;
-      const server = await servers.end();
-      const redisAfter = await redisCpuMs(redis);
-      const redisCpu = redisBefore !== null && redisAfter !== null ? redisAfter - redisBefore : null;
-      if (server.profile) profiles.push(server.profile);
-      addSlice(withLogins ? pools.with : pools.without, result.others, (cpu.user + cpu.system) / 1000, wallMs, server, redisCpu, machineMs, options.inline);
-      if (result.logins) {
-        loginResults.calls += result.logins.calls;
-        loginResults.requests += result.logins.requests;
-        loginResults.errors += result.logins.errors;
-        for (const failure of result.logins.failures) if (loginResults.failures.length < 5) loginResults.failures.push(failure);
-        loginResults.wallMs += result.logins.wallMs;
+      progress(`login mix round ${round}/${options.rounds}: ${options.concurrency} menu callers${withLogins ? ` + ${options.loginCallers} login callers` : ' alone'} (${seconds.toFixed(1)} s)…`);
+      const slice = await fleet.measure('line', redis, () => run(seconds, withLogins));
+      if (slice.server.profile) profiles.push(slice.server.profile);
+      addSlice(withLogins ? pools.with : pools.without, slice);
+      const done = slice.value.logins;
+      if (done) {
+        loginResults.calls += done.calls;
+        loginResults.requests += done.requests;
+        loginResults.errors += done.errors;
+        for (const failure of done.failures) if (loginResults.failures.length < 5) loginResults.failures.push(failure);
+        loginResults.wallMs += done.wallMs;
+        if (done.login) {
+          logins.pinChecks += done.login.pinChecks;
+          logins.successes += done.login.successes;
+          logins.wrongPin += done.login.wrongPin;
+          logins.unknownId += done.login.unknownId;
+          for (const ms of done.login.pinMs) logins.pinMs.push(ms);
+          for (const ms of done.login.restMs) logins.restMs.push(ms);
+        }
       }
     }
   }
 
   const seconds = loginResults.wallMs / 1000;
   return {
-    bcryptCost: servers.bcryptCost,
-    uvThreadpoolSize: servers.uvThreadpoolSize,
+    bcryptCost: line.bcryptCost,
+    uvThreadpoolSize: line.uvThreadpoolSize,
     bcryptCompareMs,
     participantsWithPin: people.length,
     loginCallers: options.loginCallers,

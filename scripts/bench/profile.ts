@@ -1,10 +1,11 @@
-// npx tsx scripts/bench-profile.ts PROFILE.cpuprofile [--top N] [--webhooks N]
+// npx tsx scripts/bench/profile.ts PROFILE.cpuprofile [--top N] [--webhooks N]
 // Summarises a V8 CPU profile written by `npm run bench -- --profile DIR`: where the server's
 // time went — for whom (the innermost library or source file on each sample's stack), by package
 // or source file (self time), and by function (self time). --webhooks N adds µs per webhook.
 // --within TEXT limits the by-function list to samples spent for an owner whose name contains TEXT.
 // --callers NAME shows the stacks (innermost frames first, --depth deep) a function's self time came from.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 type Frame = { functionName: string; url: string; lineNumber: number; columnNumber: number };
@@ -24,7 +25,7 @@ const OWNERS: Array<{ name: string; match: RegExp }> = [
   { name: 'engine + menus (engine.ts, flows/)', match: /\/src\/engine\/|\/flows\/|\/src\/domain\// },
   { name: 'routes.ts', match: /\/src\/telephony\/routes\.ts/ },
   { name: 'Express 5 (express, router, body-parser, qs, …)', match: /node_modules\/(express|router|body-parser|qs|raw-body|type-is|finalhandler|send|content-type|content-disposition|iconv-lite|parseurl|on-finished|etag|fresh|media-typer|mime-types|mime-db|debug|depd|http-errors|statuses|accepts|negotiator|vary|proxy-addr|encodeurl|escape-html|cookie|range-parser|unpipe|ee-first|side-channel.*|call-bound|get-intrinsic|es-.*|object-inspect|math-intrinsics)\// },
-  { name: 'bench wrapper (bench-server.ts)', match: /\/scripts\/bench-server\.ts/ },
+  { name: 'bench wrapper (scripts/bench/)', match: /\/scripts\/bench\// },
   { name: 'other packages', match: /node_modules\// },
 ];
 
@@ -39,14 +40,17 @@ function ownerOf(chain: Frame[]): string {
   return 'Node core only on the stack (HTTP parser, socket reads, timers, microtasks)';
 }
 
+/** The checkout's root, so our own files show as src/..., flows/... */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 function where(frame: Frame): string {
   const { url, functionName } = frame;
   if (!url) return functionName.startsWith('(') ? functionName : '(native / V8 builtins)';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return `pkg ${pkg[1]}`;
   if (url.startsWith('node:')) return url;
-  const own = /\/work\/main\/(.+)$/.exec(url.replace(/^file:\/\//, ''));
-  return own ? own[1]! : url;
+  const path = url.replace(/^file:\/\//, '');
+  return path.startsWith(ROOT) ? path.slice(ROOT.length) : url;
 }
 
 process.stdout.on('error', () => process.exit(0));
@@ -54,7 +58,7 @@ process.stdout.on('error', () => process.exit(0));
 function main(): void {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string' }, webhooks: { type: 'string' }, callers: { type: 'string' }, within: { type: 'string' }, depth: { type: 'string' } } });
   if (positionals.length === 0) {
-    process.stderr.write('Usage: npx tsx scripts/bench-profile.ts PROFILE.cpuprofile... [--top N] [--webhooks N] [--within TEXT] [--callers NAME [--depth N]]\n');
+    process.stderr.write('Usage: npx tsx scripts/bench/profile.ts PROFILE.cpuprofile... [--top N] [--webhooks N] [--within TEXT] [--callers NAME [--depth N]]\n');
     process.exitCode = 2;
     return;
   }
