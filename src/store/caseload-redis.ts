@@ -3,7 +3,7 @@
 // also under Redis Cluster. A load writes a new generation beside the old one and then switches
 // a pointer, so no reader ever sees half a caseload.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { AuditEntry, CaseloadStore, Letter, LinePayment, LoadedCaseload, PinFailure, PinPolicy, PinReset, QueuedLetter, RecordedPayment } from './caseload.ts';
 import { outboxEntry, queuedLetter, type PinLetter, type QueuedLetterId } from './caseload.ts';
@@ -106,7 +106,7 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private readonly outbox: ReturnType<typeof outboxKeys>;
 
-  constructor(private readonly redis: Redis, prefix = 'cc:') {
+  constructor(private readonly redis: Redis | Cluster, prefix = 'cc:') {
     this.base = `${prefix}{caseload}:`;
     this.outbox = outboxKeys(prefix);
   }
@@ -201,12 +201,15 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private async dropGeneration(generation: string): Promise<void> {
     const match = `${this.base}g:${generation}:*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await this.redis.unlink(...keys);
-    } while (cursor !== '0');
+    // On a Cluster SCAN sees the node it is sent to only: every master is walked.
+    for (const node of this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await this.redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
     await this.redis.srem(this.generations, generation);
   }
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Language } from '../domain/caseload.ts';
 import { describeError } from '../log.ts';
 import type { MemoryCaseloadStore, MemoryLetterQueue } from './caseload-memory.ts';
@@ -64,7 +64,7 @@ export class RedisOutbox implements Outbox {
   private readonly keys: ReturnType<typeof outboxKeys>;
   private readonly minIdleMs: number;
 
-  constructor(private readonly redis: Redis, prefix = 'cc:', options: OutboxOptions = {}) {
+  constructor(private readonly redis: Redis | Cluster, prefix = 'cc:', options: OutboxOptions = {}) {
     this.keys = outboxKeys(prefix);
     this.minIdleMs = options.minIdleMs ?? DEFAULT_MIN_IDLE_MS;
   }

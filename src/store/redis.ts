@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 import {
   CallBusyError,
   DEFAULT_LOCK,
@@ -51,7 +51,7 @@ export class RedisStore implements CallStore {
   private readonly onError: ((message: string) => void) | undefined;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: Redis | Cluster,
     private readonly prefix = 'cc:',
     options: RedisStoreOptions = {},
   ) {
