@@ -517,14 +517,14 @@ describe('RedisStore', function () {
 
 describe('openStore', function () {
   it('opens the in-process store without a Redis URL', async function () {
-    const store = await openStore({ redisUrl: null, redisPrefix: 'cc:' });
+    const store = await openStore({ redis: null, redisPrefix: 'cc:' });
     expect(store.kind).to.equal('memory');
     await store.ping();
     await store.close();
   });
 
   it('opens Redis when a URL is given', async function () {
-    const store = await openStore({ redisUrl: await testRedisUrl(), redisPrefix: uniquePrefix() });
+    const store = await openStore({ redis: { kind: 'single', url: await testRedisUrl() }, redisPrefix: uniquePrefix() });
     try {
       expect(store.kind).to.equal('redis');
       await store.ping();
@@ -535,7 +535,7 @@ describe('openStore', function () {
 
   it('refuses, clearly and without the password, a Redis that does not answer', async function () {
     const started = Date.now();
-    const error = await rejection(openStore({ redisUrl: 'redis://:sekrit-password@127.0.0.1:1', redisPrefix: 'cc:' }));
+    const error = await rejection(openStore({ redis: { kind: 'single', url: 'redis://:sekrit-password@127.0.0.1:1' }, redisPrefix: 'cc:' }));
     expect(Date.now() - started).to.be.below(3_000);
     expect(error).to.be.instanceOf(Error);
     const message = (error as Error).message;
