@@ -7,6 +7,12 @@ import { WEB_CLIENT_OPTIONS } from './redis.ts';
 
 export type RedisClient = Redis | Cluster;
 
+type ClusterTopology = Extract<RedisTopology, { kind: 'cluster' }>;
+type SentinelTopology = Extract<RedisTopology, { kind: 'sentinel' }>;
+
+/** How long after a switch a client not on the announced primary keeps reconnecting. */
+const SWITCH_FOLLOWED_FOR_MS = 10_000;
+
 export type ConnectOptions = {
   /** Told about connection trouble, once per distinct message; messages carry no credentials. */
   onError?: (message: string) => void;
@@ -42,14 +48,14 @@ export function topologySetting(topology: RedisTopology): string {
   return { single: 'REDIS_URL', cluster: 'REDIS_CLUSTER_NODES', sentinel: 'REDIS_SENTINELS and REDIS_SENTINEL_NAME' }[topology.kind];
 }
 
-function authOptions(topology: Extract<RedisTopology, { auth: unknown }>): Pick<RedisOptions, 'username' | 'password'> {
+function authOptions(topology: ClusterTopology | SentinelTopology): Pick<RedisOptions, 'username' | 'password'> {
   return topology.auth ? { password: topology.auth.password, ...(topology.auth.username ? { username: topology.auth.username } : {}) } : {};
 }
 
 // A primary that became a replica (a failover while this client stayed connected to it) refuses writes.
 const reconnectOnReadOnly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
 
-function clusterClient(topology: Extract<RedisTopology, { kind: 'cluster' }>): Cluster {
+function clusterClient(topology: ClusterTopology): Cluster {
   const { connectTimeout, commandTimeout, maxRetriesPerRequest, retryStrategy, enableAutoPipelining } = WEB_CLIENT_OPTIONS;
   const options: ClusterOptions = {
     redisOptions: { connectTimeout, commandTimeout, maxRetriesPerRequest, ...authOptions(topology) },
@@ -67,8 +73,8 @@ function clusterClient(topology: Extract<RedisTopology, { kind: 'cluster' }>): C
   return new Cluster(topology.nodes.map(({ host, port }) => ({ host, port })), options);
 }
 
-function sentinelClient(topology: Extract<RedisTopology, { kind: 'sentinel' }>): Redis {
-  return new Redis({
+function sentinelClient(topology: SentinelTopology): Redis {
+  const client = new Redis({
     ...WEB_CLIENT_OPTIONS,
     ...authOptions(topology),
     sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
@@ -77,10 +83,57 @@ function sentinelClient(topology: Extract<RedisTopology, { kind: 'sentinel' }>):
     // Asks the Sentinels again soon while none answers, as the web client retries a server.
     sentinelRetryStrategy: (times) => Math.min(100 * times, 2_000),
     sentinelCommandTimeout: WEB_CLIENT_OPTIONS.connectTimeout,
-    // Drops the connection on the Sentinels' +switch-master, so the client moves to the new primary
-    // as soon as the failover is decided rather than on its next retry.
-    failoverDetector: true,
+    // followSwitches does its job: see there.
+    failoverDetector: false,
     reconnectOnError: reconnectOnReadOnly,
+  });
+  followSwitches(client, topology);
+  return client;
+}
+
+/**
+ * Moves a Sentinel client to the new primary as soon as a Sentinel announces the switch
+ * (+switch-master). Otherwise a client stays on an old primary that is still up (a failover an
+ * operator asked for, a partition) until Sentinel demotes it, some ten seconds later, and the
+ * writes it took meanwhile are dropped by its resync. ioredis's failoverDetector does this too,
+ * but a switch that lands while the client is reconnecting ends that client for good (status
+ * 'end'; about one failover in thirty here), so this acts on a ready client only. The other
+ * Sentinels learn of the switch a moment later and may still name the old primary: the client
+ * goes on reconnecting, for a while, until it is on the announced one.
+ */
+function followSwitches(client: Redis, topology: SentinelTopology): void {
+  let target: { ip: string; port: number; until: number } | null = null;
+  const moveIfStale = () => {
+    if (!target || client.status !== 'ready') return;
+    const { remoteAddress, remotePort } = client.stream;
+    if (Date.now() > target.until || (remotePort === target.port && remoteAddress?.replace(/^::ffff:/, '') === target.ip)) {
+      target = null;
+      return;
+    }
+    client.disconnect(true);
+  };
+  const watchers = topology.sentinels.map(({ host, port }) => {
+    const watcher = new Redis({
+      host, port,
+      connectTimeout: WEB_CLIENT_OPTIONS.connectTimeout,
+      retryStrategy: (times) => Math.min(1_000 * times, 10_000),
+      maxRetriesPerRequest: null,
+    });
+    // The client itself reports Sentinels it cannot reach.
+    watcher.on('error', () => {});
+    watcher.on('message', (_channel: string, message: string) => {
+      // <name> <old ip> <old port> <new ip> <new port>
+      const [name, , , ip, newPort] = message.split(' ');
+      if (name !== topology.name || !ip || !newPort) return;
+      target = { ip, port: Number(newPort), until: Date.now() + SWITCH_FOLLOWED_FOR_MS };
+      moveIfStale();
+    });
+    watcher.subscribe('+switch-master').catch(() => {});
+    return watcher;
+  });
+  client.on('ready', moveIfStale);
+  client.once('end', () => {
+    for (const watcher of watchers) watcher.disconnect();
   });
 }
 
@@ -94,18 +147,20 @@ export function connectRedis(topology: RedisTopology, options: ConnectOptions = 
     topology.kind === 'cluster' ? clusterClient(topology)
     : topology.kind === 'sentinel' ? sentinelClient(topology)
     : new Redis(topology.url, WEB_CLIENT_OPTIONS);
-  // A Cluster reports each node's trouble in turn, on every retry: each message once until the client is ready again.
+  // Retries repeat the same trouble (a Cluster's for each node in turn, Sentinel's with its next
+  // delay in it): each once until the client is ready again.
   const reported = new Set<string>();
   const report = (prefix: string) => (error: unknown) => {
     const message = `${prefix}${error instanceof Error ? error.message : String(error)}`;
-    if (reported.has(message) || reported.size >= 20) return;
-    reported.add(message);
+    const kind = message.replace(/\d+ ?ms\b/g, 'N ms');
+    if (reported.has(kind) || reported.size >= 20) return;
+    reported.add(kind);
     options.onError?.(message);
   };
   // Without an 'error' listener ioredis would raise an unhandled 'error' event and end the process.
   client.on('error', report('redis: '));
   if (client instanceof Cluster) client.on('node error', (error: unknown, node: string) => report(`redis: node ${node}: `)(error));
-  else client.on('sentinelError', report('redis sentinel: '));
+  if (topology.kind === 'sentinel') client.on('sentinelError', report('redis sentinel: '));
   client.on('ready', () => reported.clear());
   return client;
 }

@@ -30,7 +30,8 @@ export async function openStore(
     if (config.redis.kind === 'cluster') await untilReady(client, READY_WITHIN_MS);
     await store.ping();
   } catch (error) {
-    await store.close();
+    // Not QUIT: it would wait in the queue behind the PING that just timed out.
+    client.disconnect();
     // The PING's own error is often just "max retries reached"; the connection error says why.
     const reasons = [error instanceof Error ? error.message : String(error), lastError].filter((r) => r !== null);
     throw new Error(`${describeTopology(config.redis)} did not answer (${reasons.join('; ')}); check ${topologySetting(config.redis)} and that Redis is running`);
