@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   CallBusyError,
   MemoryStore,
@@ -21,6 +21,7 @@ import {
   uniquePrefix,
   type RedisServer,
 } from './support/redis.ts';
+import { clusterAdmin, lineClient, sharedCluster, type RedisCluster } from './support/redis-servers.ts';
 
 type Harness = {
   store: CallStore;
@@ -512,6 +513,33 @@ describe('RedisStore', function () {
         server?.stop();
       }
     });
+  });
+});
+
+describe('RedisStore on a Redis Cluster', function () {
+  const runPrefix = uniquePrefix();
+  let cluster: RedisCluster;
+  let admin: Cluster;
+  let counter = 0;
+
+  before(async function () {
+    this.timeout(30_000);
+    cluster = await sharedCluster();
+    admin = await clusterAdmin(cluster);
+  });
+
+  after(async function () {
+    if (!admin) return;
+    await flushPrefix(admin, runPrefix);
+    expect(await keysUnder(admin, runPrefix)).to.deep.equal([]);
+    admin.disconnect();
+  });
+
+  callStoreContract('RedisStore on a Cluster', async ({ outcomesKept }) => {
+    counter += 1;
+    const client = await lineClient({ kind: 'cluster', nodes: cluster.nodes, auth: null });
+    const store = new RedisStore(client, `${runPrefix}${counter}:`, outcomesKept === undefined ? {} : { outcomesKept });
+    return { store, elapse: (ms) => sleep(ms) };
   });
 });
 
