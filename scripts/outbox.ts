@@ -1,7 +1,7 @@
 // npm run outbox [-- --out DIR] [--once | --watch] [--consumer NAME] [--min-idle SECONDS]
-// The print-and-mail job: prints each pending letter of the outbox in the Redis named by REDIS_URL
-// to DIR as <letterId>.txt, marks it sent, and says so in one line (never the PIN). Safe to stop
-// anywhere and run again, and to run twice at once.
+// The print-and-mail job: prints each pending letter of the outbox in the Redis the line uses
+// (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS) to DIR as <letterId>.txt, marks it sent, and
+// says so in one line (never the PIN). Safe to stop anywhere and run again, and to run twice at once.
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ const USAGE =
   `  --min-idle SECONDS  take over letters another run has held this long (default ${DEFAULT_MIN_IDLE_MS / 1000})`;
 
 const NO_REDIS =
-  'REDIS_URL is not set, so there is no outbox to print: the mail outbox lives in the Redis the line uses ' +
+  'REDIS_URL is not set (nor REDIS_CLUSTER_NODES or REDIS_SENTINELS), so there is no outbox to print: the mail outbox lives in the Redis the line uses ' +
   '(the in-process store keeps its letters inside the running line). Set REDIS_URL=redis://host:port.';
 
 const WATCH_INTERVAL_MS = 5_000;
@@ -75,7 +75,7 @@ function summaryLine(total: PrintSummary, out: string, minIdleMs: number): strin
 
 async function run(argv: string[], config: Config): Promise<PrintSummary> {
   const opts = options(argv);
-  if (!config.redisUrl) throw new Error(NO_REDIS);
+  if (!config.redis) throw new Error(NO_REDIS);
   if (config.pinLetterKey === DEV_PIN_LETTER_KEY) process.stderr.write('warning: PIN_LETTER_KEY is unset: PIN letters are opened with the fixed development key\n');
 
   const store = await openStore(config);

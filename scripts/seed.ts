@@ -1,15 +1,16 @@
-// npm run seed -- FILE — loads a caseload file (docs/caseload.md) into the Redis named by
-// REDIS_URL, replacing the caseload there. A bad file changes nothing.
+// npm run seed -- FILE — loads a caseload file (docs/caseload.md) into the Redis the configuration
+// names (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS), replacing the agency's side of the
+// caseload there. A bad file changes nothing.
 import { performance } from 'node:perf_hooks';
 import { DEV_SSN_HASH_KEY, loadConfig, type Config } from '../src/config.ts';
 import { loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore, openStore } from '../src/store/index.ts';
 
-const USAGE = 'Usage: npm run seed -- FILE   (loads a caseload file into the Redis named by REDIS_URL)';
+const USAGE = 'Usage: npm run seed -- FILE   (loads a caseload file into the Redis named by REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS)';
 
 const NO_REDIS =
-  'REDIS_URL is not set, so there is nothing to seed: without it the line uses its in-process store, ' +
+  'REDIS_URL is not set (nor REDIS_CLUSTER_NODES or REDIS_SENTINELS), so there is nothing to seed: without it the line uses its in-process store, ' +
   'which loads the demo caseload (src/domain/demo-caseload.json) by itself at start. ' +
   'Set REDIS_URL=redis://host:port to load FILE into that Redis.';
 
@@ -17,7 +18,7 @@ const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 async function seed(path: string | undefined, config: Config): Promise<string> {
   if (!path) throw new Error(USAGE);
-  if (!config.redisUrl) throw new Error(NO_REDIS);
+  if (!config.redis) throw new Error(NO_REDIS);
   // The SSN hash must be keyed as the line that reads the caseload keys it, or no SSN will match.
   if (config.ssnHashKey === DEV_SSN_HASH_KEY) process.stderr.write('warning: SSN_HASH_KEY is unset: SSNs are hashed with the fixed development key\n');
 

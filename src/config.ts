@@ -2,11 +2,23 @@
 import { DEFAULT_IDENTIFICATION_POLICY, type IdentificationPolicy } from './domain/identification.ts';
 import { parseMoney } from './domain/money.ts';
 
+export type RedisAddress = { readonly host: string; readonly port: number };
+
+/** Credentials for Cluster nodes or a Sentinel-managed primary (a single server's are in its URL). */
+export type RedisAuth = { readonly username: string | null; readonly password: string };
+
+/** Which Redis the line uses: one server, a Cluster, or the primary Sentinels name. */
+export type RedisTopology =
+  | { readonly kind: 'single'; readonly url: string }
+  | { readonly kind: 'cluster'; readonly nodes: readonly RedisAddress[]; readonly auth: RedisAuth | null }
+  | { readonly kind: 'sentinel'; readonly sentinels: readonly RedisAddress[]; readonly name: string; readonly auth: RedisAuth | null };
+
 export type Config = {
   readonly env: 'production' | 'development' | 'test';
   readonly port: number;
   readonly publicUrl: string;
-  readonly redisUrl: string | null;
+  /** null: the in-process store. */
+  readonly redis: RedisTopology | null;
   readonly redisPrefix: string;
   readonly twilioAuthToken: string;
   readonly agentNumber: string;
@@ -67,6 +79,45 @@ function percentBasisPoints(env: Env, name: string): number {
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
+/** host:port,host:port,... — a host name, an IPv4 address or a bracketed IPv6 address, each with its port. */
+function addressList(env: Env, name: string): RedisAddress[] {
+  const raw = env[name] ?? '';
+  const addresses = raw.split(',').map((entry) => entry.trim());
+  return addresses.map((entry) => {
+    const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match?.[1] || !(port >= 1 && port <= 65535)) {
+      throw new ConfigError(`${name} must be host:port pairs separated by commas (10.0.0.5:6379,10.0.0.6:6379), got "${raw}"`);
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+function redisTopology(env: Env): RedisTopology | null {
+  const chosen = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => env[name]);
+  if (chosen.length > 1) throw new ConfigError(`set one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, not ${chosen.join(' and ')}`);
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) throw new ConfigError('REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not');
+  if ((env.REDIS_PASSWORD || env.REDIS_USERNAME) && !env.REDIS_CLUSTER_NODES && !env.REDIS_SENTINELS) {
+    throw new ConfigError('REDIS_PASSWORD and REDIS_USERNAME go with REDIS_CLUSTER_NODES or REDIS_SENTINELS; a REDIS_URL carries its own (redis://user:password@host:port)');
+  }
+  if (env.REDIS_USERNAME && !env.REDIS_PASSWORD) throw new ConfigError('REDIS_USERNAME is set but REDIS_PASSWORD is not');
+  const auth = env.REDIS_PASSWORD ? { username: env.REDIS_USERNAME || null, password: env.REDIS_PASSWORD } : null;
+
+  if (env.REDIS_URL) {
+    const url = env.REDIS_URL;
+    if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url}"`);
+    return { kind: 'single', url };
+  }
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: addressList(env, 'REDIS_CLUSTER_NODES'), auth };
+  if (env.REDIS_SENTINELS) {
+    const name = env.REDIS_SENTINEL_NAME ?? '';
+    if (!name) throw new ConfigError('REDIS_SENTINELS needs REDIS_SENTINEL_NAME, the name the Sentinels monitor the primary under');
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ConfigError(`REDIS_SENTINEL_NAME must be letters, digits, dots, dashes or underscores, got "${name}"`);
+    return { kind: 'sentinel', sentinels: addressList(env, 'REDIS_SENTINELS'), name, auth };
+  }
+  return null;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
@@ -107,14 +158,11 @@ export function loadConfig(env: Env = process.env): Config {
     warnings.push(`AGENT_NUMBER is unset: transfers go to the placeholder ${PLACEHOLDER_AGENT_NUMBER}`);
   }
 
-  const redisUrl = env.REDIS_URL || null;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${redisUrl}"`);
-
   return {
     env: nodeEnv,
     port,
     publicUrl,
-    redisUrl,
+    redis: redisTopology(env),
     redisPrefix: env.REDIS_PREFIX || 'cc:',
     twilioAuthToken,
     agentNumber,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { roleIn, type Case, type CaseNumber, type Participant, type ParticipantId } from '../src/domain/caseload.ts';
 import { parseCaseloadFile, type ParsedCase, type ParsedCaseload } from '../src/domain/caseload-file.ts';
 import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-loader.ts';
@@ -15,6 +15,7 @@ import { sealedPinOf, type PinLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
 
 const SECRETS = { ssnHashKey: 'contract-test-ssn-key', bcryptCost: 4 };
 const LETTER_KEY = 'contract-test-pin-letter-key-0123456789';
@@ -497,7 +498,7 @@ caseloadStoreContract('MemoryCaseloadStore', async () => {
 
 // Another process of the line, on a busy event loop or a far network: every command starts a
 // little late, so its reads of one caseload span more of a concurrent load than they would here.
-function slow(redis: Redis): Redis {
+function slow<Client extends Redis | Cluster>(redis: Client): Client {
   return new Proxy(redis, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
@@ -705,5 +706,32 @@ describe('RedisCaseloadStore', function () {
     await store.replaceCaseload(await small());
     expect((await keysUnder(redis, prefix)).filter((key) => key.includes(dead))).to.deep.equal([]);
     expect(await redis.sismember(`${base()}generations`, dead)).to.equal(0);
+  });
+});
+
+describe('RedisCaseloadStore on a Redis Cluster', function () {
+  const runPrefix = uniquePrefix();
+  let cluster: Cluster;
+  let otherConnection: Cluster;
+  let counter = 0;
+
+  before(async function () {
+    this.timeout(30_000);
+    cluster = await clusterAdmin(await sharedCluster());
+    otherConnection = await clusterAdmin(await sharedCluster());
+  });
+
+  after(async function () {
+    if (!cluster) return;
+    await flushPrefix(cluster, runPrefix);
+    expect(await keysUnder(cluster, runPrefix)).to.deep.equal([]);
+    cluster.disconnect();
+    otherConnection.disconnect();
+  });
+
+  caseloadStoreContract('RedisCaseloadStore on a Cluster', async () => {
+    counter += 1;
+    const prefix = `${runPrefix}${counter}:`;
+    return { store: new RedisCaseloadStore(cluster, prefix), elsewhere: new RedisCaseloadStore(slow(otherConnection), prefix) };
   });
 });

@@ -21,7 +21,7 @@ describe('config', () => {
     expect(config.env).to.equal('development');
     expect(config.port).to.equal(3000);
     expect(config.publicUrl).to.equal('http://localhost:3000');
-    expect(config.redisUrl).to.equal(null);
+    expect(config.redis).to.equal(null);
     expect(config.bcryptCost).to.equal(10);
     expect(config.paymentConnector).to.equal('Default');
     expect(config.twilioAuthToken).to.equal(DEV_AUTH_TOKEN);
@@ -51,7 +51,7 @@ describe('config', () => {
     expect(config.port).to.equal(4000);
     expect(config.bcryptCost).to.equal(12);
     expect(config.paymentConnector).to.equal('Stripe_Connector');
-    expect(config.redisUrl).to.equal('rediss://cache.example.gov:6380');
+    expect(config.redis).to.deep.equal({ kind: 'single', url: 'rediss://cache.example.gov:6380' });
   });
 
   it('strips trailing slashes from PUBLIC_URL (signatures are checked against PUBLIC_URL + path)', () => {
@@ -100,6 +100,54 @@ describe('config', () => {
   for (const value of ['localhost:6379', 'http://cache:6379', 'cache.example.gov']) {
     it(`REDIS_URL=${JSON.stringify(value)} is refused`, () => refused({ REDIS_URL: value }, 'REDIS_URL'));
   }
+
+  describe('Redis topologies', () => {
+    it('a Redis Cluster from its nodes', () => {
+      expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.5:6379, redis-2.example.gov:6380,[fd00::7]:7000' }).redis).to.deep.equal({
+        kind: 'cluster',
+        nodes: [{ host: '10.0.0.5', port: 6379 }, { host: 'redis-2.example.gov', port: 6380 }, { host: 'fd00::7', port: 7000 }],
+        auth: null,
+      });
+    });
+
+    it('a Sentinel-managed primary from the Sentinels and its name', () => {
+      expect(loadConfig({ REDIS_SENTINELS: '10.0.0.5:26379,10.0.0.6:26379', REDIS_SENTINEL_NAME: 'cc-primary' }).redis).to.deep.equal({
+        kind: 'sentinel',
+        sentinels: [{ host: '10.0.0.5', port: 26379 }, { host: '10.0.0.6', port: 26379 }],
+        name: 'cc-primary',
+        auth: null,
+      });
+    });
+
+    it('credentials for Cluster nodes or a Sentinel-managed primary', () => {
+      const cluster = loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.5:6379', REDIS_PASSWORD: 'pw' }).redis;
+      expect(cluster).to.deep.include({ auth: { username: null, password: 'pw' } });
+      const sentinel = loadConfig({ REDIS_SENTINELS: '10.0.0.5:26379', REDIS_SENTINEL_NAME: 'cc', REDIS_USERNAME: 'line', REDIS_PASSWORD: 'pw' }).redis;
+      expect(sentinel).to.deep.include({ auth: { username: 'line', password: 'pw' } });
+    });
+
+    it('refuses more than one topology, naming them', () => {
+      refused({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:6379' }, 'not REDIS_URL and REDIS_CLUSTER_NODES');
+      refused({ REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'cc' }, 'not REDIS_URL and REDIS_SENTINELS');
+      refused({ REDIS_CLUSTER_NODES: 'a:6379', REDIS_SENTINELS: 'b:26379', REDIS_SENTINEL_NAME: 'cc' }, 'not REDIS_CLUSTER_NODES and REDIS_SENTINELS');
+    });
+
+    it('refuses Sentinels without a name, and a name without Sentinels', () => {
+      refused({ REDIS_SENTINELS: 'a:26379' }, 'REDIS_SENTINEL_NAME');
+      refused({ REDIS_SENTINEL_NAME: 'cc' }, 'REDIS_SENTINELS');
+      refused({ REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'two words' }, 'REDIS_SENTINEL_NAME');
+    });
+
+    it('refuses a password beside REDIS_URL (the URL carries it), and a user without a password', () => {
+      refused({ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'pw' }, 'REDIS_PASSWORD');
+      refused({ REDIS_CLUSTER_NODES: 'a:6379', REDIS_USERNAME: 'line' }, 'REDIS_USERNAME');
+    });
+
+    for (const value of ['a', 'a:', ':6379', 'a:0', 'a:65536', 'a:6379,', 'a:6379;b:6379', 'redis://a:6379', 'fd00::7:7000']) {
+      it(`REDIS_CLUSTER_NODES=${JSON.stringify(value)} is refused`, () => refused({ REDIS_CLUSTER_NODES: value }, 'REDIS_CLUSTER_NODES'));
+      it(`REDIS_SENTINELS=${JSON.stringify(value)} is refused`, () => refused({ REDIS_SENTINELS: value, REDIS_SENTINEL_NAME: 'cc' }, 'REDIS_SENTINELS'));
+    }
+  });
 
   it('PUBLIC_URL that is not http(s) is refused', () => {
     refused({ PUBLIC_URL: 'ivr.example.gov' }, 'PUBLIC_URL');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Participant, ParticipantId } from '../src/domain/caseload.ts';
 import { RETURN_ADDRESS, renderLetter } from '../src/domain/letters.ts';
 import { encryptForLetter } from '../src/domain/pin.ts';
@@ -17,6 +17,7 @@ import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
 import { printAndMail, type LetterOutcome, type PrintAndMailOptions, type PrintSummary } from '../src/jobs/print-and-mail.ts';
 import { MemoryOutbox, PRINT_AND_MAIL_GROUP, RedisOutbox } from '../src/store/outbox.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LETTER_KEY = 'outbox-test-pin-letter-key-0123456789abcdef';
@@ -329,7 +330,7 @@ outboxContract('in-process', async () => {
 });
 
 /** Every key under `prefix` with its value, whatever its type, the consumer group's view included. */
-async function everythingUnder(redis: Redis, prefix: string): Promise<string> {
+async function everythingUnder(redis: Redis | Cluster, prefix: string): Promise<string> {
   const dump: Record<string, unknown> = {};
   for (const key of (await keysUnder(redis, prefix)).sort()) {
     const type = await redis.type(key);
@@ -471,5 +472,35 @@ describe('mail outbox in Redis', function () {
       expect(run.stderr).to.match(/REDIS_URL is not set/);
       expect(await readdir(outDir)).to.deep.equal([]);
     });
+  });
+});
+
+describe('mail outbox on a Redis Cluster', function () {
+  const runPrefix = uniquePrefix();
+  let redis: Cluster;
+  let jobConnection: Cluster;
+  let counter = 0;
+
+  before(async function () {
+    this.timeout(30_000);
+    redis = await clusterAdmin(await sharedCluster());
+    jobConnection = await clusterAdmin(await sharedCluster());
+  });
+
+  after(async function () {
+    if (!redis) return;
+    await flushPrefix(redis, runPrefix);
+    redis.disconnect();
+    jobConnection.disconnect();
+  });
+
+  outboxContract('Redis Cluster', async () => {
+    counter += 1;
+    const prefix = `${runPrefix}${counter}:`;
+    return {
+      store: new RedisCaseloadStore(redis, prefix),
+      outbox: (options) => new RedisOutbox(jobConnection, prefix, options),
+      everything: () => everythingUnder(redis, prefix),
+    };
   });
 });

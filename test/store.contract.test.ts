@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   CallBusyError,
   MemoryStore,
@@ -21,6 +21,7 @@ import {
   uniquePrefix,
   type RedisServer,
 } from './support/redis.ts';
+import { clusterAdmin, lineClient, sharedCluster, type RedisCluster } from './support/redis-servers.ts';
 
 type Harness = {
   store: CallStore;
@@ -577,16 +578,43 @@ describe('RedisStore', function () {
   });
 });
 
+describe('RedisStore on a Redis Cluster', function () {
+  const runPrefix = uniquePrefix();
+  let cluster: RedisCluster;
+  let admin: Cluster;
+  let counter = 0;
+
+  before(async function () {
+    this.timeout(30_000);
+    cluster = await sharedCluster();
+    admin = await clusterAdmin(cluster);
+  });
+
+  after(async function () {
+    if (!admin) return;
+    await flushPrefix(admin, runPrefix);
+    expect(await keysUnder(admin, runPrefix)).to.deep.equal([]);
+    admin.disconnect();
+  });
+
+  callStoreContract('RedisStore on a Cluster', async ({ outcomesKept }) => {
+    counter += 1;
+    const client = await lineClient({ kind: 'cluster', nodes: cluster.nodes, auth: null });
+    const store = new RedisStore(client, `${runPrefix}${counter}:`, outcomesKept === undefined ? {} : { outcomesKept });
+    return { store, elapse: (ms) => sleep(ms) };
+  });
+});
+
 describe('openStore', function () {
   it('opens the in-process store without a Redis URL', async function () {
-    const store = await openStore({ redisUrl: null, redisPrefix: 'cc:' });
+    const store = await openStore({ redis: null, redisPrefix: 'cc:' });
     expect(store.kind).to.equal('memory');
     await store.ping();
     await store.close();
   });
 
   it('opens Redis when a URL is given', async function () {
-    const store = await openStore({ redisUrl: await testRedisUrl(), redisPrefix: uniquePrefix() });
+    const store = await openStore({ redis: { kind: 'single', url: await testRedisUrl() }, redisPrefix: uniquePrefix() });
     try {
       expect(store.kind).to.equal('redis');
       await store.ping();
@@ -597,7 +625,7 @@ describe('openStore', function () {
 
   it('refuses, clearly and without the password, a Redis that does not answer', async function () {
     const started = Date.now();
-    const error = await rejection(openStore({ redisUrl: 'redis://:sekrit-password@127.0.0.1:1', redisPrefix: 'cc:' }));
+    const error = await rejection(openStore({ redis: { kind: 'single', url: 'redis://:sekrit-password@127.0.0.1:1' }, redisPrefix: 'cc:' }));
     expect(Date.now() - started).to.be.below(3_000);
     expect(error).to.be.instanceOf(Error);
     const message = (error as Error).message;

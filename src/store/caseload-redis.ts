@@ -3,6 +3,7 @@
 // by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
 // sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
 import { createHash, randomUUID } from 'node:crypto';
+import { Cluster } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { ParsedCase } from '../domain/caseload-file.ts';
 import type {
@@ -256,13 +257,16 @@ export class RedisCaseloadStore implements CaseloadStore {
     return report;
   }
 
+  /** Every key matching: on a Cluster SCAN sees the node it is sent to only, so every master is walked. */
   private async *scan(match: string): AsyncGenerator<string> {
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      yield* keys;
-    } while (cursor !== '0');
+    for (const node of this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+        cursor = next;
+        yield* keys;
+      } while (cursor !== '0');
+    }
   }
 
   private async *sscan(key: string): AsyncGenerator<string> {
@@ -329,7 +333,10 @@ export class RedisCaseloadStore implements CaseloadStore {
     if (caseNumbers.length === 0) return pending;
     const pipeline = this.redis.pipeline();
     for (const n of caseNumbers) pipeline.lrange(this.line('payments', n), 0, -1);
-    const lists = ((await pipeline.exec()) ?? []).map(([, list]) => ((list as string[] | null) ?? []).map((json) => JSON.parse(json) as LinePayment));
+    const lists = ((await pipeline.exec()) ?? []).map(([error, list]) => {
+      if (error) throw error;
+      return ((list as string[] | null) ?? []).map((json) => JSON.parse(json) as LinePayment);
+    });
     const codes = lists.flat().map((p) => p.confirmationCode);
     const confirmedOn = codes.length ? await this.redis.hmget(this.key(generation, 'confirmed'), ...codes) : [];
     const caseOf = new Map(codes.map((code, i) => [code, confirmedOn[i] ?? null]));

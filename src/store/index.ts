@@ -1,3 +1,5 @@
+import type { RedisTopology } from '../config.ts';
+import { connectRedis, describeTopology, topologySetting, untilReady } from './connect.ts';
 import { MemoryStore } from './memory.ts';
 import { RedisStore } from './redis.ts';
 import type { CallStore } from './store.ts';
@@ -5,38 +7,34 @@ import type { CallStore } from './store.ts';
 export * from './store.ts';
 export { MemoryStore, type MemoryStoreOptions } from './memory.ts';
 export { RedisStore, type RedisStoreOptions } from './redis.ts';
+export { connectRedis, describeTopology, untilReady, type RedisClient } from './connect.ts';
 
-/** The URL with any password blanked, for messages. */
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparseable REDIS_URL)';
-  }
-}
+/** How long a start waits for Redis before it refuses. */
+const READY_WITHIN_MS = 5_000;
 
-/** Redis when a URL is configured (and it answers), the in-process store otherwise. */
+/** Redis when one is configured (and it answers), the in-process store otherwise. */
 export async function openStore(
-  config: { redisUrl: string | null; redisPrefix: string },
+  config: { redis: RedisTopology | null; redisPrefix: string },
   onError?: (msg: string) => void,
 ): Promise<CallStore> {
-  if (!config.redisUrl) return new MemoryStore();
+  if (!config.redis) return new MemoryStore();
   let lastError: string | null = null;
-  const store = RedisStore.connect(config.redisUrl, config.redisPrefix, {
-    onError: (message) => {
-      lastError = message;
-      onError?.(message);
-    },
-  });
+  const report = (message: string) => {
+    lastError = message;
+    onError?.(message);
+  };
+  const client = connectRedis(config.redis, { onError: report });
+  const store = new RedisStore(client, config.redisPrefix, { onError: report });
   try {
+    // A Cluster refuses commands until it knows its slots; a single server queues them (and fails them in a second).
+    if (config.redis.kind === 'cluster') await untilReady(client, READY_WITHIN_MS);
     await store.ping();
   } catch (error) {
-    await store.close();
+    // Not QUIT: it would wait in the queue behind the PING that just timed out.
+    client.disconnect();
     // The PING's own error is often just "max retries reached"; the connection error says why.
     const reasons = [error instanceof Error ? error.message : String(error), lastError].filter((r) => r !== null);
-    throw new Error(`Redis at ${displayUrl(config.redisUrl)} did not answer (${reasons.join('; ')}); check REDIS_URL and that Redis is running`);
+    throw new Error(`${describeTopology(config.redis)} did not answer (${reasons.join('; ')}); check ${topologySetting(config.redis)} and that Redis is running`);
   }
   return store;
 }

@@ -179,7 +179,10 @@ export class RedisStore implements CallStore {
     const keys = this.keys(callSid);
     if (idempotencyToken === null) return { session: await this.getSession(callSid), reply: null };
     // Both keys share the call's hash tag, so this pipeline is one slot on a Cluster too.
-    const [[, json], [, reply]] = (await this.redis.pipeline().get(keys.session).hget(keys.replies, idempotencyToken).exec()) as [[unknown, string | null], [unknown, string | null]];
+    const results = (await this.redis.pipeline().get(keys.session).hget(keys.replies, idempotencyToken).exec()) ?? [];
+    // A pipeline answers each command's error in its place instead of rejecting: an outage must fail the read.
+    for (const [error] of results) if (error) throw error;
+    const [json, reply] = results.map(([, value]) => value as string | null);
     return { session: json == null ? null : (this.parse(json, 'session') as SessionRecord | null), reply: reply ?? null };
   }
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 const INSTALL_HINT =
   'The Redis tests need a Redis server. Either set REDIS_URL=redis://host:port to one the tests may write to ' +
@@ -124,22 +124,29 @@ function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
-/** Every key under `prefix`, found with SCAN (never KEYS on a shared server). */
-export async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {
+/** Every key under `prefix`, found with SCAN (never KEYS on a shared server); on a Cluster, on every master. */
+export async function keysUnder(redis: Redis | Cluster, prefix: string): Promise<string[]> {
   const found: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', 500);
-    found.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const node of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${globEscape(prefix)}*`, 'COUNT', 500);
+      found.push(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
   return [...new Set(found)];
 }
 
 /** Deletes the keys under `prefix` and nothing else (never FLUSHALL/FLUSHDB). */
-export async function flushPrefix(redis: Redis, prefix: string): Promise<number> {
+export async function flushPrefix(redis: Redis | Cluster, prefix: string): Promise<number> {
   if (!prefix) throw new Error('flushPrefix needs a non-empty prefix');
   const keys = await keysUnder(redis, prefix);
+  if (redis instanceof Cluster) {
+    // On a Cluster one UNLINK takes keys of one slot only.
+    await Promise.all(keys.map((key) => redis.unlink(key)));
+    return keys.length;
+  }
   for (let i = 0; i < keys.length; i += 500) {
     await redis.unlink(...keys.slice(i, i + 500));
   }
