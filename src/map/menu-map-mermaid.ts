@@ -50,7 +50,11 @@ export function menuMapMermaid(map: MenuMap): string {
 /** Words Mermaid reads as its own, which a node cannot be called. */
 const RESERVED = new Set(['end', 'graph', 'flowchart', 'subgraph', 'style', 'class', 'classdef', 'click', 'direction', 'default', 'linkstyle', 'everywhere']);
 
-/** Mermaid label text: quotes and # as entity codes, so a label can say "9 digits #". */
+/**
+ * Mermaid label text. A `#` that starts no entity code stays as it is ("9 digits #"); quotes and
+ * angle brackets, which would end a label or open a tag, become their typographic look-alikes
+ * rather than entity codes, which not every renderer decodes.
+ */
 function text(value: string): string {
-  return value.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+  return value.replace(/#(?=\w+;)/g, '＃').replace(/"/g, '”').replace(/</g, '‹').replace(/>/g, '›');
 }
