@@ -53,6 +53,18 @@ describe('the menu map', () => {
     expect(() => titleText([{ id: 'main.title', sentence: 1 }], 'en')).to.throw('no sentence 1');
   });
 
+  it('a title taken from a sentence of a menu\'s options names, in both languages, the key that leads there', () => {
+    const fromOptions = Object.entries(MENU_TITLES).filter(([, sources]) => sources?.some((source) => typeof source !== 'string'));
+    expect(fromOptions.length).to.be.greaterThan(5);
+    for (const [state, sources] of fromOptions) {
+      const en = titleText(sources ?? [], 'en').match(/\bpress (\d)\b/)?.[1];
+      const es = titleText(sources ?? [], 'es').match(/\boprima (\d)\b/)?.[1];
+      const keys = map.edges.filter((edge) => edge.to === state && edge.from !== state).map((edge) => edge.key);
+      expect(en, state).to.equal(es);
+      expect(keys, `${state}: its title says "press ${en}"`).to.include(en);
+    }
+  });
+
   it('the main menu: 1 to 5 and 0, read from its guards, lead where spec section 2 says', () => {
     const main = from('mainMenu');
     expect(main.filter((edge) => edge.key !== null).map((edge) => edge.key)).to.include.members(['1', '2', '3', '4', '5', '0', '9', '*']);

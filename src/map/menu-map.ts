@@ -97,8 +97,11 @@ const COUNTED: Record<Counter, string> = {
   payAttempts: 'card attempts',
 };
 const INTENT: Record<LineContext['intent'], string> = { account: 'for the account', changePin: 'changing the PIN' };
-/** Conditions whose opposite is worth saying on the branch that follows them. */
-const OPPOSITE: Readonly<Record<string, string>> = { loggedIn: 'not logged in', representativesAvailable: 'office closed' };
+/** Conditions whose opposite is worth saying on the branch that follows them: what each says, and its opposite. */
+const OPPOSITES: Readonly<Record<string, readonly [string, string]>> = {
+  loggedIn: ['logged in', 'not logged in'],
+  representativesAvailable: ['office open', 'office closed'],
+};
 
 // The values <Dial> and <Pay> can end with, to label the branches of a transfer and a payment.
 const DIAL_STATUSES = Object.keys({ completed: 1, answered: 1, busy: 1, 'no-answer': 1, failed: 1, canceled: 1 } satisfies Record<DialStatus, 1>);
@@ -133,8 +136,8 @@ function condition(guard: Guard): string | null {
   const { params } = guard;
   const counted = COUNTED[params.counter as Counter] ?? String(params.counter);
   switch (guard.type) {
-    case 'loggedIn': return 'logged in';
-    case 'representativesAvailable': return 'office open';
+    case 'loggedIn':
+    case 'representativesAvailable': return OPPOSITES[guard.type]?.[0] ?? guard.type;
     case 'resumed': return 'session lost';
     case 'historyHasMore': return 'more payments';
     case 'intentIs': return INTENT[params.intent as LineContext['intent']] ?? String(params.intent);
@@ -146,7 +149,7 @@ function condition(guard: Guard): string | null {
 
 /** A way that needs a condition and its opposite ("logged in" to start paying, "not logged in" on the way out) is never taken. */
 function possible(when: readonly string[]): boolean {
-  return !Object.entries(OPPOSITE).some(([type, opposite]) => when.includes(opposite) && when.includes(condition({ type, params: {} }) ?? type));
+  return !Object.values(OPPOSITES).some(([said, opposite]) => when.includes(said) && when.includes(opposite));
 }
 
 /** Each branch with its conditions in words, and the opposite of the earlier branches' where it reads well. */
@@ -157,8 +160,8 @@ function branches(transitions: readonly AnyTransitionDefinition[], guards: (t: A
     const opposites = transitions.slice(0, index)
       .filter((earlier) => sameWay(earlier, t))
       .flatMap((earlier) => guards(earlier).map((g) => g.type))
-      .filter((type) => !ownTypes.has(type) && OPPOSITE[type] !== undefined)
-      .map((type) => OPPOSITE[type] as string);
+      .flatMap((type) => (ownTypes.has(type) ? [] : [OPPOSITES[type]?.[1]]))
+      .filter((opposite): opposite is string => opposite !== undefined);
     const when = [...new Set([...own.map(condition).filter((c): c is string => c !== null), ...opposites])];
     return { transition: t, when };
   });
@@ -214,6 +217,9 @@ function entryLabel(params: Record<string, unknown>): string {
 }
 
 type Trigger = { on: string; key: string | null };
+const FAILURE = 'anything else';
+const SILENCE = 'silence';
+const STRUCTURAL = new Set(['pressed', 'cancelled', 'digitCount', 'casePicked']);
 
 /** What the caller does to take `t`, from its structural guards (pressed, cancelled, digitCount, casePicked). */
 function digitTrigger(guards: Guard[]): Trigger {
@@ -225,15 +231,13 @@ function digitTrigger(guards: Guard[]): Trigger {
   }
   return { on: FAILURE, key: null };
 }
-const FAILURE = 'anything else';
-const SILENCE = 'silence';
-const STRUCTURAL = new Set(['pressed', 'cancelled', 'digitCount', 'casePicked']);
 
 /**
- * The map of `machine` (the line's, unless a test hands another). Deterministic: nodes in the
- * order the definition declares them, edges in the order their transitions are tried.
+ * The map of the line's machine. Deterministic: nodes in the order the definition declares them,
+ * edges in the order their transitions are tried.
  */
-export function menuMap(machine: AnyStateMachine = lineMachine): MenuMap {
+export function menuMap(): MenuMap {
+  const machine: AnyStateMachine = lineMachine;
   const all = getStateNodes(machine.root);
   const context = createActor(machine, { input: {} }).getSnapshot().context as unknown;
   const implementations = machine.implementations.guards as Record<string, (args: GuardArgs, params: unknown) => boolean>;
