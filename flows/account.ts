@@ -65,7 +65,7 @@ export const account = withId('account', lineSetup.createStateConfig({
             // A US number: the area code and exchange cannot start with 0 or 1 (NANP).
             enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], pattern: '^[2-9]\\d{2}[2-9]\\d{6}$', invalid: [u('phone.length')], then: 'confirm', back: to('servicesMenu'), keep: 'keepPhone' }),
             confirm: menu({
-              prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'digits', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
+              prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'phone', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
               options: { '1': 'saving', '2': 'enter' },
               back: to('servicesMenu'),
             }),

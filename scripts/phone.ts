@@ -323,10 +323,13 @@ export function elementsOf(element: XmlElement): XmlElement[] {
   return element.children.filter((child): child is XmlElement => child.type === 'element');
 }
 
-// What a <Say> speaks: its text, with SSML <sub alias> read as the alias and <break> as a pause.
+// What a <Say> speaks: its text, with SSML <sub alias> read as the alias, <break> as a pause, and
+// <say-as> digits and telephone numbers one digit at a time, as the voice says them.
 export function spokenText(node: XmlNode): string {
   if (node.type === 'text') return node.text;
   if (node.name === 'sub' && node.attributes.alias !== undefined) return node.attributes.alias;
+  const interpretAs = node.name === 'say-as' ? node.attributes['interpret-as'] : undefined;
+  if (interpretAs === 'digits' || interpretAs === 'telephone') return node.children.map(spokenText).join('').replace(/\s+/g, '').split('').join(' ');
   if (node.name === 'break') return ' ';
   return node.children.map(spokenText).join('');
 }
