@@ -2,7 +2,7 @@
 // their own cases once they have proved it.
 import { assign } from 'xstate';
 import { proveIdentity } from './identity.ts';
-import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
+import { balanceReadout, caseInformationReadout, historyPage, summaryReadout } from './readouts.ts';
 import { LOGIN_TRIES, PAY_ATTEMPTS, digitEntry, intentIs, lineSetup, limitReached, loggedInAs, menu, navigation, readout, say, u } from './setup.ts';
 import { to, withId } from './targets.ts';
 
@@ -25,7 +25,7 @@ export const login = withId('login', lineSetup.createStateConfig({
     verified: {
       always: [
         { guard: intentIs('changePin'), target: to('changePin') },
-        { target: to('account'), actions: say([u('login.verified')]) },
+        { target: to('account') },
       ],
     },
   },
@@ -33,8 +33,16 @@ export const login = withId('login', lineSetup.createStateConfig({
 
 /** The account menu (spec section 5) and its services (spec section 8). */
 export const account = withId('account', lineSetup.createStateConfig({
-  initial: 'menu',
+  initial: 'summary',
   states: {
+    // The answer first: what the caller owes (or last received), then the menu; 1 has the detail.
+    summary: {
+      invoke: {
+        src: 'summary',
+        input: ({ context }) => ({ participantId: loggedInAs(context) }),
+        onDone: { target: 'menu', actions: { type: 'say', params: ({ event }) => ({ lines: summaryReadout(event.output) }) } },
+      },
+    },
     menu: withId('accountMenu', menu({
       prompt: [u('account.title'), u('account.options'), navigation],
       speech: 'account',

@@ -4,7 +4,7 @@
 // "prove who you are" for them.
 import { and, assign, emit, fromPromise, setup } from 'xstate';
 import type { Utterance, Language } from '../prompts/speak.ts';
-import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
+import type { AccountSummary, BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
 import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
 import type { FormQueued } from '../src/domain/services.ts';
 import type { MailedForm } from '../src/domain/outbox.ts';
@@ -91,6 +91,7 @@ export const lineSetup = setup({
   actors: {
     identify: fromPromise<ParticipantId | null, { entry: string }>(provided('identify')),
     login: fromPromise<LoginResult, { candidate: ParticipantId | null; pin: string }>(provided('login')),
+    summary: fromPromise<AccountSummary, { participantId: ParticipantId }>(provided('summary')),
     balances: fromPromise<BalanceReport, { participantId: ParticipantId }>(provided('balances')),
     history: fromPromise<HistoryItem[], { participantId: ParticipantId }>(provided('history')),
     caseInformation: fromPromise<CaseInformation, { participantId: ParticipantId }>(provided('caseInformation')),

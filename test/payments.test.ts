@@ -73,7 +73,7 @@ describe('card payments (real Redis)', function () {
   async function toPay(caller: Caller, who = DEVIN, cents = '45000'): Promise<Caller> {
     await caller.toMainMenu();
     await caller.press('2');
-    expect(caller.heard).to.include('no fee');
+    expect(caller.heard).to.include('Card payments are free');
     await caller.press(who.id);
     await caller.press(who.ssn);
     await caller.press(cents);
@@ -298,7 +298,7 @@ describe('card payments (real Redis)', function () {
     await c.press('4');
     expect(c.heard).to.include('For the case ending in 5 6 7 8, press 1. For the case ending in 4 5 6 1, press 2.'.split('. ')[0]!);
     await c.press('1');
-    expect(c.heard).to.include('The amount due this month on the case ending in 5 6 7 8 is $280.00');
+    expect(c.heard).to.include('On the case ending in 5 6 7 8, $280.00 is due this month');
   });
 
   it('nothing of a card reaches logs, Redis or URLs: only the last four digits are said', async () => {

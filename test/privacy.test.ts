@@ -80,13 +80,13 @@ describe('privacy and isolation (real Redis)', function () {
 
     // Log in by SSN, then by participant ID; fail once with a wrong PIN.
     let c = await call().login(DANA.ssn, DANA.pin);
-    expect(c.heard).to.include('identity is verified');
+    expect(c.heard).to.include('Account menu.');
     await c.press('1');
     c = await call().login(DANA.id, '111999');
     expect(c.heard).to.include('does not match our records');
     await c.press(DANA.ssn);
     await c.press(DANA.pin);
-    expect(c.heard).to.include('identity is verified');
+    expect(c.heard).to.include('Account menu.');
 
     // Forgot PIN for Kevin: the new PIN exists only encrypted in the outbox.
     c = await call().toMainMenu();
@@ -114,7 +114,7 @@ describe('privacy and isolation (real Redis)', function () {
     await c.press(chosen);
     expect(c.heard).to.include('Your PIN has been changed');
     c = await call().login(KEVIN.id, chosen);
-    expect(c.heard).to.include('identity is verified');
+    expect(c.heard).to.include('Account menu.');
 
     for (const caller of callers) await caller.hangUp();
     const everything = trail(callers);
@@ -176,7 +176,7 @@ describe('privacy and isolation (real Redis)', function () {
     for (const instance of instances) {
       const c = await new Caller(instance.app).login(TERRENCE.id, TERRENCE.pin);
       expect(c.heard).to.include('locked');
-      expect(c.heard).not.to.include('identity is verified');
+      expect(c.heard).not.to.include('Account menu.');
     }
     // Forgot PIN clears the lock; the mailed PIN works on the other instance.
     const reset = await new Caller(first.app).toMainMenu();
@@ -188,7 +188,7 @@ describe('privacy and isolation (real Redis)', function () {
     const [letter] = await second.caseload.letters();
     const pin = decryptForLetter(sealedPinOf(letter!)!, config.pinLetterKey);
     const after = await new Caller(second.app).login(TERRENCE.id, pin);
-    expect(after.heard).to.include('identity is verified');
+    expect(after.heard).to.include('Account menu.');
     // And a second reset within 24 hours is refused with the date of the first.
     const again = await new Caller(second.app).toMainMenu();
     await again.press('3');

@@ -73,6 +73,15 @@ describe('SSML in <Say> (Polly neural)', () => {
     expect(said(rendered('es', [payment]))).to.include('El domingo primero de marzo de 2026, 1234 dólares con 56 centavos por cheque, caso que termina en <say-as interpret-as="digits">3456</say-as>.');
   });
 
+  it('the summary said first has the figures in the caller\'s language', () => {
+    const summary: Utterance = { id: 'summary.oweAndReceived', values: {
+      total: { kind: 'money', cents: 168456 }, due: { kind: 'money', cents: 45000 },
+      amount: { kind: 'money', cents: 32500 }, date: { kind: 'date', at: '2026-11-02T20:00:00Z' },
+    } };
+    expect(saidIn(rendered('en', [summary]))).to.equal('You owe $1,684.56 in all, and $450.00 is due this month; the last payment you received was $325.00, on Monday, November 2, 2026.');
+    expect(saidIn(rendered('es', [summary]))).to.equal('Usted debe 1684 dólares con 56 centavos en total, y lo que vence este mes es 450 dólares; el último pago que usted recibió fue de 325 dólares, el lunes 2 de noviembre de 2026.');
+  });
+
   it('tests and transcripts read <say-as> digits as the voice says them, one by one', () => {
     const xml = rendered('en', [{ id: 'pay.approved', values: { amount: { kind: 'money', cents: 10000 }, last4: { kind: 'digits', value: '4242' } } }]);
     expect(saidIn(xml)).to.equal('Thank you. Your payment of $100.00 with the card ending in 4 2 4 2 was approved.');
