@@ -2,7 +2,7 @@
 // their own cases once they have proved it.
 import { assign } from 'xstate';
 import { PROVE_IDENTITY_START, proveIdentity } from './identity.ts';
-import { balanceReadout, caseInformationReadout, historyPage } from './readouts.ts';
+import { balanceReadout, caseInformationReadout, historyPage, summaryReadout } from './readouts.ts';
 import { failedWith, whenOk } from './results.ts';
 import { LOGIN_TRIES, PAY_ATTEMPTS, PHONE_UPDATES, count, digitEntry, intentIs, lineSetup, limitReached, loggedInAs, menu, navigation, readout, say, u } from './setup.ts';
 import { to, withId } from './targets.ts';
@@ -26,7 +26,7 @@ export const login = withId('login', lineSetup.createStateConfig({
     verified: {
       always: [
         { guard: intentIs('changePin'), target: to('changePin') },
-        { target: to('account'), actions: say([u('login.verified')]) },
+        { target: to('account') },
       ],
     },
   },
@@ -34,8 +34,16 @@ export const login = withId('login', lineSetup.createStateConfig({
 
 /** The account menu (spec section 5) and its services (spec section 8). */
 export const account = withId('account', lineSetup.createStateConfig({
-  initial: 'menu',
+  initial: 'summary',
   states: {
+    // The answer first: what the caller owes (or last received), then the menu; 1 has the detail.
+    summary: {
+      invoke: {
+        src: 'summary',
+        input: ({ context }) => ({ participantId: loggedInAs(context) }),
+        onDone: { target: 'menu', actions: { type: 'say', params: ({ event }) => ({ lines: summaryReadout(event.output) }) } },
+      },
+    },
     menu: withId('accountMenu', menu({
       prompt: [u('account.title'), u('account.options'), navigation],
       speech: 'account',
@@ -45,7 +53,7 @@ export const account = withId('account', lineSetup.createStateConfig({
         '3': 'caseInformation',
         '4': [
           { guard: limitReached(PAY_ATTEMPTS), say: [u('pay.tooMany'), u('account.title'), u('account.options'), navigation] },
-          { target: to('payment') },
+          { target: to('payment'), assign: { payFrom: 'account' } },
         ],
         '5': 'services',
       },
@@ -84,7 +92,7 @@ export const account = withId('account', lineSetup.createStateConfig({
             // A US number: the area code and exchange cannot start with 0 or 1 (NANP).
             enter: digitEntry({ prompt: [u('phone.enter')], lengths: [10], pattern: '^[2-9]\\d{2}[2-9]\\d{6}$', invalid: [u('phone.length')], then: 'confirm', back: to('servicesMenu'), keep: 'keepPhone' }),
             confirm: menu({
-              prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'digits', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
+              prompt: (context) => [{ id: 'phone.readBack', values: { number: { kind: 'phone', value: context.pendingPhone ?? '' } } }, u('phone.confirmKeys')],
               options: { '1': 'saving', '2': 'enter' },
               back: to('servicesMenu'),
             }),

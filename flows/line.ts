@@ -23,7 +23,7 @@ export const lineMachine = lineSetup.createMachine({
     language: input.language ?? 'en', caller: input.caller ?? WITHHELD, strikes: 0, resumed: input.resume ?? false,
     participantId: null, candidate: null, intent: 'account', loginFailures: 0, forgotFailures: 0, pinProblems: 0,
     pendingPin: null, historyPage: 0, historyHasMore: false,
-    payerId: null, payIdFailures: 0, payCases: [], payCase: 0, payQuote: null, amountProblems: 0, payAttempts: 0, payReceipt: null,
+    payFrom: 'main', payerId: null, payIdFailures: 0, payCases: [], payCase: 0, payQuote: null, amountProblems: 0, payAttempts: 0, payReceipt: null,
     pendingPhone: null, phoneUpdates: 0, form: null,
   }),
   initial: 'start',
@@ -56,7 +56,7 @@ export const lineMachine = lineSetup.createMachine({
         ],
         '2': [
           { guard: limitReached(PAY_ATTEMPTS), say: [u('pay.tooMany'), ...mainPrompt] },
-          { target: 'payment' },
+          { target: 'payment', assign: { payFrom: 'main' } },
         ],
         '3': 'pinHelp',
         '4': 'paymentInfo',

@@ -19,7 +19,8 @@ export function payRequestOf(context: LineContext): PayRequest | null {
 
 const payCaseEnding = (context: LineContext) => ({ kind: 'digits' as const, value: (context.payCases[context.payCase]?.caseNumber ?? '').slice(-4) });
 const money = (cents: number) => ({ kind: 'money' as const, cents });
-const backFromPayment: readonly Exit[] = [{ guard: 'loggedIn', target: to('accountMenu') }, { target: to('mainMenu') }];
+// `*` (or nothing to pay) goes back to the menu the payment was chosen from (spec section 2).
+const backFromPayment: readonly Exit[] = [{ guard: 'paymentFromAccount', target: to('accountMenu') }, { target: to('mainMenu') }];
 const receiptLines = (context: LineContext): Utterance[] => {
   const receipt = context.payReceipt;
   if (!receipt) return [];

@@ -1,5 +1,5 @@
 // What the caller hears about their own account, built from the domain's answers. Pure.
-import type { BalanceReport, CaseInformation, HistoryItem } from '../src/domain/accounts.ts';
+import type { AccountSummary, BalanceReport, CaseInformation, HistoryItem } from '../src/domain/accounts.ts';
 import type { PromptId } from '../prompts/catalog.ts';
 import type { Utterance } from '../prompts/speak.ts';
 import type { PaymentMethod } from '../src/domain/caseload.ts';
@@ -19,6 +19,20 @@ const METHOD: Record<PaymentMethod, PromptId> = {
 const last4 = (caseNumber: string) => ({ kind: 'digits' as const, value: caseNumber.slice(-4) });
 const money = (cents: number) => ({ kind: 'money' as const, cents });
 const count = (value: number) => ({ kind: 'number' as const, value });
+
+/** The answer first (one sentence): what the caller owes, and the last payment they received. */
+export function summaryReadout(summary: AccountSummary): Utterance[] {
+  const { paying, receiving } = summary;
+  const owed = paying ? { total: money(paying.total), due: money(paying.dueThisMonth) } : null;
+  const last = receiving?.lastPayment;
+  const received = last ? { amount: money(last.amount), date: { kind: 'date' as const, at: last.receivedAt } } : null;
+  if (owed && received) return [{ id: 'summary.oweAndReceived', values: { ...owed, ...received } }];
+  if (owed && receiving) return [{ id: 'summary.oweAndNoneReceived', values: owed }];
+  if (owed) return [{ id: 'summary.owe', values: owed }];
+  if (received) return [{ id: 'summary.received', values: received }];
+  if (receiving) return [{ id: 'summary.noneReceived' }];
+  return [{ id: 'balance.none' }];
+}
 
 export function balanceReadout(report: BalanceReport): Utterance[] {
   if (report.openCases === 0) return [{ id: 'balance.none' }];

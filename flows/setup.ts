@@ -4,7 +4,7 @@
 // "prove who you are" for them.
 import { and, assign, emit, fromPromise, setup } from 'xstate';
 import type { Utterance, Language } from '../prompts/speak.ts';
-import type { BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, IdentityCheck, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
+import type { AccountSummary, BalanceReport, CaseInformation, ForgotPinResult, HistoryItem, IdentityCheck, LoginResult, ProposedPin } from '../src/domain/accounts.ts';
 import type { CallerKey } from '../src/domain/identification.ts';
 import type { CardPayment, Payable, PayableCase, Quote, Receipt } from '../src/domain/payments.ts';
 import type { FormQueued, PhoneUpdated } from '../src/domain/services.ts';
@@ -40,7 +40,8 @@ export type LineContext = {
   pendingPin: string | null;
   historyPage: number;
   historyHasMore: boolean;
-  /** Card payment: who pays (proved by ID + SSN, or logged in), on which case, how much. */
+  /** Card payment: the menu it was chosen from (where `*` returns), who pays (proved by ID + SSN, or logged in), on which case, how much. */
+  payFrom: 'main' | 'account';
   payerId: ParticipantId | null;
   payIdFailures: number;
   payCases: PayableCase[];
@@ -100,6 +101,7 @@ export const lineSetup = setup({
     identify: fromPromise<ParticipantId | null, { entry: string }>(provided('identify')),
     mayIdentify: fromPromise<boolean, { caller: CallerKey }>(provided('mayIdentify')),
     login: fromPromise<LoginResult, { candidate: ParticipantId | null; pin: string; caller: CallerKey }>(provided('login')),
+    summary: fromPromise<AccountSummary, { participantId: ParticipantId }>(provided('summary')),
     balances: fromPromise<BalanceReport, { participantId: ParticipantId }>(provided('balances')),
     history: fromPromise<HistoryItem[], { participantId: ParticipantId }>(provided('history')),
     caseInformation: fromPromise<CaseInformation, { participantId: ParticipantId }>(provided('caseInformation')),
@@ -153,6 +155,7 @@ export const lineSetup = setup({
     representativesAvailable: () => representativesAvailable(new Date()),
     resumed: ({ context }) => context.resumed,
     loggedIn: ({ context }) => context.participantId !== null,
+    paymentFromAccount: ({ context }) => context.payFrom === 'account',
     intentIs: ({ context }, params: { intent: LineContext['intent'] }) => context.intent === params.intent,
     historyHasMore: ({ context }) => context.historyHasMore,
     casePicked: ({ context, event }) => event.type === 'digits' && /^[1-9]$/.test(event.digits) && Number(event.digits) <= context.payCases.length,
@@ -168,7 +171,7 @@ export const say = (lines: Utterance[]) => ({ type: 'say' as const, params: { li
 
 /** The guards a menu option or a way out may name. */
 export type LineGuard =
-  | 'loggedIn' | 'historyHasMore' | 'representativesAvailable'
+  | 'loggedIn' | 'paymentFromAccount' | 'historyHasMore' | 'representativesAvailable'
   | ReturnType<typeof limitReached> | ReturnType<typeof intentIs>;
 
 /** A way out: the first exit whose guard passes. */

@@ -16,18 +16,15 @@ export const catalog = {
 
   'main.title': { en: 'Main menu.', es: 'Menú principal.' },
   'main.options': {
-    en: 'For your account information, like your balance, payments and court dates, press 1. To make a one-time card payment, press 2. For PIN help, press 3. For payment options and our mailing address, press 4. For office hours and other ways to reach us, press 5.',
-    es: 'Para la información de su cuenta, como su saldo, sus pagos y sus fechas de corte, oprima 1. Para hacer un pago único con tarjeta, oprima 2. Para ayuda con su PIN, oprima 3. Para opciones de pago y nuestra dirección postal, oprima 4. Para el horario de oficina y otras formas de comunicarse con nosotros, oprima 5.',
+    en: 'For your balance and account, press 1. To pay by card, press 2. For PIN help, press 3. For our mailing address and payment options, press 4. For office hours, press 5.',
+    es: 'Para su saldo y su cuenta, oprima 1. Para pagar con tarjeta, oprima 2. Para ayuda con su PIN, oprima 3. Para nuestra dirección postal y opciones de pago, oprima 4. Para el horario, oprima 5.',
   },
-  'main.agentHint': {
-    en: 'To speak with a representative, press 0 at any time.',
-    es: 'Para hablar con un representante, oprima 0 en cualquier momento.',
-  },
+  'main.agentHint': { en: 'For a representative, press 0.', es: 'Para un representante, oprima 0.' },
   'menu.navigation': {
-    en: 'To hear this again, press 9. To go back, press star. To speak with a representative, press 0.',
-    es: 'Para escuchar esto otra vez, oprima 9. Para regresar, oprima asterisco. Para hablar con un representante, oprima 0.',
+    en: 'To repeat, press 9. To go back, press star. For a representative, press 0.',
+    es: 'Para repetir, oprima 9. Para regresar, oprima asterisco. Para un representante, oprima 0.',
   },
-  'menu.repeatHint': { en: 'To hear these choices again, press 9.', es: 'Para escuchar estas opciones otra vez, oprima 9.' },
+  'menu.repeatHint': { en: 'To repeat, press 9.', es: 'Para repetir, oprima 9.' },
 
   'retry.noInput': { en: "Sorry, I didn't hear a choice.", es: 'Perdón, no escuché ninguna opción.' },
   'retry.noInputAgain': {
@@ -142,12 +139,32 @@ export const catalog = {
     en: 'You have reached the limit of PIN tries for this call. If you forgot your PIN, press 3 for PIN help.',
     es: 'Llegó al límite de intentos de PIN en esta llamada. Si olvidó su PIN, oprima 3 para ayuda con su PIN.',
   },
-  'login.verified': { en: 'Thank you. Your identity is verified.', es: 'Gracias. Su identidad está verificada.' },
+  // Said at once when a caller reaches their account, before the account menu: one sentence.
+  'summary.owe': {
+    en: 'You owe {total} in all, and {due} is due this month.',
+    es: 'Usted debe {total} en total, y lo que vence este mes es {due}.',
+  },
+  'summary.received': {
+    en: 'The last payment you received was {amount}, on {date}.',
+    es: 'El último pago que usted recibió fue de {amount}, el {date}.',
+  },
+  'summary.noneReceived': {
+    en: 'You have received no payments in the last 12 months.',
+    es: 'Usted no ha recibido pagos en los últimos 12 meses.',
+  },
+  'summary.oweAndReceived': {
+    en: 'You owe {total} in all, and {due} is due this month; the last payment you received was {amount}, on {date}.',
+    es: 'Usted debe {total} en total, y lo que vence este mes es {due}; el último pago que usted recibió fue de {amount}, el {date}.',
+  },
+  'summary.oweAndNoneReceived': {
+    en: 'You owe {total} in all, and {due} is due this month; you have received no payments in the last 12 months.',
+    es: 'Usted debe {total} en total, y lo que vence este mes es {due}; usted no ha recibido pagos en los últimos 12 meses.',
+  },
 
   'account.title': { en: 'Account menu.', es: 'Menú de su cuenta.' },
   'account.options': {
-    en: 'For your balance, press 1. For your payment history, press 2. For case information, court dates and appointments, press 3. To make a payment, press 4. To update your phone number or get forms by mail, press 5.',
-    es: 'Para su saldo, oprima 1. Para su historial de pagos, oprima 2. Para información de su caso, fechas de corte y citas, oprima 3. Para hacer un pago, oprima 4. Para actualizar su número de teléfono o recibir formularios por correo, oprima 5.',
+    en: 'For balance details, press 1. For payments, press 2. For case information and court dates, press 3. To pay, press 4. For your phone or forms, press 5.',
+    es: 'Para el detalle del saldo, oprima 1. Para sus pagos, oprima 2. Para su caso y fechas de corte, oprima 3. Para pagar, oprima 4. Para su teléfono o formularios, oprima 5.',
   },
 
   'balance.none': { en: 'You have no open cases.', es: 'Usted no tiene casos abiertos.' },
@@ -282,8 +299,8 @@ export const catalog = {
   },
 
   'pay.intro': {
-    en: 'You can pay child support by debit or credit card. There is no fee, and you do not need to register.',
-    es: 'Puede pagar la manutención con tarjeta de débito o de crédito. No hay ningún cargo y no necesita inscribirse.',
+    en: 'Card payments are free, with no registration.',
+    es: 'Pagar con tarjeta es gratis y sin inscripción.',
   },
   'pay.receivingOnly': {
     en: 'Our records show that you receive support on your open cases, so there is no payment for you to make on this line. Your balance and your payments are in the account information menu.',
@@ -296,12 +313,12 @@ export const catalog = {
   'pay.chooseIntro': { en: 'You pay support on more than one case.', es: 'Usted paga manutención en más de un caso.' },
   'pay.chooseCase': { en: 'For the case ending in {last4}, press {key}.', es: 'Para el caso que termina en {last4}, oprima {key}.' },
   'pay.due': {
-    en: 'The amount due this month on the case ending in {last4} is {amount}.',
-    es: 'La cantidad que vence este mes en el caso que termina en {last4} es de {amount}.',
+    en: 'On the case ending in {last4}, {amount} is due this month.',
+    es: 'En el caso que termina en {last4}, lo que vence este mes es {amount}.',
   },
   'pay.enterAmount': {
-    en: 'Enter the amount you want to pay in dollars and cents, without a decimal point, then press pound. For example, for $150.00, enter 1 5 0 0 0, then pound.',
-    es: 'Marque la cantidad que desea pagar en dólares y centavos, sin punto decimal, y luego oprima la tecla de número. Por ejemplo, para 150 dólares, marque 1 5 0 0 0 y luego la tecla de número.',
+    en: 'Enter the amount in dollars and cents, with no decimal point, then press pound. For $150.00, enter 1 5 0 0 0, then pound.',
+    es: 'Marque la cantidad en dólares y centavos, sin punto decimal, y luego la tecla de número. Para 150 dólares, marque 1 5 0 0 0 y la tecla de número.',
   },
   'pay.belowMinimum': { en: 'The smallest payment we can take is {amount}.', es: 'El pago más pequeño que podemos recibir es de {amount}.' },
   'pay.aboveMaximum': {
@@ -317,10 +334,10 @@ export const catalog = {
     en: 'A fee of {fee} will be added, for a total charge of {charge}.',
     es: 'Se agregará un cargo de {fee}, para un total de {charge}.',
   },
-  'pay.confirmKeys': { en: 'To confirm, press 1. To re-enter the amount, press 2.', es: 'Para confirmar, oprima 1. Para volver a marcar la cantidad, oprima 2.' },
+  'pay.confirmKeys': { en: 'To confirm, press 1. To re-enter, press 2.', es: 'Para confirmar, oprima 1. Para volver a marcarla, oprima 2.' },
   'pay.cardNext': {
-    en: 'Now we will ask for your card details. Have your card ready. To stop at any time, press star.',
-    es: 'Ahora le pediremos los datos de su tarjeta. Tenga su tarjeta a la mano. Para detenerse en cualquier momento, oprima asterisco.',
+    en: 'Have your card ready. To stop at any time, press star.',
+    es: 'Tenga su tarjeta a la mano. Para detenerse, oprima asterisco.',
   },
   'pay.prompt.cardNumber': { en: 'Please enter your card number, then press pound.', es: 'Por favor marque el número de su tarjeta y luego oprima la tecla de número.' },
   'pay.prompt.cardNumberInvalid': {

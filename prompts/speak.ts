@@ -8,7 +8,10 @@ export type Spoken =
   | { kind: 'money'; cents: number }
   | { kind: 'date'; at: string }
   | { kind: 'time'; at: string }
+  /** Said one character at a time: case endings, ZIP codes, confirmation codes (letters too). */
   | { kind: 'digits'; value: string }
+  /** A 10-digit phone number, read back digit by digit in groups. */
+  | { kind: 'phone'; value: string }
   | { kind: 'number'; value: number }
   | { kind: 'prompt'; id: PromptId }
   /** Proper names (a county, a street) said as they are in either language. */
@@ -56,7 +59,8 @@ function date(at: string, language: Language): string {
   for (const part of new Intl.DateTimeFormat('es-US', { timeZone: PACIFIC, weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' }).formatToParts(instant)) {
     parts[part.type] = part.value;
   }
-  return `${parts.weekday} ${parts.day} de ${parts.month} de ${parts.year}`;
+  // In American Spanish the first of the month is "primero", not "uno".
+  return `${parts.weekday} ${parts.day === '1' ? 'primero' : parts.day} de ${parts.month} de ${parts.year}`;
 }
 
 function time(at: string, language: Language): string {
@@ -74,25 +78,71 @@ function time(at: string, language: Language): string {
   return `${hour === 1 ? 'la' : 'las'} ${clock} ${period}, hora del Pacífico`;
 }
 
-export function spokenValue(value: Spoken, language: Language): string {
+/**
+ * A stretch the voice reads as written, or digits it is told how to read (SSML <say-as>, which
+ * Polly's neural voices support for `digits` and `telephone`; `characters` they do not, so codes
+ * with letters are spelled out in plain text instead). PLATFORM-NOTES.md, "Speech output".
+ */
+export type SayAs = { sayAs: 'digits' | 'telephone'; value: string };
+export type Piece = string | SayAs;
+
+const SYMBOLS: Record<Language, Record<string, string>> = {
+  en: { _: 'underscore', '-': 'dash' },
+  es: { _: 'guion bajo', '-': 'guion' },
+};
+
+/** Letters as capitals (a lone "A" would be read as the article), one character at a time. */
+function spelled(code: string, language: Language): string {
+  return [...code].map((c) => SYMBOLS[language][c] ?? c.toUpperCase()).join(', ');
+}
+
+function valuePieces(value: Spoken, language: Language): Piece[] {
   switch (value.kind) {
-    case 'money': return money(value.cents, language);
-    case 'date': return date(value.at, language);
-    case 'time': return time(value.at, language);
-    case 'digits': return value.value.split('').join(' ');
-    case 'number': return value.value.toLocaleString(LOCALE[language]);
-    case 'prompt': return catalog[value.id][language];
-    case 'name': return value.value;
+    case 'digits': return /^\d+$/.test(value.value) ? [{ sayAs: 'digits', value: value.value }] : [spelled(value.value, language)];
+    case 'phone': return /^\d{10}$/.test(value.value) ? [{ sayAs: 'telephone', value: value.value }] : valuePieces({ kind: 'digits', value: value.value }, language);
+    case 'money': return [money(value.cents, language)];
+    case 'date': return [date(value.at, language)];
+    case 'time': return [time(value.at, language)];
+    case 'number': return [value.value.toLocaleString(LOCALE[language])];
+    case 'prompt': return [catalog[value.id][language]];
+    case 'name': return [value.value];
   }
 }
 
-export function speak(utterance: Utterance, callerLanguage: Language): { text: string; language: Language } {
+/** What a piece sounds like, in plain words: digits one by one ("3 4 5 6"). */
+export function plain(piece: Piece): string {
+  return typeof piece === 'string' ? piece : piece.value.split('').join(' ');
+}
+
+export function spokenValue(value: Spoken, language: Language): string {
+  return valuePieces(value, language).map(plain).join('');
+}
+
+/** An utterance as pieces in the language it is said in; adjacent plain text is one piece. */
+export function speakPieces(utterance: Utterance, callerLanguage: Language): { pieces: Piece[]; language: Language } {
   const language = utterance.language ?? callerLanguage;
   const template: string = catalog[utterance.id][language];
-  const text = template.replace(/\{(\w+)\}/g, (_, name: string) => {
+  const pieces: Piece[] = [];
+  const add = (piece: Piece) => {
+    const last = pieces.at(-1);
+    if (typeof piece === 'string' && typeof last === 'string') pieces[pieces.length - 1] = last + piece;
+    else if (piece !== '') pieces.push(piece);
+  };
+  let at = 0;
+  for (const match of template.matchAll(/\{(\w+)\}/g)) {
+    const name = match[1] ?? '';
     const value = utterance.values?.[name];
     if (!value) throw new Error(`prompt ${utterance.id} needs a value for {${name}}`);
-    return spokenValue(value, language);
-  });
-  return { text, language };
+    add(template.slice(at, match.index));
+    for (const piece of valuePieces(value, language)) add(piece);
+    at = match.index + match[0].length;
+  }
+  add(template.slice(at));
+  return { pieces, language };
+}
+
+/** The utterance as plain words (transcripts, tests, the prompt audit). */
+export function speak(utterance: Utterance, callerLanguage: Language): { text: string; language: Language } {
+  const { pieces, language } = speakPieces(utterance, callerLanguage);
+  return { text: pieces.map(plain).join(''), language };
 }

@@ -11,7 +11,7 @@ import type { BalanceReport, CaseBalance, HistoryItem } from '../src/domain/acco
 import type { CaseNumber, ParticipantId } from '../src/domain/caseload.ts';
 import { WITHHELD } from '../src/domain/identification.ts';
 import { cents } from '../src/domain/money.ts';
-import { CASES, Call, PEOPLE, mainMenuPrompt, type CallOptions } from './support/machine.ts';
+import { CASES, Call, FakeDomain, PEOPLE, mainMenuPrompt, type CallOptions } from './support/machine.ts';
 
 const LANGUAGES: readonly Language[] = ['en', 'es'];
 const MODES = [
@@ -42,7 +42,7 @@ const SAYS = {
     badLength: 'A participant ID has 10 digits, and a Social Security number has 9.',
     noEntry: "Sorry, I didn't hear any numbers.",
     noEntryAgain: "I still didn't hear anything.",
-    verified: 'Thank you. Your identity is verified.',
+    summary: 'You owe $2,165.23 in all, and $450.00 is due this month; the last payment you received was $125.50, on Wednesday, September 2, 2026.',
     mismatch: 'We could not verify that participant ID and PIN.',
     retryKeys: 'To try again, press 1. For help with your PIN, press 3. To speak with a representative, press 0.',
     tooMany: 'We could not verify your identity on this call. For help with your PIN, press 3. To speak with a representative, press 0.',
@@ -50,7 +50,7 @@ const SAYS = {
     unavailable: 'Account services by phone are not available right now.',
     mainMenu: 'Main menu.',
     accountMenu: 'Account menu.',
-    navigation: 'To hear this again, press 9. To go back, press star. To speak with a representative, press 0.',
+    navigation: 'To repeat, press 9. To go back, press star. For a representative, press 0.',
     forgotEnterId: 'enter your 10-digit participant ID',
     idLength: 'A participant ID has 10 digits.',
     enterSsn: 'enter your 9-digit Social Security number',
@@ -81,7 +81,7 @@ const SAYS = {
     badLength: 'El número de participante tiene 10 dígitos, y el número de Seguro Social tiene 9.',
     noEntry: 'Perdón, no escuché ningún número.',
     noEntryAgain: 'Todavía no escuché nada.',
-    verified: 'Gracias. Su identidad está verificada.',
+    summary: 'Usted debe 2165 dólares con 23 centavos en total, y lo que vence este mes es 450 dólares; el último pago que usted recibió fue de 125 dólares con 50 centavos, el miércoles 2 de septiembre de 2026.',
     mismatch: 'No pudimos verificar ese número de participante y ese PIN.',
     retryKeys: 'Para intentarlo otra vez, oprima 1. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
     tooMany: 'No pudimos verificar su identidad en esta llamada. Para ayuda con su PIN, oprima 3. Para hablar con un representante, oprima 0.',
@@ -89,7 +89,7 @@ const SAYS = {
     unavailable: 'Los servicios de cuenta por teléfono no están disponibles en este momento.',
     mainMenu: 'Menú principal.',
     accountMenu: 'Menú de su cuenta.',
-    navigation: 'Para escuchar esto otra vez, oprima 9. Para regresar, oprima asterisco. Para hablar con un representante, oprima 0.',
+    navigation: 'Para repetir, oprima 9. Para regresar, oprima asterisco. Para un representante, oprima 0.',
     forgotEnterId: 'marque su número de participante de 10 dígitos',
     idLength: 'El número de participante tiene 10 dígitos.',
     enterSsn: 'marque su número de Seguro Social de 9 dígitos',
@@ -197,7 +197,7 @@ for (const m of MODES) {
       const says = SAYS[language];
 
       describe(`login (${language})`, () => {
-        it('by 10-digit participant ID: identify gets the ID, login the participant and the PIN; verified, then the account menu', async () => {
+        it('by 10-digit participant ID: identify gets the ID, login the participant and the PIN; her summary, then the account menu', async () => {
           const call = await atMainMenu(language);
           await call.press('1');
           expect(call.state).to.equal('login.enterId');
@@ -217,8 +217,8 @@ for (const m of MODES) {
           expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin, caller }]]);
           expect(call.state).to.equal('account.menu');
           expect(call.meta?.wait).to.include(WAITS_FOR_KEY.wait);
-          expect(call.ids).to.deep.equal(['login.verified', ...ACCOUNT_MENU]);
-          expect(call.lines[0]).to.equal(says.verified);
+          expect(call.ids).to.deep.equal(['summary.oweAndReceived', ...ACCOUNT_MENU]);
+          expect(call.lines[0]).to.equal(says.summary);
           expect(call.lines[1]).to.equal(says.accountMenu);
         });
 
@@ -230,7 +230,7 @@ for (const m of MODES) {
           await call.press(maria.pin);
           expect(call.stubs.login.args).to.deep.equal([[{ candidate: maria.participantId, pin: maria.pin, caller }]]);
           expect(call.state).to.equal('account.menu');
-          expect(call.lines[0]).to.equal(says.verified);
+          expect(call.lines[0]).to.equal(says.summary);
         });
 
         for (const entry of ['57291438', '40712396581']) {
@@ -370,7 +370,7 @@ for (const m of MODES) {
           expect(call.ids).to.deep.equal(MAIN_MENU);
           await call.press('1');
           expect(call.state).to.equal('account.menu');
-          expect(call.ids).to.deep.equal(ACCOUNT_MENU);
+          expect(call.ids).to.deep.equal(['summary.oweAndReceived', ...ACCOUNT_MENU]);
           expect(call.stubs.identify.callCount).to.equal(1);
           expect(call.stubs.login.callCount).to.equal(1);
         });
@@ -391,6 +391,62 @@ for (const m of MODES) {
         });
       });
     }
+
+    describe('the answer first', () => {
+      it('asks the domain for the caller\'s own summary once logged in, says it in one sentence, then the account menu', async () => {
+        for (const language of LANGUAGES) {
+          const call = await loggedIn(language);
+          expect(call.stubs.summary.args).to.deep.equal([[{ participantId: maria.participantId }]]);
+          expect(call.ids).to.deep.equal(['summary.oweAndReceived', ...ACCOUNT_MENU]);
+          expect(call.lines[0]).to.equal(SAYS[language].summary);
+          expect(call.stubs.balances.called, 'the per-case readout waits for 1').to.equal(false);
+        }
+      });
+
+      it('a receiving parent hears the last payment received on their cases', async () => {
+        const call = await loggedIn('en', james);
+        expect(call.ids).to.deep.equal(['summary.received', ...ACCOUNT_MENU]);
+        expect(call.lines[0]).to.equal('The last payment you received was $450.00, on Friday, November 13, 2026.');
+      });
+
+      it('a receiving parent with no payment in the year hears so', async () => {
+        const domain = new FakeDomain();
+        domain.payments = {} as FakeDomain['payments'];
+        const call = await loggedIn('es', james, { domain });
+        expect(call.ids).to.deep.equal(['summary.noneReceived', ...ACCOUNT_MENU]);
+        expect(call.lines[0]).to.equal('Usted no ha recibido pagos en los últimos 12 meses.');
+      });
+
+      it('a paying parent who receives on no case hears what they owe and what is due this month', async () => {
+        const domain = new FakeDomain();
+        domain.cases = domain.cases.filter((c) => c.caseNumber !== CASES.sanDiego);
+        const call = await loggedIn('en', maria, { domain });
+        expect(call.ids).to.deep.equal(['summary.owe', ...ACCOUNT_MENU]);
+        expect(call.lines[0]).to.equal('You owe $2,165.23 in all, and $450.00 is due this month.');
+      });
+
+      it('a paying parent whose receiving case has had no payment in the year', async () => {
+        const domain = new FakeDomain();
+        delete (domain.payments as Record<string, unknown>)[CASES.sanDiego];
+        const call = await loggedIn('en', maria, { domain });
+        expect(call.ids).to.deep.equal(['summary.oweAndNoneReceived', ...ACCOUNT_MENU]);
+        expect(call.lines[0]).to.equal('You owe $2,165.23 in all, and $450.00 is due this month; you have received no payments in the last 12 months.');
+      });
+
+      it('no open case: says so, then the menu', async () => {
+        const call = await loggedIn('en', ana);
+        expect(call.ids).to.deep.equal(['balance.none', ...ACCOUNT_MENU]);
+      });
+
+      it('the whole per-case balance is still behind 1; * comes back to the menu without the summary again', async () => {
+        const call = await loggedIn('en');
+        await call.press('1');
+        expect(call.ids).to.deep.equal(['balance.totalPaying', 'balance.case', 'balance.case', 'balance.credit', 'balance.case', 'menu.navigation']);
+        await call.press('*');
+        expect(call.ids).to.deep.equal(ACCOUNT_MENU);
+        expect(call.stubs.summary.callCount).to.equal(1);
+      });
+    });
 
     describe('balance', () => {
       const MARIA: Record<Language, string[]> = {

@@ -49,7 +49,7 @@ describe('the menu map', () => {
     }
     expect(map.nodes.find((node) => node.id === 'mainMenu')?.title).to.deep.equal({ en: 'Main menu.', es: 'Menú principal.' });
     // A menu's option, one sentence of the prompt that offers it.
-    expect(titleText([{ id: 'account.options', sentence: 0 }], 'es')).to.equal('Para su saldo, oprima 1.');
+    expect(titleText([{ id: 'account.options', sentence: 0 }], 'es')).to.equal('Para el detalle del saldo, oprima 1.');
     expect(() => titleText([{ id: 'main.title', sentence: 1 }], 'en')).to.throw('no sentence 1');
   });
 

@@ -43,7 +43,7 @@ function provided(open: boolean): LineMachine {
     fromPromise<ActorOutputs[Name], ActorInputs[Name]>(({ input }) => (domain()[name] as (input: ActorInputs[Name]) => Promise<ActorOutputs[Name]>)(input));
   return lineMachine.provide({
     actors: {
-      mayIdentify: answer('mayIdentify'), identify: answer('identify'), login: answer('login'), balances: answer('balances'), history: answer('history'),
+      mayIdentify: answer('mayIdentify'), identify: answer('identify'), login: answer('login'), summary: answer('summary'), balances: answer('balances'), history: answer('history'),
       caseInformation: answer('caseInformation'), forgotPin: answer('forgotPin'), proposePin: answer('proposePin'), confirmPin: answer('confirmPin'),
       // The rest of the domain, by the same rules, over the fake domain's people and cases.
       verifyIdentity: fromPromise<IdentityCheck, { candidate: ParticipantId | null; ssn: string; caller: CallerKey }>(async ({ input }) =>
@@ -164,7 +164,7 @@ const READ_IN: Record<Exclude<keyof LineContext, Counter>, readonly string[] | n
   historyPage: ['account.history'], historyHasMore: ['account.history'],
   pendingPhone: ['account.services.phone'],
   pendingPin: ['changePin'],
-  payerId: ['payment'], payCases: ['payment'], payQuote: ['payment'], payReceipt: ['payment'],
+  payFrom: ['payment'], payerId: ['payment'], payCases: ['payment'], payQuote: ['payment'], payReceipt: ['payment'],
   // Which case is charged is said and handed to <Pay>; it chooses no way.
   payCase: null,
 };

@@ -73,7 +73,7 @@ describe('card payments (real Redis)', function () {
   async function toPay(caller: Caller, who = DEVIN, cents = '45000'): Promise<Caller> {
     await caller.toMainMenu();
     await caller.press('2');
-    expect(caller.heard).to.include('no fee');
+    expect(caller.heard).to.include('Card payments are free');
     await caller.press(who.id);
     await caller.press(who.ssn);
     await caller.press(cents);
@@ -120,7 +120,7 @@ describe('card payments (real Redis)', function () {
     await post(line.app, payPath(c), callParams(c.callSid, success('ch_TEST1')))
       .then((res) => { c.twiml = res.text; c.heard = saidIn(res.text); });
     expect(c.heard).to.include('Your payment of $3,800.00 with the card ending in 4 2 4 2 was approved');
-    expect(c.heard).to.include('Your confirmation number is c h _ T E S T 1');
+    expect(c.heard).to.include('Your confirmation number is C, H, underscore, T, E, S, T, 1');
     expect(c.heard).to.include('credited to your case on Tuesday, November 24, 2026');
     const [after] = (await line.caseload.casesOf(DEVIN.id as never)).filter((x) => x.caseNumber === CASE);
     expect(after).to.include({ currentMonthDue: 0, arrearsPrincipal: 0, arrearsInterest: 0, credit: 380000 - 26000 - 310000 - 41280 });
@@ -128,7 +128,7 @@ describe('card payments (real Redis)', function () {
     expect(payments[0]).to.deep.include({ amount: 380000, method: 'card', confirmationCode: 'ch_TEST1', receivedAt: NOW.toISOString() });
     // 1 repeats the confirmation number.
     await c.press('1');
-    expect(c.heard).to.include('c h _ T E S T 1');
+    expect(c.heard).to.include('C, H, underscore, T, E, S, T, 1');
   });
 
   it('the next call hears the new balance and the payment in the history', async () => {
@@ -215,7 +215,7 @@ describe('card payments (real Redis)', function () {
     const session = await line.store.getSession(c.callSid);
     await line.store.saveSession(c.callSid, { ...session!, machineVersion: 'an-older-deploy' }, 60);
     const res = await post(line.app, payPath(c), callParams(c.callSid, success('ch_DEPLOY')));
-    expect(saidIn(res.text)).to.include('c h _ D E P L O Y');
+    expect(saidIn(res.text)).to.include('C, H, underscore, D, E, P, L, O, Y');
     expect((await line.caseload.payments(CASE)).filter((p) => p.confirmationCode === 'ch_DEPLOY')).to.have.length(1);
   });
 
@@ -298,7 +298,22 @@ describe('card payments (real Redis)', function () {
     await c.press('4');
     expect(c.heard).to.include('For the case ending in 5 6 7 8, press 1. For the case ending in 4 5 6 1, press 2.'.split('. ')[0]!);
     await c.press('1');
-    expect(c.heard).to.include('The amount due this month on the case ending in 5 6 7 8 is $280.00');
+    expect(c.heard).to.include('On the case ending in 5 6 7 8, $280.00 is due this month');
+  });
+
+  it('* leaves a payment for the menu it was chosen from: the account menu, or the main menu even when logged in', async () => {
+    const fromAccount = await new Caller(line.app).login(KEVIN.id, KEVIN.pin);
+    await fromAccount.press('4');
+    await fromAccount.press('*');
+    expect(fromAccount.heard).to.include('Account menu.');
+    const fromMain = await new Caller(line.app).login(KEVIN.id, KEVIN.pin);
+    await fromMain.press('*');
+    expect(fromMain.heard).to.include('Main menu.');
+    await fromMain.press('2');
+    expect(fromMain.heard).to.include('For the case ending in 5 6 7 8, press 1.');
+    await fromMain.press('*');
+    expect(fromMain.heard).to.include('Main menu.');
+    expect(fromMain.heard).not.to.include('Account menu.');
   });
 
   it('nothing of a card reaches logs, Redis or URLs: only the last four digits are said', async () => {
@@ -328,7 +343,7 @@ describe('card payments (real Redis)', function () {
       const res = await post(spoolLine.app, path, callParams(c.callSid, success('ch_SPOOL')));
       expect(res.status).to.equal(200);
       expect(saidIn(res.text)).to.include('went through at our card processor, but we could not confirm it in our records yet');
-      expect(saidIn(res.text)).to.include('c h _ S P O O L');
+      expect(saidIn(res.text)).to.include('C, H, underscore, S, P, O, O, L');
       expect(logged.some((l) => l.includes('payment spooled') && l.includes('ch_SPOOL'))).to.equal(true);
       const spooled = (await readFile(config.paymentSpoolFile, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { confirmationCode: string });
       expect(spooled.map((p) => p.confirmationCode)).to.deep.equal(['ch_SPOOL']);

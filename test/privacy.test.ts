@@ -80,14 +80,14 @@ describe('privacy and isolation (real Redis)', function () {
 
     // Log in by SSN, then by participant ID; fail once with a wrong PIN.
     let c = await call().login(DANA.ssn, DANA.pin);
-    expect(c.heard).to.include('identity is verified');
+    expect(c.heard).to.include('Account menu.');
     await c.press('1');
     c = await call().login(DANA.id, '111999');
     expect(c.heard).to.include('We could not verify that participant ID and PIN.');
     await c.press('1');
     await c.press(DANA.ssn);
     await c.press(DANA.pin);
-    expect(c.heard).to.include('identity is verified');
+    expect(c.heard).to.include('Account menu.');
 
     // Forgot PIN for Kevin: the new PIN exists only encrypted in the outbox.
     c = await call().toMainMenu();
@@ -115,7 +115,7 @@ describe('privacy and isolation (real Redis)', function () {
     await c.press(chosen);
     expect(c.heard).to.include('Your PIN has been changed');
     c = await call().login(KEVIN.id, chosen);
-    expect(c.heard).to.include('identity is verified');
+    expect(c.heard).to.include('Account menu.');
 
     for (const caller of callers) await caller.hangUp();
     const everything = trail(callers);

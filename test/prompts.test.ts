@@ -119,7 +119,7 @@ describe('speak', () => {
   it('dates: "Thursday, November 26, 2026" and "jueves 26 de noviembre de 2026"', () => {
     expect(said({ kind: 'date', at: '2026-11-26T20:00:00Z' }, 'en')).to.equal('Thursday, November 26, 2026');
     expect(said({ kind: 'date', at: '2026-11-26T20:00:00Z' }, 'es')).to.equal('jueves 26 de noviembre de 2026');
-    expect(said({ kind: 'date', at: '2026-03-01T20:00:00Z' }, 'es')).to.equal('domingo 1 de marzo de 2026');
+    expect(said({ kind: 'date', at: '2026-03-01T20:00:00Z' }, 'es'), 'the first of the month is "primero"').to.equal('domingo primero de marzo de 2026');
   });
 
   it('dates are the Pacific calendar day', () => {

@@ -62,7 +62,7 @@ async function toAmount(caller: Caller): Promise<Caller> {
   await caller.press('2');
   await caller.press(DEVIN.id);
   await caller.press(DEVIN.ssn);
-  expect(caller.heard).to.include('Enter the amount you want to pay');
+  expect(caller.heard).to.include('Enter the amount in dollars and cents');
   return caller;
 }
 
@@ -116,7 +116,7 @@ describe('the line on a Redis Cluster', function () {
       expect(payer.heard).to.include('Due this month, $260.00');
       await payer.press('*');
       await payer.press('4');
-      expect(payer.heard).to.include('Enter the amount you want to pay');
+      expect(payer.heard).to.include('Enter the amount in dollars and cents');
       await payer.press('10000');
       await payer.press('1');
       expect(payer.twiml).to.include('<Pay ');

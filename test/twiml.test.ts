@@ -35,7 +35,7 @@ describe('TwiML rendering (string templates against twilio VoiceResponse)', () =
   });
 
   it('renders the payment-not-confirmed goodbye', () => {
-    expect(same(paymentUnconfirmed('es', 123456, 'ch_3QxZ81'))).to.include('c h _ 3 Q x Z 8 1');
+    expect(same(paymentUnconfirmed('es', 123456, 'ch_3QxZ81'))).to.include('C, H, guion bajo, 3, Q, X, Z, 8, 1');
   });
 
   it('escapes text and attributes exactly as xmlbuilder does', () => {

@@ -79,7 +79,7 @@ const EXPECT = {
   english: ['Main menu.'],
   login: ['enter your 10-digit participant ID'],
   id: ['Now enter your PIN'],
-  verified: ['Your identity is verified.', 'Account menu.'],
+  verified: ['Account menu.'],
   mismatch: ['does not match our records', 'Please try again.', 'enter your 10-digit participant ID'],
   balance: ['To hear this again, press 9.'],
   status: ['<Response'],

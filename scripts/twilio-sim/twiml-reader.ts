@@ -171,6 +171,9 @@ export function elementsOf(element: XmlElement): XmlElement[] {
 export function spokenText(node: XmlNode): string {
   if (node.type === 'text') return node.text;
   if (node.name === 'sub' && node.attributes.alias !== undefined) return node.attributes.alias;
+  // <say-as> digits and telephone numbers are said one digit at a time, as the voice says them.
+  const interpretAs = node.name === 'say-as' ? node.attributes['interpret-as'] : undefined;
+  if (interpretAs === 'digits' || interpretAs === 'telephone') return node.children.map(spokenText).join('').replace(/\s+/g, '').split('').join(' ');
   if (node.name === 'break') return ' ';
   return node.children.map(spokenText).join('');
 }

@@ -52,6 +52,16 @@ export type BalanceReport = {
   totals: { role: Role; cases: number; total: Cents }[];
 };
 
+/**
+ * The answer said first when a caller reaches their account: what they owe on the open cases
+ * where they pay, and the last payment received on the open cases where they receive.
+ */
+export type AccountSummary = {
+  paying: { total: Cents; dueThisMonth: Cents } | null;
+  /** `lastPayment` is null when nothing was received in the last 12 months. */
+  receiving: { lastPayment: { amount: Cents; receivedAt: string } | null } | null;
+};
+
 export type HistoryItem = { caseNumber: CaseNumber; receivedAt: string; amount: Cents; method: PaymentMethod };
 
 export type CaseSummary = { caseNumber: CaseNumber; county: string; status: Case['status']; role: Role };
@@ -222,6 +232,21 @@ export class Accounts {
       return mine.length ? [{ role, cases: mine.length, total: cents(mine.reduce((sum, c) => sum + c.total, 0)) }] : [];
     });
     return { cases: cases.slice(0, MAX_CASES_READ), openCases: cases.length, totals };
+  }
+
+  async summary(participantId: ParticipantId): Promise<AccountSummary> {
+    const open = (await this.partyCases(participantId)).filter(({ c }) => c.status === 'open');
+    const paying = open.filter(({ role }) => role === 'paying').map(({ c }) => c);
+    const receiving = open.filter(({ role }) => role === 'receiving').map(({ c }) => c);
+    const received = paymentHistory((await Promise.all(receiving.map((c) => this.store.payments(c.caseNumber)))).flat(), this.clock());
+    const last = received[0];
+    return {
+      paying: paying.length === 0 ? null : {
+        total: cents(paying.reduce((sum, c) => sum + balanceTotal(c), 0)),
+        dueThisMonth: cents(paying.reduce((sum, c) => sum + c.currentMonthDue, 0)),
+      },
+      receiving: receiving.length === 0 ? null : { lastPayment: last ? { amount: last.amount, receivedAt: last.receivedAt } : null },
+    };
   }
 
   async history(participantId: ParticipantId): Promise<HistoryItem[]> {

@@ -23,6 +23,7 @@ export function domainActors(accounts: Accounts, payments: Payments, services: S
     }),
     identify: fromPromise(({ input }: { input: { entry: string } }) => accounts.identify(input.entry)),
     login: fromPromise(({ input }: { input: { candidate: ParticipantId | null; pin: string; caller: CallerKey } }) => accounts.login(input.candidate, input.pin, input.caller)),
+    summary: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.summary(input.participantId)),
     balances: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.balances(input.participantId)),
     history: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.history(input.participantId)),
     caseInformation: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => accounts.caseInformation(input.participantId)),

@@ -4,7 +4,7 @@
 import type { Reply } from '../engine/reply.ts';
 import { cents, formatMoney } from '../domain/money.ts';
 import type { Language } from '../domain/language.ts';
-import { speak, VOICE, type Utterance } from '../../prompts/speak.ts';
+import { speakPieces, VOICE, type Piece, type Utterance } from '../../prompts/speak.ts';
 import { hintsFor } from '../../prompts/speech.ts';
 
 export type ReplyUrls = {
@@ -75,12 +75,15 @@ function element(name: string, attrs: Attributes, content: string): string {
   return content === '' ? `<${name}${attributes(attrs)}/>` : `<${name}${attributes(attrs)}>${content}</${name}>`;
 }
 
+// Digits go to Polly as SSML <say-as> (the <Say> children Twilio passes through), the rest as text.
+const ssml = (piece: Piece): string => (typeof piece === 'string' ? text(piece) : element('say-as', { 'interpret-as': piece.sayAs }, text(piece.value)));
+
 function says(said: readonly Utterance[], language: Language): string {
   let out = '';
   for (const utterance of said) {
-    const spoken = speak(utterance, language);
+    const spoken = speakPieces(utterance, language);
     const voice = VOICE[spoken.language];
-    out += element('Say', { voice: voice.voice, language: voice.language }, text(spoken.text));
+    out += element('Say', { voice: voice.voice, language: voice.language }, spoken.pieces.map(ssml).join(''));
   }
   return out;
 }

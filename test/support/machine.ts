@@ -11,7 +11,7 @@ import { lineMachine, type LineInput } from '../../flows/line.ts';
 import type { PromptId } from '../../prompts/catalog.ts';
 import { speak, type Language, type Utterance } from '../../prompts/speak.ts';
 import type {
-  AppointmentItem, BalanceReport, CaseBalance, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin,
+  AccountSummary, AppointmentItem, BalanceReport, CaseBalance, CaseInformation, ForgotPinResult, HistoryItem, LoginResult, ProposedPin,
 } from '../../src/domain/accounts.ts';
 import type { CallerKey } from '../../src/domain/identification.ts';
 import type { Appointment, Case, CaseNumber, ParticipantId, Payment, Role } from '../../src/domain/caseload.ts';
@@ -26,6 +26,7 @@ export type ActorInputs = {
   mayIdentify: { caller: CallerKey };
   identify: { entry: string };
   login: { candidate: ParticipantId | null; pin: string; caller: CallerKey };
+  summary: { participantId: ParticipantId };
   balances: { participantId: ParticipantId };
   history: { participantId: ParticipantId };
   caseInformation: { participantId: ParticipantId };
@@ -37,6 +38,7 @@ export type ActorOutputs = {
   mayIdentify: boolean;
   identify: ParticipantId | null;
   login: LoginResult;
+  summary: AccountSummary;
   balances: BalanceReport;
   history: HistoryItem[];
   caseInformation: CaseInformation;
@@ -197,6 +199,24 @@ export class FakeDomain {
     return { cases: cases.slice(0, MAX_CASES_READ), openCases: cases.length, totals };
   }
 
+  async summary({ participantId }: ActorInputs['summary']): Promise<AccountSummary> {
+    const open = this.partyCases(participantId).filter(({ c }) => c.status === 'open');
+    const paying = open.filter(({ role }) => role === 'paying').map(({ c }) => c);
+    const receiving = open.filter(({ role }) => role === 'receiving').map(({ c }) => c);
+    const received = receiving
+      .flatMap((c) => this.payments[c.caseNumber] ?? [])
+      .filter((p) => Date.parse(p.receivedAt) <= this.now.getTime())
+      .sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
+    const last = received[0];
+    return {
+      paying: paying.length === 0 ? null : {
+        total: cents(paying.reduce((sum, c) => sum + c.currentMonthDue + c.arrearsPrincipal + c.arrearsInterest, 0)),
+        dueThisMonth: cents(paying.reduce((sum, c) => sum + c.currentMonthDue, 0)),
+      },
+      receiving: receiving.length === 0 ? null : { lastPayment: last ? { amount: last.amount, receivedAt: last.receivedAt } : null },
+    };
+  }
+
   async history({ participantId }: ActorInputs['history']): Promise<HistoryItem[]> {
     return this.partyCases(participantId)
       .flatMap(({ c }) => (this.payments[c.caseNumber] ?? []).map((p) => ({ caseNumber: c.caseNumber, receivedAt: p.receivedAt, amount: p.amount, method: p.method })))
@@ -250,6 +270,7 @@ export function stubsFor(domain: FakeDomain): ActorStubs {
     mayIdentify: (input) => domain.mayIdentify(input),
     identify: (input) => domain.identify(input),
     login: (input) => domain.login(input),
+    summary: (input) => domain.summary(input),
     balances: (input) => domain.balances(input),
     history: (input) => domain.history(input),
     caseInformation: (input) => domain.caseInformation(input),
@@ -284,6 +305,7 @@ function routedActors() {
     mayIdentify: fromPromise<ActorOutputs['mayIdentify'], ActorInputs['mayIdentify']>(({ input, system }) => stubsOf(system).mayIdentify(input)),
     identify: fromPromise<ActorOutputs['identify'], ActorInputs['identify']>(({ input, system }) => stubsOf(system).identify(input)),
     login: fromPromise<ActorOutputs['login'], ActorInputs['login']>(({ input, system }) => stubsOf(system).login(input)),
+    summary: fromPromise<ActorOutputs['summary'], ActorInputs['summary']>(({ input, system }) => stubsOf(system).summary(input)),
     balances: fromPromise<ActorOutputs['balances'], ActorInputs['balances']>(({ input, system }) => stubsOf(system).balances(input)),
     history: fromPromise<ActorOutputs['history'], ActorInputs['history']>(({ input, system }) => stubsOf(system).history(input)),
     caseInformation: fromPromise<ActorOutputs['caseInformation'], ActorInputs['caseInformation']>(({ input, system }) => stubsOf(system).caseInformation(input)),

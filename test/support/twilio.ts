@@ -40,7 +40,9 @@ export function noInputPath(twiml: string): string {
   return match[1].replace(/&amp;/g, '&').replace(PUBLIC_URL, '');
 }
 
-/** What the line says in a reply, as plain text. */
+/** What the line says in a reply, as plain text: SSML <say-as> digits one by one, as the voice says them. */
 export function saidIn(twiml: string): string {
-  return [...twiml.matchAll(/<Say[^>]*>([^<]*)<\/Say>/g)].map((m) => m[1]).join(' ').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  return [...twiml.matchAll(/<Say[^>]*>([\s\S]*?)<\/Say>/g)]
+    .map((m) => (m[1] ?? '').replace(/<say-as interpret-as="(?:digits|telephone)">([^<]*)<\/say-as>/g, (_, digits: string) => digits.split('').join(' ')))
+    .join(' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }

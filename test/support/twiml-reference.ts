@@ -2,20 +2,27 @@
 // VoiceResponse (xmlbuilder). test/twiml.test.ts holds the line's renderer to byte-identical
 // output against it for every reply the call scripts reach.
 import twilio from 'twilio';
-import { speak, VOICE, type Language, type Utterance } from '../../prompts/speak.ts';
+import { speakPieces, VOICE, type Language, type Utterance } from '../../prompts/speak.ts';
 import { hintsFor } from '../../prompts/speech.ts';
 import type { Reply } from '../../src/engine/reply.ts';
 import { DIAL_TIMEOUT, ENTRY_TIMEOUT, MENU_TIMEOUT, PAY_PROMPTS, type PaySettings, type ReplyUrls } from '../../src/telephony/twiml.ts';
 
 const { VoiceResponse } = twilio.twiml;
 
-type Sayer = { say(attributes: { voice?: string; language?: string }, text: string): unknown };
+type Say = ReturnType<InstanceType<typeof VoiceResponse>['say']>;
+type Sayer = { say(attributes: { voice?: string; language?: string }, text: string): Say };
 
 function sayAll(target: Sayer, said: readonly Utterance[], language: Language): void {
   for (const utterance of said) {
-    const { text, language: spokenIn } = speak(utterance, language);
+    const { pieces, language: spokenIn } = speakPieces(utterance, language);
     const voice = VOICE[spokenIn];
-    target.say({ voice: voice.voice as never, language: voice.language as never }, text);
+    const [first, ...rest] = pieces;
+    // Text first goes in as the <Say>'s own text, as it always did; digits as SSML children.
+    const say = target.say({ voice: voice.voice as never, language: voice.language as never }, typeof first === 'string' ? first : '');
+    for (const piece of typeof first === 'string' ? rest : pieces) {
+      if (typeof piece === 'string') say.addText(piece);
+      else say.sayAs({ 'interpret-as': piece.sayAs }, piece.value);
+    }
   }
 }
 
