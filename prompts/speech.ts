@@ -97,6 +97,15 @@ export function keyForSpeech(vocabulary: VocabularyId, speech: string, confidenc
 }
 
 /** `<Gather hints>`: the menu's phrases in the caller's language. */
+const hints = new Map<string, string>();
+
+/** The phrases a menu listens for, as Twilio's `hints` attribute (computed once per menu and language). */
 export function hintsFor(vocabulary: VocabularyId, language: Language): string {
-  return Object.values(VOCABULARIES[vocabulary] as Vocabulary).flatMap((words) => words[language]).join(', ');
+  const key = `${vocabulary}:${language}`;
+  let joined = hints.get(key);
+  if (joined === undefined) {
+    joined = Object.values(VOCABULARIES[vocabulary] as Vocabulary).flatMap((words) => words[language]).join(', ');
+    hints.set(key, joined);
+  }
+  return joined;
 }

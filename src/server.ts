@@ -14,8 +14,8 @@ import { RedisCaseloadStore } from './store/caseload-redis.ts';
 import { Engine } from './engine/engine.ts';
 import { describeError, jsonLogger, type Logger } from './log.ts';
 import { openStore, RedisStore, type CallStore } from './store/index.ts';
-import { requireTwilioSignature, type SignatureRejection } from './telephony/signature.ts';
-import { twimlRenderer, voiceRoutes, type RenderSettings } from './telephony/routes.ts';
+import type { SignatureRejection } from './telephony/signature.ts';
+import { twimlRenderer, voiceWebhooks, type RenderSettings } from './telephony/routes.ts';
 import { apology } from './engine/reply.ts';
 
 export type LineOptions = {
@@ -76,8 +76,14 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const rendering: RenderSettings = { publicUrl: config.publicUrl, secret: config.ssnHashKey, agentNumber: config.agentNumber, paymentConnector: config.paymentConnector };
   const render = twimlRenderer(rendering);
 
+  // A rejected signature is most often a PUBLIC_URL that is not the URL Twilio calls: one warn line
+  // with the path and the reason, never the parameters or the caller's number.
+  const signatureRejected = ({ status, path, reason }: SignatureRejection) => securityEvent({ kind: 'signature-rejected', status, path, reason });
+
   const app = express();
   app.disable('x-powered-by');
+  // Twilio's webhooks first, each answered without a walk through the routes below.
+  app.use(voiceWebhooks(engine, { ...rendering, authToken: config.twilioAuthToken, onSignatureRejected: signatureRejected }, logger));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -89,11 +95,6 @@ export async function createLine(options: LineOptions): Promise<Line> {
       res.status(503).json({ ok: false, store: store.kind });
     }
   });
-  // A rejected signature is most often a PUBLIC_URL that is not the URL Twilio calls: one warn line
-  // with the path and the reason, never the parameters or the caller's number.
-  const signatureRejected = ({ status, path, reason }: SignatureRejection) => securityEvent({ kind: 'signature-rejected', status, path, reason });
-  app.use('/voice', express.urlencoded({ extended: false, limit: '64kb' }), requireTwilioSignature(config.twilioAuthToken, config.publicUrl, signatureRejected));
-  app.use(voiceRoutes(engine, rendering, logger));
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {

@@ -137,6 +137,15 @@ describe('webhooks (real Redis)', function () {
       const res = await post(line.app, '/voice/status', callParams(newCallSid(), { CallStatus: 'completed' }), { signature: 'bogus' });
       expect(res.status).to.equal(403);
     });
+    it('refuses a body over 64 KB with 413, and reads form encoding as Twilio writes it (+ and %XX)', async () => {
+      const huge = await request(line.app).post('/voice').type('form').set('X-Twilio-Signature', 'x').send({ CallSid: newCallSid(), Padding: 'x'.repeat(70 * 1024) });
+      expect(huge.status).to.equal(413);
+      // The signature is over the decoded values: a wrong decoding would be refused with 403.
+      const callSid = newCallSid();
+      const menu = await press(nextPath((await answer(callSid)).text), callSid, '1');
+      const speech = await post(line.app, nextPath(menu.text), callParams(callSid, { SpeechResult: 'office hours & más + 100%', Confidence: '0.9' }));
+      expect(speech.status).to.equal(200);
+    });
     it('logs every rejection at warn with the path and the reason, never the parameters or the caller\'s number', async () => {
       await answer(newCallSid(), { signature: null });
       await answer(newCallSid(), { publicUrl: 'http://ivr.example.test' });

@@ -116,6 +116,7 @@ export class Engine {
   private async takeLocked(turn: Turn, loaded: OpenTurn): Promise<Taken> {
     const { sessionTtlSeconds } = this.options;
     const unchanged = { kind: 'none' } as const;
+    // A request answered already (Twilio's retry of it, even after later requests) gets that answer again.
     if (loaded.reply) return { value: { reply: JSON.parse(loaded.reply) as Reply, outcome: 'replayed', state: null }, write: unchanged };
     const session = loaded.session && loaded.session.machineVersion === MACHINE_VERSION ? loaded.session : null;
     const refused = this.refusedPayment(turn);

@@ -60,7 +60,10 @@ export async function settleActor(actor: LineActor, event: TurnEvent, timeoutMs:
   try {
     if (event === null) actor.start();
     else actor.send(asKey(event, actor.getSnapshot()));
-    const snapshot = await waitFor(actor, (s) => s.status !== 'active' || nextOf(s) !== null, { timeout: timeoutMs });
+    const settled = (s: LineSnapshot) => s.status !== 'active' || nextOf(s) !== null;
+    // Most turns settle at once (a menu key); only one that invoked the domain has to be waited for.
+    const now = actor.getSnapshot();
+    const snapshot = settled(now) ? now : await waitFor(actor, settled, { timeout: timeoutMs });
     if (snapshot.status === 'error') throw snapshot.error;
     const next = nextOf(snapshot);
     if (!next) throw new Error(`state ${stateName(snapshot)} neither waits for the caller nor ends the call`);

@@ -1,6 +1,7 @@
 // The webhook contract (spec section 9): Twilio's parameters in, one typed event to the engine,
 // TwiML out. Only this file knows Twilio's parameter names.
-import express, { type Request, type Response, type Router } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CallerEvent, DialStatus, HeardSpeech, PayResult } from '../../flows/events.ts';
 import type { PayRequest } from '../../flows/payment.ts';
 import { sealStable, unseal } from '../domain/crypto.ts';
@@ -11,6 +12,8 @@ import { cents } from '../domain/money.ts';
 import type { Engine, PaymentInFlight } from '../engine/engine.ts';
 import type { PayTicket, Reply } from '../engine/reply.ts';
 import type { Logger } from '../log.ts';
+import { readForm } from './form-body.ts';
+import { checkSignature, type SignatureRejection } from './signature.ts';
 import { emptyResponse, renderReply, type PaySettings, type ReplyUrls } from './twiml.ts';
 
 export const PATHS = {
@@ -66,18 +69,14 @@ function lastFour(masked: string | null): string {
   return digits.length >= 4 ? digits.slice(-4) : '';
 }
 
-function param(req: Request, name: string): string | null {
-  const value = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : null;
-}
+/** One webhook as the handlers read it: Twilio's POST parameters and the action URL's query. */
+type Webhook = { params: Record<string, string>; query: URLSearchParams; path: string; idempotencyToken: string | null };
 
-function query(req: Request, name: string): string | null {
-  const value = req.query[name];
-  return typeof value === 'string' ? value : null;
-}
+const param = (hook: Webhook, name: string): string | null => hook.params[name] ?? null;
 
-function sendTwiml(res: Response, twiml: string): void {
-  res.status(200).type('text/xml').send(twiml);
+function sendTwiml(res: ServerResponse, status: number, body: string, type = 'text/xml; charset=utf-8'): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
 }
 
 /** The <Pay> reference parsed at the edge: the case and amount it was sealed with, or null. */
@@ -93,82 +92,120 @@ function paymentOf(ref: string | null, secret: string): PaymentInFlight | null {
   }
 }
 
-export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Logger): Router {
+export type VoiceSettings = RenderSettings & {
+  authToken: string;
+  /** Told about every request refused for its signature (400, 403). */
+  onSignatureRejected?: (rejection: SignatureRejection) => void;
+  /** The largest body a webhook may have. */
+  limitBytes?: number;
+};
+
+/**
+ * Every Twilio webhook: one handler in front of the app, dispatching by path from a table, so a
+ * webhook costs its body, its signature and its turn, not a walk through a router (npm run bench
+ * -- --profile). Anything that is not a POST to a voice path goes on to the rest of the app.
+ */
+export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: Logger): RequestHandler {
   const { secret } = settings;
   const render = twimlRenderer(settings);
-  const router = express.Router();
+  const limitBytes = settings.limitBytes ?? 64 * 1024;
 
-  const take = (toEvent: (req: Request, payment: PaymentInFlight | null) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
-    const callSid = param(req, 'CallSid');
+  type Handler = (hook: Webhook, res: ServerResponse) => Promise<void> | void;
+
+  const take = (toEvent: (hook: Webhook, payment: PaymentInFlight | null) => CallerEvent | HeardSpeech | null): Handler => async (hook, res) => {
+    const callSid = param(hook, 'CallSid');
     if (!callSid || !/^CA[0-9a-f]{32}$/i.test(callSid)) {
-      res.status(400).type('text/plain').send('CallSid missing or malformed');
+      sendTwiml(res, 400, 'CallSid missing or malformed', 'text/plain; charset=utf-8');
       return;
     }
-    const turn = query(req, 'turn');
-    const lang = query(req, 'lang');
-    const payment = paymentOf(query(req, 'ref'), secret);
+    const turn = hook.query.get('turn');
+    const payment = paymentOf(hook.query.get('ref'), secret);
     const reply = await engine.take({
       callSid,
-      event: toEvent(req, payment),
+      event: toEvent(hook, payment),
       payment,
       turn: turn && /^\d{1,9}$/.test(turn) ? Number(turn) : null,
-      language: parseLanguage(lang),
-      idempotencyToken: req.header('I-Twilio-Idempotency-Token') ?? null,
-      path: req.path,
-      caller: callerKeyOf(param(req, 'From'), secret),
+      language: parseLanguage(hook.query.get('lang')),
+      idempotencyToken: hook.idempotencyToken,
+      path: hook.path,
+      caller: callerKeyOf(param(hook, 'From'), secret),
     });
-    sendTwiml(res, render(reply));
+    sendTwiml(res, 200, render(reply));
   };
 
-  router.post(PATHS.answer, take(() => null));
-  router.post(PATHS.input, take((req) => {
-    // `#` (finishOnKey) alone gives empty Digits: treat it as nothing entered.
-    const digits = param(req, 'Digits') ?? '';
-    if (digits !== '') return { type: 'digits', digits };
-    const speech = param(req, 'SpeechResult') ?? '';
-    if (speech.trim() !== '') {
-      // Twilio sends Confidence with SpeechResult; without one, the words alone decide.
-      const raw = param(req, 'Confidence');
-      const confidence = raw === null || raw === '' ? 1 : Number(raw);
-      return { type: 'speech', text: speech.slice(0, 200), confidence: Number.isFinite(confidence) ? confidence : 0 };
+  const handlers = new Map<string, Handler>([
+    [PATHS.answer, take(() => null)],
+    [PATHS.input, take((hook) => {
+      // `#` (finishOnKey) alone gives empty Digits: treat it as nothing entered.
+      const digits = param(hook, 'Digits') ?? '';
+      if (digits !== '') return { type: 'digits', digits };
+      const speech = param(hook, 'SpeechResult') ?? '';
+      if (speech.trim() !== '') {
+        // Twilio sends Confidence with SpeechResult; without one, the words alone decide.
+        const raw = param(hook, 'Confidence');
+        const confidence = raw === null || raw === '' ? 1 : Number(raw);
+        return { type: 'speech', text: speech.slice(0, 200), confidence: Number.isFinite(confidence) ? confidence : 0 };
+      }
+      return { type: 'noInput' };
+    })],
+    [PATHS.noInput, take(() => ({ type: 'noInput' }))],
+    [PATHS.dialEnded, take((hook) => {
+      const status = param(hook, 'DialCallStatus') as DialStatus | null;
+      return { type: 'dialEnded', status: status && DIAL_STATUSES.has(status) ? status : 'failed' };
+    })],
+    // <Pay>'s action: only Result, the confirmation code and the masked card number are read.
+    [PATHS.pay, take((hook, payment) => {
+      const result = param(hook, 'Result') as PayResult | null;
+      const known = result && PAY_RESULTS.has(result) ? result : 'internal-error';
+      let confirmationCode = param(hook, 'PaymentConfirmationCode') ?? '';
+      if (known === 'success' && !/^[A-Za-z0-9_-]{1,64}$/.test(confirmationCode)) {
+        // Payments are recorded once per confirmation code, so a success without a usable one gets
+        // a code of our own: the whole CallSid and the turn, the same for a retry of this callback
+        // and never the same for two calls.
+        confirmationCode = `LINE-${param(hook, 'CallSid') ?? ''}-${hook.query.get('turn') ?? '0'}`;
+        logger.warn('payment without a usable confirmation code', { call: param(hook, 'CallSid'), confirmation: confirmationCode });
+      }
+      return { type: 'payResult', result: known, confirmationCode: confirmationCode.slice(0, 64), last4: lastFour(param(hook, 'PaymentCardNumber')), ticket: payment?.nonce ?? '' };
+    })],
+    // <Pay>'s progress callbacks: accepted, not acted on; nothing of what they carry is kept.
+    [PATHS.payStatus, (_hook, res) => sendTwiml(res, 200, emptyResponse())],
+    [PATHS.status, async (hook, res) => {
+      const callSid = param(hook, 'CallSid');
+      const status = param(hook, 'CallStatus') ?? '';
+      if (callSid && FINAL_STATUSES.has(status)) {
+        const duration = param(hook, 'CallDuration');
+        await engine.ended(callSid, status, duration && /^\d+$/.test(duration) ? Number(duration) : null);
+      }
+      sendTwiml(res, 200, emptyResponse());
+    }],
+  ]);
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const handler = req.method === 'POST' ? handlers.get(path) : undefined;
+    if (!handler) {
+      next();
+      return;
     }
-    return { type: 'noInput' };
-  }));
-  router.post(PATHS.noInput, take(() => ({ type: 'noInput' })));
-  router.post(PATHS.dialEnded, take((req) => {
-    const status = param(req, 'DialCallStatus') as DialStatus | null;
-    return { type: 'dialEnded', status: status && DIAL_STATUSES.has(status) ? status : 'failed' };
-  }));
+    handle(req, res, path, q < 0 ? '' : url.slice(q + 1), handler).catch(next);
+  };
 
-  // <Pay>'s action: only Result, the confirmation code and the masked card number are read.
-  router.post(PATHS.pay, take((req, payment) => {
-    const result = param(req, 'Result') as PayResult | null;
-    const known = result && PAY_RESULTS.has(result) ? result : 'internal-error';
-    let confirmationCode = param(req, 'PaymentConfirmationCode') ?? '';
-    if (known === 'success' && !/^[A-Za-z0-9_-]{1,64}$/.test(confirmationCode)) {
-      // Payments are recorded once per confirmation code, so a success without a usable one gets
-      // a code of our own: the whole CallSid and the turn, the same for a retry of this callback
-      // and never the same for two calls.
-      confirmationCode = `LINE-${param(req, 'CallSid') ?? ''}-${query(req, 'turn') ?? '0'}`;
-      logger.warn('payment without a usable confirmation code', { call: param(req, 'CallSid'), confirmation: confirmationCode });
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, search: string, handler: Handler): Promise<void> {
+    const form = await readForm(req, limitBytes);
+    if (form === 'too-large') {
+      sendTwiml(res, 413, 'Request body too large', 'text/plain; charset=utf-8');
+      return;
     }
-    return { type: 'payResult', result: known, confirmationCode: confirmationCode.slice(0, 64), last4: lastFour(param(req, 'PaymentCardNumber')), ticket: payment?.nonce ?? '' };
-  }));
-
-  // <Pay>'s progress callbacks: accepted, not acted on; nothing of what they carry is kept.
-  router.post(PATHS.payStatus, (_req, res) => {
-    sendTwiml(res, emptyResponse());
-  });
-
-  router.post(PATHS.status, async (req, res) => {
-    const callSid = param(req, 'CallSid');
-    const status = param(req, 'CallStatus') ?? '';
-    if (callSid && FINAL_STATUSES.has(status)) {
-      const duration = param(req, 'CallDuration');
-      await engine.ended(callSid, status, duration && /^\d+$/.test(duration) ? Number(duration) : null);
+    const signature = req.headers['x-twilio-signature'];
+    const rejected = checkSignature(settings.authToken, settings.publicUrl + (req.url ?? ''), form, typeof signature === 'string' ? signature : undefined);
+    if (rejected) {
+      settings.onSignatureRejected?.({ status: rejected, path, reason: rejected === 400 ? 'missing' : 'mismatch' });
+      sendTwiml(res, rejected, rejected === 400 ? 'Missing X-Twilio-Signature' : 'Invalid X-Twilio-Signature', 'text/plain; charset=utf-8');
+      return;
     }
-    sendTwiml(res, emptyResponse());
-  });
-
-  return router;
+    const token = req.headers['i-twilio-idempotency-token'];
+    await handler({ params: form, query: new URLSearchParams(search), path, idempotencyToken: typeof token === 'string' ? token : null }, res);
+  }
 }

@@ -30,25 +30,24 @@ function matches(authToken: string, signature: string, url: string, params: Reco
 /**
  * One HMAC for a request signed as PUBLIC_URL says (twilio's validateRequest computes two when the
  * URL has a port, up to six for a bad signature); only a mismatch also tries the other form of a
- * default port.
+ * default port. Returns null when the request is Twilio's, else the status to refuse it with.
  */
+export function checkSignature(authToken: string, url: string, params: Record<string, string>, signature: string | undefined): 400 | 403 | null {
+  if (!signature) return 400;
+  if (matches(authToken, signature, url, params)) return null;
+  const other = otherPortForm(url);
+  return other !== null && matches(authToken, signature, other, params) ? null : 403;
+}
+
+/** The check as Express middleware, for a body already parsed (the line itself uses voiceWebhooks). */
 export function requireTwilioSignature(authToken: string, publicUrl: string, onReject?: (rejection: SignatureRejection) => void): RequestHandler {
   return (req, res, next) => {
     const signature = req.header('X-Twilio-Signature');
-    if (!signature) {
-      onReject?.({ status: 400, path: pathOf(req.originalUrl), reason: 'missing' });
-      res.status(400).type('text/plain').send('Missing X-Twilio-Signature');
+    const refused = checkSignature(authToken, publicUrl + req.originalUrl, (req.body ?? {}) as Record<string, string>, signature);
+    if (refused) {
+      onReject?.({ status: refused, path: pathOf(req.originalUrl), reason: refused === 400 ? 'missing' : 'mismatch' });
+      res.status(refused).type('text/plain').send(refused === 400 ? 'Missing X-Twilio-Signature' : 'Invalid X-Twilio-Signature');
       return;
-    }
-    const params = (req.body ?? {}) as Record<string, string>;
-    const url = publicUrl + req.originalUrl;
-    if (!matches(authToken, signature, url, params)) {
-      const other = otherPortForm(url);
-      if (other === null || !matches(authToken, signature, other, params)) {
-        onReject?.({ status: 403, path: pathOf(req.originalUrl), reason: 'mismatch' });
-        res.status(403).type('text/plain').send('Invalid X-Twilio-Signature');
-        return;
-      }
     }
     next();
   };
