@@ -85,7 +85,9 @@ export async function createLine(options: LineOptions): Promise<Line> {
     try {
       await store.ping();
       res.json({ ok: true, store: store.kind });
-    } catch {
+    } catch (error) {
+      // Why, for the operator (a full or read-only Redis is not a connection error the client reports).
+      logger.warn('not ready', { store: store.kind, error: describeError(error) });
       res.status(503).json({ ok: false, store: store.kind });
     }
   });

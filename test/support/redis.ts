@@ -69,10 +69,13 @@ export async function freePort(): Promise<number> {
 
 export type RedisServer = { url: string; port: number; stop(): void };
 
-/** Starts a throwaway, non-persisting redis-server (killed when the test process exits). */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+/**
+ * Starts a throwaway, non-persisting redis-server (killed when the test process exits); `settings`
+ * are more command-line settings, e.g. ['--maxmemory', '2mb'] or ['--replicaof', '127.0.0.1', '6380'].
+ */
+export async function startRedisServer(port?: number, settings: readonly string[] = []): Promise<RedisServer> {
   const chosen = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...settings], {
     stdio: 'ignore',
   });
   let failure: Error | null = null;
