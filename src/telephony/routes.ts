@@ -76,6 +76,17 @@ function query(req: Request, name: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/** Twilio's longest call status is 11 characters (`in-progress`); anything far longer is not Twilio's. */
+const MAX_STATUS_LENGTH = 32;
+
+/** The CallSid every webhook carries, or null having answered 400: it names keys and log lines, so nothing else gets in. */
+function callSidOf(req: Request, res: Response): string | null {
+  const callSid = param(req, 'CallSid');
+  if (callSid && /^CA[0-9a-f]{32}$/i.test(callSid)) return callSid;
+  res.status(400).type('text/plain').send('CallSid missing or malformed');
+  return null;
+}
+
 function sendTwiml(res: Response, twiml: string): void {
   res.status(200).type('text/xml').send(twiml);
 }
@@ -99,11 +110,8 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
   const router = express.Router();
 
   const take = (toEvent: (req: Request, payment: PaymentInFlight | null) => CallerEvent | HeardSpeech | null) => async (req: Request, res: Response) => {
-    const callSid = param(req, 'CallSid');
-    if (!callSid || !/^CA[0-9a-f]{32}$/i.test(callSid)) {
-      res.status(400).type('text/plain').send('CallSid missing or malformed');
-      return;
-    }
+    const callSid = callSidOf(req, res);
+    if (!callSid) return;
     const turn = query(req, 'turn');
     const lang = query(req, 'lang');
     const payment = paymentOf(query(req, 'ref'), secret);
@@ -161,11 +169,16 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
   });
 
   router.post(PATHS.status, async (req, res) => {
-    const callSid = param(req, 'CallSid');
+    const callSid = callSidOf(req, res);
+    if (!callSid) return;
     const status = param(req, 'CallStatus') ?? '';
-    if (callSid && FINAL_STATUSES.has(status)) {
+    if (status.length > MAX_STATUS_LENGTH) {
+      res.status(400).type('text/plain').send('CallStatus malformed');
+      return;
+    }
+    if (FINAL_STATUSES.has(status)) {
       const duration = param(req, 'CallDuration');
-      await engine.ended(callSid, status, duration && /^\d+$/.test(duration) ? Number(duration) : null);
+      await engine.ended(callSid, status, duration && /^\d{1,9}$/.test(duration) ? Number(duration) : null);
     }
     sendTwiml(res, emptyResponse());
   });
