@@ -60,7 +60,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const accounts = new Accounts(caseload, config, clock, undefined, config.identification, securityEvent);
   const payments = new Payments(caseload, config, clock, securityEvent);
   const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
-  const services = new Services(caseload, clock, config.phoneUpdatesPerDay);
+  const services = new Services(caseload, clock, config.phoneUpdatesPerDay, securityEvent);
 
   const engine = new Engine({
     store,
