@@ -111,6 +111,8 @@ describe('what the line keeps, and for how long (real Redis)', function () {
       expect(first.heard).to.include('Your phone number has been updated.');
       await update(first, '9165550102');
       expect(first.heard).to.include('Your phone number has been updated.');
+      // The second update of the day stands too (it once fell back to the number on file).
+      expect((await b.caseload.participant(DANA.id as never))?.phone).to.equal('+19165550102');
       for (let i = 3; i <= 30; i++) {
         await update(first, `91655501${String(i).padStart(2, '0')}`);
         expect(first.heard, `update ${i}`).to.include('You have already updated your phone number on this call.');
