@@ -83,7 +83,7 @@ async function run(argv: string[], config: Config): Promise<PrintSummary> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
   try {
     if (!(store instanceof RedisStore)) throw new Error('expected a Redis store');
-    const outbox = new RedisOutbox(store.redis, config.redisPrefix, { minIdleMs: opts.minIdleMs });
+    const outbox = new RedisOutbox(store.redis, config.redisPrefix, { minIdleMs: opts.minIdleMs, retentionDays: config.retention.sentDays });
     const skip = new Set<string>();
     const total: PrintSummary = { printed: 0, foundPrinted: 0, failed: 0, stillPending: 0 };
     do {

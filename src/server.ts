@@ -60,7 +60,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const accounts = new Accounts(caseload, config, clock, undefined, config.identification, securityEvent);
   const payments = new Payments(caseload, config, clock, securityEvent);
   const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
-  const services = new Services(caseload, clock, config.phoneUpdatesPerDay);
+  const services = new Services(caseload, clock, config.phoneUpdatesPerDay, securityEvent);
 
   const engine = new Engine({
     store,
@@ -91,7 +91,9 @@ export async function createLine(options: LineOptions): Promise<Line> {
     try {
       await store.ping();
       res.json({ ok: true, store: store.kind });
-    } catch {
+    } catch (error) {
+      // Why, for the operator (a full or read-only Redis is not a connection error the client reports).
+      logger.warn('not ready', { store: store.kind, error: describeError(error) });
       res.status(503).json({ ok: false, store: store.kind });
     }
   });

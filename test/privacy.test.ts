@@ -11,7 +11,7 @@ import { createLine, type Line } from '../src/server.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix, watchCommands } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00');
@@ -23,7 +23,7 @@ const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_CO
 describe('privacy and isolation (real Redis)', function () {
   this.timeout(60_000);
   let redis: Redis;
-  let monitor: Redis;
+  let watch: { stop(): void };
   let prefix: string;
   let lines: Line[];
   let logged: string[];
@@ -54,12 +54,11 @@ describe('privacy and isolation (real Redis)', function () {
     commands = [];
     await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
     // Every command any client sends to Redis from here on, with its arguments.
-    monitor = await redis.monitor();
-    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args.join(' ')));
+    watch = await watchCommands(redis, (args) => commands.push(args.join(' ')));
   });
 
   afterEach(async () => {
-    monitor.disconnect();
+    watch.stop();
     for (const line of lines) await line.store.close();
     await flushPrefix(redis, prefix);
   });

@@ -11,7 +11,7 @@ import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import { requireTwilioSignature } from '../src/telephony/signature.ts';
-import { flushPrefix, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { flushPrefix, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix, watchCommands } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL, callParams, newCallSid, nextPath, noInputPath, post, saidIn } from './support/twilio.ts';
 
 const OPEN = new Date('2026-11-24T10:00:00-08:00'); // a Tuesday morning
@@ -357,13 +357,12 @@ describe('webhooks (real Redis)', function () {
       const callSid = newCallSid();
       let res = await answer(callSid);
       res = await press(nextPath(res.text), callSid, '1'); // scripts loaded, connection warm
-      const monitor = await redis.monitor();
       const seen: string[][] = [];
       // Commands a script runs show up too, from the source "lua"; only the client's own count. A
       // turn slower than a third of the lock's lease (a loaded machine) also renews the lease: a
       // one-key script on the lock, not part of the turn's two round trips.
       const renewal = (args: string[]) => args[2] === '1' && (args[3] ?? '').endsWith(':lock');
-      monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      const watch = await watchCommands(redis, (args, source) => {
         if (source !== 'lua' && args.some((arg) => arg.includes(callSid)) && !renewal(args)) seen.push(args);
       });
       try {
@@ -372,7 +371,7 @@ describe('webhooks (real Redis)', function () {
         res = await press(nextPath(res.text), callSid, '3');
         await new Promise((resolve) => setTimeout(resolve, 100));
       } finally {
-        monitor.disconnect();
+        watch.stop();
       }
       expect(saidIn(res.text)).to.include('credited');
       expect(seen.map((args) => args[0]?.toLowerCase())).to.deep.equal(['evalsha', 'evalsha', 'evalsha', 'evalsha']);

@@ -85,7 +85,8 @@ export type SecurityEvent =
   | { kind: 'identification-alarm'; failuresThisMinute: number }
   | { kind: 'signature-rejected'; status: number; path: string; reason: string }
   | { kind: 'payment-replay'; reason: 'consumed' | 'expired' | 'other-call' }
-  | { kind: 'phone-update-limited'; scope: 'call' | 'day' };
+  /** A participant's phone updates for the day were used up (the per-call limit is the menus' own, and not reported). */
+  | { kind: 'phone-update-limited'; scope: 'day' };
 
 export type SecurityEvents = (event: SecurityEvent) => void;
 export const ignoreSecurityEvents: SecurityEvents = () => {};

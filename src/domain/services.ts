@@ -1,5 +1,6 @@
 // Caller services (spec section 8): a new phone number (audited), forms by mail.
 import type { CaseloadStore } from './caseload-store.ts';
+import { ignoreSecurityEvents, type SecurityEvents } from './identification.ts';
 import type { MailedForm } from './outbox.ts';
 import { pacificTime } from './hours.ts';
 import type { ParticipantId } from './caseload.ts';
@@ -22,6 +23,7 @@ export class Services {
     private readonly store: CaseloadStore,
     private readonly clock: () => Date = () => new Date(),
     private readonly phoneUpdatesPerDay = PHONE_UPDATES_PER_DAY,
+    private readonly securityEvent: SecurityEvents = ignoreSecurityEvents,
   ) {}
 
   /** A 10-digit US number from the keypad, saved as E.164 with an audit entry; a few a day at most. */
@@ -42,7 +44,10 @@ export class Services {
       ...(callSid ? { callSid } : {}),
     }, { perDay: this.phoneUpdatesPerDay, day: `${year}-${month}-${day}` });
     if (result.ok) return { ok: true };
-    return { ok: false, reason: result.reason === 'daily-limit' ? 'daily-limit' : 'invalid' };
+    if (result.reason !== 'daily-limit') return { ok: false, reason: 'invalid' };
+    // A number changed again and again would redirect the agency's calls to the parent: worth an operator's look.
+    this.securityEvent({ kind: 'phone-update-limited', scope: 'day' });
+    return { ok: false, reason: 'daily-limit' };
   }
 
   /** The last four digits of the number on file, said before a caller gives a new one (or null: none on file). */

@@ -350,19 +350,21 @@ export class MemoryCaseloadStore implements CaseloadStore {
   }
 
   async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate> {
-    const before = await this.participant(participantId);
-    if (!before) return { ok: false, reason: 'no-participant' };
+    const onFile = read<Participant>(this.world.participants.get(participantId));
+    if (!onFile) return { ok: false, reason: 'no-participant' };
+    const before = phoneNow(onFile.phone, this.lineSide.phones.get(participantId) ?? null);
     const day = `${participantId}:${limits.day}`;
     const today = this.lineSide.phoneUpdates.get(day) ?? 0;
     if (today >= limits.perDay) return { ok: false, reason: 'daily-limit' };
     this.lineSide.phoneUpdates.set(day, today + 1);
-    this.lineSide.phones.set(participantId, { phone, previous: before.phone, at: audit.at });
+    // What the update replaced on file (phoneNow compares the file with it), not the line's last update.
+    this.lineSide.phones.set(participantId, { phone, previous: onFile.phone, at: audit.at });
     const at = Date.parse(audit.at);
     // The audit trail is kept by age, so no number of updates can push history out of it.
     while (this.audit.length && this.audit[0]!.at < at - this.retention.auditDays * 86_400_000) this.audit.shift();
     this.audit.push({ at, json: JSON.stringify(audit) });
     this.lineSide.changes.push(JSON.stringify({ kind: 'phone', participantId, phone, at: audit.at }));
-    return { ok: true, previous: before.phone };
+    return { ok: true, previous: before };
   }
 
   async auditTrail(limit: number): Promise<AuditEntry[]> {

@@ -499,9 +499,11 @@ export class RedisCaseloadStore implements CaseloadStore {
   async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate> {
     const key = this.line('phone', participantId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [before, current] = await Promise.all([this.participant(participantId), this.redis.get(key)]);
-      if (!before) return { ok: false, reason: 'no-participant' };
-      const update: LinePhone = { phone, previous: before.phone, at: audit.at };
+      const [fileJson, current] = await this.inCurrent((g) => this.redis.mget(this.key(g, 'p', participantId), key), [null, null] as (string | null)[]);
+      if (!fileJson) return { ok: false, reason: 'no-participant' };
+      const onFile = (JSON.parse(fileJson) as Participant).phone;
+      // What the update replaced on file (phoneNow compares the file with it), not the line's last update.
+      const update: LinePhone = { phone, previous: onFile, at: audit.at };
       const status = await runScript<string>(this.redis, 'update-phone',
         [key, this.line('phone-day', `${participantId}:${limits.day}`), this.audit, this.changes],
         [
@@ -510,7 +512,7 @@ export class RedisCaseloadStore implements CaseloadStore {
         ],
       );
       if (status === 'limit') return { ok: false, reason: 'daily-limit' };
-      if (status === 'ok') return { ok: true, previous: before.phone };
+      if (status === 'ok') return { ok: true, previous: phoneNow(onFile, current ? (JSON.parse(current) as LinePhone) : null) };
     }
     throw new Error('the participant kept changing while the phone number was being updated');
   }

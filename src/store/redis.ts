@@ -39,6 +39,9 @@ export const WEB_CLIENT_OPTIONS: RedisOptions = {
   enableAutoPipelining: true,
 };
 
+/** How long a readiness probe's key lives: seconds, so probes never pile up whatever the instance count. */
+export const READY_PROBE_TTL_MS = 5_000;
+
 function ttlSecondsOf(ttlSeconds: number): number {
   if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`TTL must be a positive number of seconds, got ${ttlSeconds}`);
   return Math.ceil(ttlSeconds);
@@ -55,6 +58,7 @@ export class RedisStore implements CallStore {
   private readonly outcomesKept: number;
   private readonly replyTtlSeconds: number;
   private readonly onError: ((message: string) => void) | undefined;
+  private readonly instance = randomUUID();
 
   constructor(
     readonly redis: RedisClient,
@@ -219,9 +223,18 @@ export class RedisStore implements CallStore {
     return outcomes;
   }
 
+  /** This store's readiness key: one per instance, so instances never read each other's probe. */
+  get readyKey(): string {
+    return `${this.prefix}readyz:${this.instance}`;
+  }
+
+  // A PING would pass on a full (maxmemory, noeviction) or read-only Redis, where no webhook can
+  // save its turn: readiness is a write, read back, of a key that expires by itself.
   async ping(): Promise<void> {
-    const answer = await this.redis.ping();
-    if (answer !== 'PONG') throw new Error(`redis answered PING with ${JSON.stringify(answer)}`);
+    const probe = randomUUID();
+    await this.redis.set(this.readyKey, probe, 'PX', READY_PROBE_TTL_MS);
+    const read = await this.redis.get(this.readyKey);
+    if (read !== probe) throw new Error('redis did not read back the readiness probe it took');
   }
 
   async close(): Promise<void> {

@@ -83,7 +83,7 @@ export interface CallStore {
   recordCallOutcome(outcome: CallOutcome): Promise<void>;
   /** Most recent first. */
   recentCallOutcomes(limit: number): Promise<CallOutcome[]>;
-  /** Resolves when the store answers; rejects otherwise (readiness). */
+  /** Resolves when the store takes a write and reads it back; rejects otherwise (readiness: a full or read-only Redis is not ready). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

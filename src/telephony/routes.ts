@@ -74,6 +74,17 @@ type Webhook = { params: Record<string, string>; query: URLSearchParams; path: s
 
 const param = (hook: Webhook, name: string): string | null => hook.params[name] ?? null;
 
+/** Twilio's longest call status is 11 characters (`in-progress`); anything far longer is not Twilio's. */
+const MAX_STATUS_LENGTH = 32;
+
+/** The CallSid every webhook carries, or null having answered 400: it names keys and log lines, so nothing else gets in. */
+function callSidOf(hook: Webhook, res: ServerResponse): string | null {
+  const callSid = param(hook, 'CallSid');
+  if (callSid && /^CA[0-9a-f]{32}$/i.test(callSid)) return callSid;
+  sendTwiml(res, 400, 'CallSid missing or malformed', 'text/plain; charset=utf-8');
+  return null;
+}
+
 function sendTwiml(res: ServerResponse, status: number, body: string, type = 'text/xml; charset=utf-8'): void {
   res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
@@ -113,11 +124,8 @@ export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: L
   type Handler = (hook: Webhook, res: ServerResponse) => Promise<void> | void;
 
   const take = (toEvent: (hook: Webhook, payment: PaymentInFlight | null) => CallerEvent | HeardSpeech | null): Handler => async (hook, res) => {
-    const callSid = param(hook, 'CallSid');
-    if (!callSid || !/^CA[0-9a-f]{32}$/i.test(callSid)) {
-      sendTwiml(res, 400, 'CallSid missing or malformed', 'text/plain; charset=utf-8');
-      return;
-    }
+    const callSid = callSidOf(hook, res);
+    if (!callSid) return;
     const turn = hook.query.get('turn');
     const payment = paymentOf(hook.query.get('ref'), secret);
     const reply = await engine.take({
@@ -170,11 +178,16 @@ export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: L
     // <Pay>'s progress callbacks: accepted, not acted on; nothing of what they carry is kept.
     [PATHS.payStatus, (_hook, res) => sendTwiml(res, 200, emptyResponse())],
     [PATHS.status, async (hook, res) => {
-      const callSid = param(hook, 'CallSid');
+      const callSid = callSidOf(hook, res);
+      if (!callSid) return;
       const status = param(hook, 'CallStatus') ?? '';
-      if (callSid && FINAL_STATUSES.has(status)) {
+      if (status.length > MAX_STATUS_LENGTH) {
+        sendTwiml(res, 400, 'CallStatus malformed', 'text/plain; charset=utf-8');
+        return;
+      }
+      if (FINAL_STATUSES.has(status)) {
         const duration = param(hook, 'CallDuration');
-        await engine.ended(callSid, status, duration && /^\d+$/.test(duration) ? Number(duration) : null);
+        await engine.ended(callSid, status, duration && /^\d{1,9}$/.test(duration) ? Number(duration) : null);
       }
       sendTwiml(res, 200, emptyResponse());
     }],

@@ -2,17 +2,29 @@
 import type { Express } from 'express';
 import { AUTH_TOKEN, callParams, newCallSid, nextPath, noInputPath, post, saidIn } from './twilio.ts';
 
+/** `callSid`: a CallSid of the test's choosing; `from`: the calling number (`''` when none is sent, as for some withheld numbers). */
+export type CallerOptions = { callSid?: string; from?: string };
+
 export class Caller {
-  readonly callSid = newCallSid();
+  readonly callSid: string;
   twiml = '';
   heard = '';
   readonly urls: string[] = [];
   readonly everything: string[] = [];
+  private readonly from: string | undefined;
 
-  constructor(readonly app: Express, private readonly token = AUTH_TOKEN) {}
+  constructor(readonly app: Express, private readonly token = AUTH_TOKEN, options: CallerOptions = {}) {
+    this.callSid = options.callSid ?? newCallSid();
+    this.from = options.from;
+  }
+
+  /** Twilio's parameters for this call, with `extra`. */
+  params(extra: Record<string, string> = {}): Record<string, string> {
+    return callParams(this.callSid, { ...(this.from === undefined ? {} : { From: this.from, Caller: this.from }), ...extra });
+  }
 
   private async send(path: string, extra: Record<string, string> = {}): Promise<this> {
-    const res = await post(this.app, path, callParams(this.callSid, extra), { token: this.token });
+    const res = await post(this.app, path, this.params(extra), { token: this.token });
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${path}: ${res.text}`);
     this.twiml = res.text;
     this.heard = saidIn(res.text);
@@ -47,6 +59,6 @@ export class Caller {
   }
 
   async hangUp(): Promise<void> {
-    await post(this.app, '/voice/status', callParams(this.callSid, { CallStatus: 'completed', CallDuration: '60' }), { token: this.token });
+    await post(this.app, '/voice/status', this.params({ CallStatus: 'completed', CallDuration: '60' }), { token: this.token });
   }
 }

@@ -69,10 +69,13 @@ export async function freePort(): Promise<number> {
 
 export type RedisServer = { url: string; port: number; stop(): void };
 
-/** Starts a throwaway, non-persisting redis-server (killed when the test process exits). */
-export async function startRedisServer(port?: number): Promise<RedisServer> {
+/**
+ * Starts a throwaway, non-persisting redis-server (killed when the test process exits); `settings`
+ * are more command-line settings, e.g. ['--maxmemory', '2mb'] or ['--replicaof', '127.0.0.1', '6380'].
+ */
+export async function startRedisServer(port?: number, settings: readonly string[] = []): Promise<RedisServer> {
   const chosen = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...settings], {
     stdio: 'ignore',
   });
   let failure: Error | null = null;
@@ -151,4 +154,33 @@ export async function flushPrefix(redis: Redis | Cluster, prefix: string): Promi
     await redis.unlink(...keys.slice(i, i + 500));
   }
   return keys.length;
+}
+
+/** What the Redis server is sent, while watched: one command's arguments and who sent it. */
+export type WatchedCommand = (args: string[], source: string) => void;
+
+/**
+ * Every command any client sends to `redis`'s server, with MONITOR on a connection of its own,
+ * until `stop()`. Stopping closes that connection; lines the server had already sent reach a
+ * client no longer monitoring, which ioredis reports as a "Command queue state error": expected
+ * then, and ignored. An error while watching is thrown by `stop()`.
+ */
+export async function watchCommands(redis: Redis, onCommand: WatchedCommand): Promise<{ stop(): void }> {
+  const monitor = await redis.monitor();
+  let stopped = false;
+  let failure: Error | null = null;
+  monitor.on('error', (error: Error) => {
+    if (!stopped) failure ??= error;
+  });
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    if (!stopped) onCommand(args, source);
+  });
+  return {
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      monitor.disconnect();
+      if (failure) throw failure;
+    },
+  };
 }

@@ -10,7 +10,8 @@ if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return 'conflict' end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], 172800)
--- The audit trail is kept by age, so no number of updates can push history out of it.
-redis.call('XADD', KEYS[3], 'MINID', '~', ARGV[5], '*', 'entry', ARGV[4])
+-- The audit trail is kept by age, so no number of updates can push history out of it. Trimmed
+-- exactly: `~` trims only whole nodes of 100 entries, and a trail this small would keep everything.
+redis.call('XADD', KEYS[3], 'MINID', ARGV[5], '*', 'entry', ARGV[4])
 redis.call('XADD', KEYS[4], '*', 'change', ARGV[6])
 return 'ok'
