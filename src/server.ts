@@ -12,7 +12,7 @@ import type { CaseloadStore } from './domain/caseload-store.ts';
 import { MemoryCaseloadStore } from './store/caseload-memory.ts';
 import { RedisCaseloadStore } from './store/caseload-redis.ts';
 import { Engine } from './engine/engine.ts';
-import { describeError, jsonLogger, type Logger } from './log.ts';
+import { atLevel, describeError, jsonLogger, type Logger } from './log.ts';
 import { openStore, RedisStore, type CallStore } from './store/index.ts';
 import { requireTwilioSignature, type SignatureRejection } from './telephony/signature.ts';
 import { twimlRenderer, voiceRoutes, type RenderSettings } from './telephony/routes.ts';
@@ -26,6 +26,7 @@ export type LineOptions = {
   store?: CallStore;
   /** Defaults to the caseload beside `store` in Redis, or the in-process one with the demo caseload. */
   caseload?: CaseloadStore;
+  /** Lines below LOG_LEVEL are left out of this one too. */
   logger?: Logger;
 };
 
@@ -47,7 +48,7 @@ async function defaultCaseload(store: CallStore, config: Config): Promise<Caselo
 export async function createLine(options: LineOptions): Promise<Line> {
   const { config } = options;
   const clock = options.clock ?? (() => new Date());
-  const logger = options.logger ?? jsonLogger();
+  const logger = atLevel(options.logger ?? jsonLogger(), config.logLevel);
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
 

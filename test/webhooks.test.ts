@@ -21,7 +21,7 @@ type Captured = { msg: string; fields: Record<string, unknown> }[];
 
 function capturingLogger(lines: Captured): Logger {
   const log = (msg: string, fields: Record<string, unknown> = {}) => lines.push({ msg, fields });
-  return { info: log, warn: log, error: log };
+  return { debug: log, info: log, warn: log, error: log };
 }
 
 describe('Twilio signature check', () => {
