@@ -165,7 +165,7 @@ export function voiceRoutes(engine: Engine, settings: RenderSettings, logger: Lo
     const status = param(req, 'CallStatus') ?? '';
     if (callSid && FINAL_STATUSES.has(status)) {
       const duration = param(req, 'CallDuration');
-      await engine.ended(callSid, status, duration && /^\d+$/.test(duration) ? Number(duration) : null);
+      await engine.ended(callSid, status, duration && /^\d+$/.test(duration) ? Number(duration) : null, req.path);
     }
     sendTwiml(res, emptyResponse());
   });

@@ -3,13 +3,13 @@ import type { Express } from 'express';
 import { AUTH_TOKEN, callParams, newCallSid, nextPath, noInputPath, post, saidIn } from './twilio.ts';
 
 export class Caller {
-  readonly callSid = newCallSid();
   twiml = '';
   heard = '';
   readonly urls: string[] = [];
   readonly everything: string[] = [];
 
-  constructor(readonly app: Express, private readonly token = AUTH_TOKEN) {}
+  /** `callSid`: a call already under way (on another instance of the line, say). */
+  constructor(readonly app: Express, private readonly token = AUTH_TOKEN, readonly callSid = newCallSid()) {}
 
   private async send(path: string, extra: Record<string, string> = {}): Promise<this> {
     const res = await post(this.app, path, callParams(this.callSid, extra), { token: this.token });
@@ -46,7 +46,18 @@ export class Caller {
     return this.press(pin);
   }
 
-  async hangUp(): Promise<void> {
-    await post(this.app, '/voice/status', callParams(this.callSid, { CallStatus: 'completed', CallDuration: '60' }), { token: this.token });
+  /** What <Pay> posts to its action URL: Result, PaymentConfirmationCode, PaymentCardNumber (masked)... */
+  pay(result: Record<string, string>): Promise<this> {
+    return this.send(nextPath(this.twiml), result);
+  }
+
+  /** The transfer to a representative ended (the <Dial> action). */
+  dialEnded(status: string): Promise<this> {
+    return this.send(nextPath(this.twiml), { DialCallStatus: status });
+  }
+
+  /** Twilio's final status callback. */
+  async hangUp(status = 'completed'): Promise<void> {
+    await post(this.app, '/voice/status', callParams(this.callSid, { CallStatus: status, CallDuration: '60' }), { token: this.token });
   }
 }
