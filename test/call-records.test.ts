@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/config.ts';
-import { MENUS, type CallRecord } from '../src/domain/call-record.ts';
+import { EMPTY_TRAIL, MAX_TRAIL_MENUS, MENUS, callRecordOf, trailMenus, type CallEnding, type CallRecord, type CallTrail } from '../src/domain/call-record.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { menuOfState } from '../src/domain/menu-of-state.ts';
 import { silentLogger } from '../src/log.ts';
@@ -50,6 +50,39 @@ describe('the state a caller waits in names one menu of the record', () => {
   });
 });
 
+describe('the outcome of a call', () => {
+  const ending: CallEnding = {
+    callSid: 'CA00000000000000000000000000000001', startedAt: '2026-11-24T18:00:00.000Z', endedAt: '2026-11-24T18:02:00.000Z',
+    durationSeconds: 120, language: 'en', twilioStatus: 'completed', failure: null,
+  };
+  const trail = (extra: Partial<CallTrail>): CallTrail => ({ ...EMPTY_TRAIL, menus: ['language', 'main'], ...extra });
+  const decided = (extra: Partial<CallTrail>, end: Partial<CallEnding> = {}) => {
+    const record = callRecordOf(trail(extra), { ...ending, ...end });
+    return [record.outcome, record.transferReason, record.payment];
+  };
+
+  it('takes the first rule that holds: failed, an error transfer, gave up, transferred, self-served, abandoned', () => {
+    expect(decided({ served: true, transfer: 'requested' }, { failure: 'apology-goodbye' })).to.deep.equal(['failed', null, 'none']);
+    expect(decided({ served: true }, { twilioStatus: 'failed' })).to.deep.equal(['failed', null, 'none']);
+    expect(decided({ transfer: 'requested' }, { failure: 'apology-transfer' })).to.deep.equal(['transferred', 'error', 'none']);
+    expect(decided({ gaveUp: true, served: true })).to.deep.equal(['gave_up', null, 'none']);
+    expect(decided({ transfer: 'gave_up', served: true })).to.deep.equal(['transferred', 'gave_up', 'none']);
+    expect(decided({ served: true, payment: 'declined' })).to.deep.equal(['self_served', null, 'declined']);
+    expect(decided({ payment: 'declined' }, { failure: 'payment-spooled' })).to.deep.equal(['self_served', null, 'spooled']);
+    expect(decided({ payment: 'recorded' }, { failure: 'payment-spooled' })).to.deep.equal(['self_served', null, 'recorded']);
+    expect(decided({}, { twilioStatus: 'canceled' })).to.deep.equal(['abandoned', null, 'none']);
+  });
+
+  it('keeps the first menus of a long call and, always, the last', () => {
+    let menus = trailMenus([], 'language');
+    for (let i = 0; i < 100; i++) menus = trailMenus(menus, i % 2 ? 'main' : 'hours');
+    menus = trailMenus(menus, 'transfer');
+    expect(menus).to.have.length(MAX_TRAIL_MENUS);
+    expect(menus.slice(0, 3)).to.deep.equal(['language', 'hours', 'main']);
+    expect(menus[menus.length - 1]).to.equal('transfer');
+  });
+});
+
 describe('call records (real Redis)', function () {
   this.timeout(30_000);
   let redis: Redis;
@@ -80,6 +113,8 @@ describe('call records (real Redis)', function () {
     await c.press('1');
     expect(c.heard).to.include('For the case ending in 3 4 5 6');
     await c.press('*');
+    // The trail keeps the session small.
+    expect(JSON.stringify(await line.store.getSession(c.callSid)).length).to.be.below(2_048);
     await c.hangUp();
     expect(await recordOf(line.store, c.callSid)).to.deep.equal({
       callSid: c.callSid, startedAt: OPEN.toISOString(), endedAt: OPEN.toISOString(), durationSeconds: 60, language: 'en',
