@@ -1,6 +1,7 @@
 // Configuration is read and checked here, once (spec section 10). Nothing else reads process.env.
 import { DEFAULT_IDENTIFICATION_POLICY, type IdentificationPolicy } from './domain/identification.ts';
 import { parseMoney } from './domain/money.ts';
+import { LOG_LEVELS, type LogLevel } from './log.ts';
 
 export type RedisAddress = { readonly host: string; readonly port: number };
 
@@ -41,6 +42,16 @@ export type Config = {
   /** How long printed letters (and their idempotency keys) and confirmed card payments are kept, and the audit trail. */
   readonly retention: { sentDays: number; auditDays: number };
   readonly warnings: readonly string[];
+} & Observability;
+
+/** Metrics, call records and logs. */
+export type Observability = {
+  /** `GET /metrics` answers only `Authorization: Bearer <metricsToken>`; null: open in development, closed in production. */
+  readonly metricsToken: string | null;
+  /** How long a call's outcome record is kept, in days. */
+  readonly callRecordDays: number;
+  /** The least severe log line written. */
+  readonly logLevel: LogLevel;
 };
 
 export const DEV_AUTH_TOKEN = 'dev-only-auth-token-not-for-production';
@@ -118,6 +129,16 @@ function redisTopology(env: Env): RedisTopology | null {
   return null;
 }
 
+function observability(env: Env): Observability {
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  return {
+    metricsToken: env.METRICS_TOKEN || null,
+    callRecordDays: integer(env, 'CALL_RECORD_DAYS', 90, 1, 3650),
+    logLevel: logLevel as LogLevel,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
@@ -187,5 +208,6 @@ export function loadConfig(env: Env = process.env): Config {
       auditDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 30, 3650),
     },
     warnings,
+    ...observability(env),
   };
 }

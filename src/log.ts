@@ -5,7 +5,11 @@ import fs from 'node:fs';
 export type LogValue = string | number | boolean | null | undefined;
 export type LogFields = Record<string, LogValue>;
 
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
 export type Logger = {
+  debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
@@ -75,11 +79,21 @@ export function asyncLineWriter(fd = 1, maxBuffered = 8 * 1024 * 1024): { write(
 let stdoutWriter: ReturnType<typeof asyncLineWriter> | null = null;
 const toStdout = (line: string): void => (stdoutWriter ??= asyncLineWriter(1)).write(line);
 
-export function jsonLogger(write: (line: string) => void = toStdout): Logger {
-  const log = (level: string) => (msg: string, fields: LogFields = {}) => {
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+/** One JSON line per call at `level` or above (LOG_LEVEL); lines below it cost nothing. */
+export function jsonLogger(write: (line: string) => void = toStdout, level: LogLevel = 'info'): Logger {
+  const log = (lineLevel: LogLevel) => (msg: string, fields: LogFields = {}) => {
+    write(JSON.stringify({ time: new Date().toISOString(), level: lineLevel, msg, ...fields }));
   };
-  return { info: log('info'), warn: log('warn'), error: log('error') };
+  return atLevel({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, level);
 }
 
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+const ignore = () => {};
+
+/** `logger` with the lines below `level` left out. */
+export function atLevel(logger: Logger, level: LogLevel): Logger {
+  const least = LOG_LEVELS.indexOf(level);
+  const at = (lineLevel: LogLevel) => (LOG_LEVELS.indexOf(lineLevel) >= least ? logger[lineLevel].bind(logger) : ignore);
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -12,8 +12,11 @@ import type { CaseloadStore } from './domain/caseload-store.ts';
 import { MemoryCaseloadStore } from './store/caseload-memory.ts';
 import { RedisCaseloadStore } from './store/caseload-redis.ts';
 import { Engine } from './engine/engine.ts';
-import { describeError, jsonLogger, type Logger } from './log.ts';
+import { atLevel, describeError, jsonLogger, type Logger } from './log.ts';
+import { lineMetrics, metricsEndpoint } from './metrics.ts';
+import type { Outbox } from './domain/outbox.ts';
 import { openStore, RedisStore, type CallStore } from './store/index.ts';
+import { MemoryOutbox, RedisOutbox } from './store/outbox.ts';
 import type { SignatureRejection } from './telephony/signature.ts';
 import { twimlRenderer, voiceWebhooks, type RenderSettings } from './telephony/routes.ts';
 import { apology } from './engine/reply.ts';
@@ -26,6 +29,7 @@ export type LineOptions = {
   store?: CallStore;
   /** Defaults to the caseload beside `store` in Redis, or the in-process one with the demo caseload. */
   caseload?: CaseloadStore;
+  /** Lines below LOG_LEVEL are left out of this one too. */
   logger?: Logger;
 };
 
@@ -44,22 +48,35 @@ async function defaultCaseload(store: CallStore, config: Config): Promise<Caselo
   return caseload;
 }
 
+/** The print-and-mail job's view of the caseload's outbox, for the backlog gauge. */
+function outboxOf(store: CallStore, caseload: CaseloadStore, config: Config): Outbox | null {
+  if (caseload instanceof MemoryCaseloadStore) return new MemoryOutbox(caseload);
+  if (store instanceof RedisStore) return new RedisOutbox(store.redis, config.redisPrefix);
+  return null;
+}
+
 export async function createLine(options: LineOptions): Promise<Line> {
   const { config } = options;
   const clock = options.clock ?? (() => new Date());
-  const logger = options.logger ?? jsonLogger();
+  const logger = atLevel(options.logger ?? jsonLogger(), config.logLevel);
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
 
   const caseload = options.caseload ?? (await defaultCaseload(store, config));
-  // One structured line per security event; never an ID, SSN, PIN or full phone number (spec section 4).
+  const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
+  const outbox = outboxOf(store, caseload, config);
+  const metrics = lineMetrics({
+    spooledPayments: async () => (await paymentSpool.pending()).length,
+    unsentLetters: async () => (outbox ? outbox.unsent() : Number.NaN),
+  });
+  // One structured line per security event, and its counter; never an ID, SSN, PIN or full phone number (spec section 4).
   const securityEvent: SecurityEvents = (event) => {
     const { kind, ...fields } = event;
     logger.warn('security', { event: kind, ...fields });
+    metrics.securityEvent(event);
   };
   const accounts = new Accounts(caseload, config, clock, undefined, config.identification, securityEvent);
   const payments = new Payments(caseload, config, clock, securityEvent);
-  const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
   const services = new Services(caseload, clock, config.phoneUpdatesPerDay, securityEvent);
 
   const engine = new Engine({
@@ -72,6 +89,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
     clock,
     sessionTtlSeconds: config.sessionTtlSeconds,
     securityEvent,
+    observer: metrics.observer,
   });
   const rendering: RenderSettings = { publicUrl: config.publicUrl, secret: config.ssnHashKey, agentNumber: config.agentNumber, paymentConnector: config.paymentConnector };
   const render = twimlRenderer(rendering);
@@ -97,6 +115,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
       res.status(503).json({ ok: false, store: store.kind });
     }
   });
+  app.get('/metrics', metricsEndpoint(metrics.registry, { token: config.metricsToken, production: config.env === 'production' }));
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {

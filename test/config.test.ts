@@ -152,4 +152,16 @@ describe('config', () => {
   it('PUBLIC_URL that is not http(s) is refused', () => {
     refused({ PUBLIC_URL: 'ivr.example.gov' }, 'PUBLIC_URL');
   });
+
+  it('reads METRICS_TOKEN, CALL_RECORD_DAYS and LOG_LEVEL, with their defaults', () => {
+    const defaults = loadConfig({});
+    expect(defaults.metricsToken).to.equal(null);
+    expect(defaults.callRecordDays).to.equal(90);
+    expect(defaults.logLevel).to.equal('info');
+    const set = loadConfig({ METRICS_TOKEN: 'scrape-token-of-some-length', CALL_RECORD_DAYS: '30', LOG_LEVEL: 'debug' });
+    expect(set).to.include({ metricsToken: 'scrape-token-of-some-length', callRecordDays: 30, logLevel: 'debug' });
+    refused({ CALL_RECORD_DAYS: '0' }, 'CALL_RECORD_DAYS');
+    refused({ CALL_RECORD_DAYS: 'ninety' }, 'CALL_RECORD_DAYS');
+    refused({ LOG_LEVEL: 'trace' }, 'LOG_LEVEL');
+  });
 });

@@ -4,7 +4,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { asyncLineWriter, describeError, jsonLogger } from '../src/log.ts';
+import { loadConfig } from '../src/config.ts';
+import { LOG_LEVELS, asyncLineWriter, atLevel, describeError, jsonLogger, type Logger } from '../src/log.ts';
 
 describe('log lines', () => {
   let dir: string;
@@ -56,5 +57,30 @@ describe('log lines', () => {
     const lines: string[] = [];
     jsonLogger((line) => lines.push(line)).warn('x', { a: 1 });
     expect(JSON.parse(lines[0]!)).to.include({ level: 'warn', msg: 'x', a: 1 });
+  });
+
+  it('writes the lines at LOG_LEVEL and above, and none below it (info by default)', () => {
+    const written = (level: string | undefined) => {
+      const lines: string[] = [];
+      const config = loadConfig(level === undefined ? {} : { LOG_LEVEL: level });
+      const log = jsonLogger((line) => lines.push(line), config.logLevel);
+      for (const at of LOG_LEVELS) log[at](`a ${at} line`, { at });
+      return lines.map((line) => (JSON.parse(line) as { level: string; msg: string; at: string }));
+    };
+    expect(written(undefined).map((line) => line.level)).to.deep.equal(['info', 'warn', 'error']);
+    expect(written('debug').map((line) => line.level)).to.deep.equal(['debug', 'info', 'warn', 'error']);
+    expect(written('warn').map((line) => line.level)).to.deep.equal(['warn', 'error']);
+    const errorsOnly = written('error');
+    expect(errorsOnly).to.have.length(1);
+    expect(errorsOnly[0]).to.include({ level: 'error', msg: 'a error line', at: 'error' });
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).to.throw(/LOG_LEVEL must be one of debug, info, warn, error, got "verbose"/);
+  });
+
+  it('holds a logger of its own (a test\'s, a tool\'s) to a level too', () => {
+    const seen: string[] = [];
+    const own: Logger = { debug: () => seen.push('debug'), info: () => seen.push('info'), warn: () => seen.push('warn'), error: () => seen.push('error') };
+    const log = atLevel(own, 'warn');
+    for (const at of LOG_LEVELS) log[at]('x');
+    expect(seen).to.deep.equal(['warn', 'error']);
   });
 });

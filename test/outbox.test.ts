@@ -165,6 +165,16 @@ function outboxContract(name: string, open: () => Promise<Harness>): void {
         }
       });
 
+      it('counts the letters not sent yet, claimed or not, without claiming any', async function () {
+        expect(await h.outbox().unsent()).to.equal(0);
+        await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
+        await h.store.requestPinReset(DANA.participantId, 'hash', pinLetter(DANA, '358162'), QUEUED_AT, POLICY);
+        expect(await h.outbox().unsent()).to.equal(2);
+        expect(await h.outbox().unsent()).to.equal(2);
+        await runJob(h.outbox(), outDir);
+        expect(await h.outbox().unsent()).to.equal(0);
+      });
+
       it('marks a letter sent, keeps its record, and forgets the sealed PIN', async function () {
         await h.store.requestPinReset(ROSA.participantId, 'hash', pinLetter(ROSA, '604917'), QUEUED_AT, POLICY);
         const [before] = await h.store.letters();

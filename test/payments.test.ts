@@ -42,6 +42,7 @@ describe('card payments (real Redis)', function () {
   let line: Line;
   let logged: string[];
   const logger: Logger = {
+    debug: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
     info: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
     warn: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
     error: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),

@@ -18,7 +18,8 @@ const NOW = new Date('2026-11-24T10:00:00-08:00');
 const DANA = { id: '4821930576', ssn: '987654320', pin: '735194' };
 const TERRENCE = { id: '7719203846', ssn: '987654321', pin: '482615' };
 const KEVIN = { id: '5302184967', ssn: '987654322', pin: '920374' };
-const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', AGENT_NUMBER: '+19165550199' });
+// Debug lines too: nothing personal is logged at any level (spec section 11).
+const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', AGENT_NUMBER: '+19165550199', LOG_LEVEL: 'debug' });
 
 describe('privacy and isolation (real Redis)', function () {
   this.timeout(60_000);
@@ -30,6 +31,7 @@ describe('privacy and isolation (real Redis)', function () {
   let commands: string[];
 
   const logger: Logger = {
+    debug: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
     info: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
     warn: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
     error: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),

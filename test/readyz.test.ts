@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.ts';
 import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { READY_PROBE_TTL_MS, RedisStore } from '../src/store/redis.ts';
-import { startRedisServer, testRedisClient, uniquePrefix, type RedisServer } from './support/redis.ts';
+import { startRedisServer, testRedisClient, uniquePrefix, watchCommands, type RedisServer } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
 
 describe('GET /readyz proves the store takes a write (own redis-servers)', function () {
@@ -21,7 +21,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
   const clients: Redis[] = [];
   const lines: Line[] = [];
   let warned: { msg: string; fields: Record<string, unknown> }[];
-  const logger: Logger = { info: () => {}, error: () => {}, warn: (msg, fields = {}) => warned.push({ msg, fields }) };
+  const logger: Logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (msg, fields = {}) => warned.push({ msg, fields }) };
 
   beforeEach(() => {
     warned = [];
@@ -55,7 +55,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
     return line;
   }
 
-  it('a healthy Redis is ready, and the probe leaves only a key that expires within seconds', async () => {
+  it('a healthy Redis is ready, and the probe leaves no key behind (one that expires within seconds, were the read lost)', async () => {
     const redis = await server();
     const admin = await client(redis.url);
     const prefix = uniquePrefix();
@@ -63,9 +63,15 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
     const ready = await request(line.app).get('/readyz');
     expect(ready.status).to.equal(200);
     expect(ready.body).to.deep.equal({ ok: true, store: 'redis' });
-    const keys = await admin.keys(`${prefix}*`);
-    expect(keys).to.deep.equal([(line.store as RedisStore).readyKey]);
-    expect(await admin.pttl(keys[0]!)).to.be.within(1, READY_PROBE_TTL_MS);
+    expect(await admin.keys(`${prefix}*`)).to.deep.equal([]);
+    const watched: string[][] = [];
+    const watch = await watchCommands(admin, (args) => watched.push(args));
+    await request(line.app).get('/readyz');
+    await new Promise((resolve) => setTimeout(resolve, 50)); // MONITOR's lines trail the replies
+    watch.stop();
+    const readyKey = (line.store as RedisStore).readyKey;
+    const probe = watched.find((args) => args[0]?.toLowerCase() === 'set' && args[1] === readyKey);
+    expect(probe?.slice(3).map((arg) => arg.toLowerCase())).to.deep.equal(['px', String(READY_PROBE_TTL_MS)]);
   });
 
   it('a full Redis (maxmemory, noeviction) answers reads but is not ready; it is ready again once there is room', async () => {

@@ -13,6 +13,7 @@ import { Redis, type Cluster } from 'ioredis';
 import request from 'supertest';
 import { loadConfig, type Config } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
+import type { CallRecord } from '../src/domain/call-record.ts';
 import type { CaseNumber, ParticipantId } from '../src/domain/caseload.ts';
 import { silentLogger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
@@ -144,7 +145,10 @@ describe('the line on a Redis Cluster', function () {
       expect(asker.heard).to.include('A new PIN will be mailed to the address we have on file');
       await callSlots(asker.callSid);
       await asker.hangUp();
-      expect((await line.store.recentCallOutcomes(10)).map((o) => o.callSid)).to.deep.equal([asker.callSid, payer.callSid]);
+      // Each call's record, written apart from the call's keys under {calls}.
+      const records: CallRecord[] = [];
+      for await (const record of line.store.callRecords(new Date(NOW.getTime() - 3_600_000), new Date(NOW.getTime() + 3_600_000))) records.push(record);
+      expect(records.map((r) => [r.callSid, r.outcome, r.payment])).to.have.deep.members([[payer.callSid, 'self_served', 'recorded'], [asker.callSid, 'self_served', 'none']]);
 
       // Nothing of an ended call is left; the caseload's keys (and the outbox's) share their slot.
       const keys = await keysUnder(admin, prefix);

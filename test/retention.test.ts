@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CallRecord } from '../src/domain/call-record.ts';
 import type { Line } from '../src/server.ts';
 import { outboxKeys } from '../src/store/caseload-redis.ts';
 import { REPLY_TTL_SECONDS } from '../src/store/store.ts';
@@ -35,6 +36,12 @@ describe('what the line keeps, and for how long (real Redis)', function () {
     await fleet.stop();
   });
 
+  /** The call records the store keeps, most recent first. */
+  const callRecords = async (): Promise<CallRecord[]> => {
+    const found: CallRecord[] = [];
+    for await (const record of a.store.callRecords(new Date(0), new Date(Date.UTC(9999, 0)))) found.push(record);
+    return found.reverse();
+  };
   const keysOf = async (callSid: string) => (await keysUnder(await fleet.redis(), fleet.prefix)).filter((key) => key.includes(callSid));
 
   describe('/voice/status', () => {
@@ -43,7 +50,7 @@ describe('what the line keeps, and for how long (real Redis)', function () {
       const res = await post(a.app, '/voice/status', callParams(huge, { CallStatus: 'completed', CallDuration: '12' }));
       expect(res.status).to.equal(400);
       expect(await keysOf('ffffffffffffffffffffffffffffffff')).to.deep.equal([]);
-      expect(await a.store.recentCallOutcomes(10)).to.deep.equal([]);
+      expect(await callRecords()).to.deep.equal([]);
       expect(fleet.logs.join('\n')).not.to.include('ffffffffffffffffffffffffffffffff');
     });
 
@@ -53,11 +60,12 @@ describe('what the line keeps, and for how long (real Redis)', function () {
       }
       const callSid = newCallSid();
       expect((await post(a.app, '/voice/status', callParams(callSid, { CallStatus: `completed${'x'.repeat(60_000)}` }))).status).to.equal(400);
-      expect(await a.store.recentCallOutcomes(10)).to.deep.equal([]);
+      expect(await callRecords()).to.deep.equal([]);
+      await new Caller(a.app, undefined, { callSid }).answer();
       const ok = await post(b.app, '/voice/status', callParams(callSid, { CallStatus: 'completed', CallDuration: '9'.repeat(40) }));
       expect(ok.status).to.equal(200);
-      const [outcome] = await a.store.recentCallOutcomes(10);
-      expect(outcome).to.include({ callSid, status: 'completed', durationSeconds: null });
+      const [record] = await callRecords();
+      expect(record).to.include({ callSid, twilioStatus: 'completed', durationSeconds: null });
     });
   });
 
@@ -89,7 +97,7 @@ describe('what the line keeps, and for how long (real Redis)', function () {
       expect(await keysOf(c.callSid)).to.deep.equal([]);
       // What stays is the payment (the agency's export confirms it) and the outcome, not the call.
       expect((await a.caseload.payments('37004512' as never)).some((p) => p.confirmationCode === 'ch_RETAIN')).to.equal(true);
-      expect((await a.store.recentCallOutcomes(1))[0]).to.include({ callSid: c.callSid, status: 'completed' });
+      expect((await callRecords())[0]).to.include({ callSid: c.callSid, twilioStatus: 'completed', outcome: 'self_served', payment: 'recorded' });
     });
   });
 

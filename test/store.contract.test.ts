@@ -6,7 +6,6 @@ import {
   MemoryStore,
   RedisStore,
   openStore,
-  type CallOutcome,
   type CallStore,
   type SessionRecord,
 } from '../src/store/index.ts';
@@ -22,13 +21,14 @@ import {
   type RedisServer,
 } from './support/redis.ts';
 import { clusterAdmin, lineClient, sharedCluster, type RedisCluster } from './support/redis-servers.ts';
+import type { CallRecord } from '../src/domain/call-record.ts';
 
 type Harness = {
   store: CallStore;
   /** Lets `ms` pass as far as TTLs are concerned: a fake clock in memory, a real wait in Redis. */
   elapse(ms: number): Promise<void>;
 };
-type Factory = (options: { outcomesKept?: number }) => Promise<Harness>;
+type Factory = (options: { callRecordDays?: number }) => Promise<Harness>;
 
 const CALL = 'CA00000000000000000000000000000001';
 const OTHER_CALL = 'CA00000000000000000000000000000002';
@@ -44,14 +44,31 @@ function session(turn = 1): SessionRecord {
   };
 }
 
-function outcome(n: number): CallOutcome {
+const DAY = 86_400_000;
+
+/** Call `n`, started at `startedAt` and ended a minute later. */
+function callRecord(n: number, startedAt: string | number): CallRecord {
+  const started = new Date(startedAt);
   return {
     callSid: `CA${String(n).padStart(32, '0')}`,
-    status: n % 2 ? 'completed' : 'no-answer',
-    durationSeconds: n % 2 ? n * 10 : null,
-    lastState: n % 2 ? 'main.account' : null,
-    endedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)).toISOString(),
+    startedAt: started.toISOString(),
+    endedAt: new Date(started.getTime() + 60_000).toISOString(),
+    durationSeconds: n % 2 ? 60 : null,
+    language: n % 3 ? 'en' : 'es',
+    menus: ['language', 'main', 'hours'],
+    outcome: 'self_served',
+    transferReason: null,
+    identification: 'none',
+    identificationFailures: 0,
+    payment: 'none',
+    twilioStatus: 'completed',
   };
+}
+
+async function collect(records: AsyncIterable<CallRecord>): Promise<CallRecord[]> {
+  const all: CallRecord[] = [];
+  for await (const record of records) all.push(record);
+  return all;
 }
 
 type Deferred<T = void> = { promise: Promise<T>; resolve(value: T): void };
@@ -94,7 +111,7 @@ function callStoreContract(name: string, factory: Factory): void {
     let opened: CallStore[] = [];
     const releaseAtEnd: Array<() => void> = [];
 
-    async function open(options: { outcomesKept?: number } = {}): Promise<Harness> {
+    async function open(options: { callRecordDays?: number } = {}): Promise<Harness> {
       const harness = await factory(options);
       opened.push(harness.store);
       return harness;
@@ -380,32 +397,70 @@ function callStoreContract(name: string, factory: Factory): void {
       });
     });
 
-    describe('call outcomes', function () {
-      it('lists outcomes most recent first', async function () {
+    describe('call records', function () {
+      const T0 = Date.UTC(2025, 10, 3, 16, 0, 0);
+
+      it('reads the records of calls started in [from, to), oldest first', async function () {
         const { store } = await open();
-        expect(await store.recentCallOutcomes(10)).to.deep.equal([]);
-        for (const n of [1, 2, 3]) await store.recordCallOutcome(outcome(n));
-        expect(await store.recentCallOutcomes(10)).to.deep.equal([outcome(3), outcome(2), outcome(1)]);
-        expect(await store.recentCallOutcomes(2)).to.deep.equal([outcome(3), outcome(2)]);
-        expect(await store.recentCallOutcomes(0)).to.deep.equal([]);
-        expect(await store.recentCallOutcomes(-1)).to.deep.equal([]);
+        expect(await collect(store.callRecords(new Date(T0), new Date(T0 + DAY)))).to.deep.equal([]);
+        const records = [callRecord(3, T0 + 3_000), callRecord(1, T0), callRecord(4, T0 + DAY), callRecord(2, T0 + 1_000), callRecord(0, T0 - 1)];
+        for (const record of records) await store.recordCall(record);
+        const read = await collect(store.callRecords(new Date(T0), new Date(T0 + DAY)));
+        expect(read).to.deep.equal([callRecord(1, T0), callRecord(2, T0 + 1_000), callRecord(3, T0 + 3_000)]);
+        expect(await collect(store.callRecords(new Date(T0 + 1_000), new Date(T0 + 1_001)))).to.deep.equal([callRecord(2, T0 + 1_000)]);
+        expect(await collect(store.callRecords(new Date(T0 + DAY), new Date(T0)))).to.deep.equal([]);
       });
 
-      it('keeps only the most recent outcomes', async function () {
-        const { store } = await open({ outcomesKept: 3 });
-        for (const n of [1, 2, 3, 4, 5, 6, 7]) await store.recordCallOutcome(outcome(n));
-        expect(await store.recentCallOutcomes(100)).to.deep.equal([outcome(7), outcome(6), outcome(5)]);
+      it('reads past a page, many records of one instant included, each once', async function () {
+        this.timeout(20_000);
+        const { store } = await open();
+        const records = Array.from({ length: 1_300 }, (_, n) => callRecord(n, n < 700 ? T0 : T0 + n));
+        await Promise.all(records.map((record) => store.recordCall(record)));
+        const read = await collect(store.callRecords(new Date(T0), new Date(T0 + DAY)));
+        expect(read).to.have.length(records.length);
+        expect(new Set(read.map((r) => r.callSid)).size).to.equal(records.length);
+        const starts = read.map((r) => Date.parse(r.startedAt));
+        expect(starts).to.deep.equal([...starts].sort((a, b) => a - b));
+      });
+
+      it('drops the records older than the retention as it writes, counting back from the new call', async function () {
+        const { store } = await open({ callRecordDays: 2 });
+        await store.recordCall(callRecord(1, T0));
+        await store.recordCall(callRecord(2, T0 + DAY));
+        // Ends 2 days and a minute after call 1 started, and a minute after call 2 did.
+        await store.recordCall(callRecord(3, T0 + 2 * DAY));
+        expect((await collect(store.callRecords(new Date(T0 - DAY), new Date(T0 + 3 * DAY)))).map((r) => r.callSid)).to.deep.equal([callRecord(2, 0).callSid, callRecord(3, 0).callSid]);
       });
 
       it('hands out copies', async function () {
         const { store } = await open();
-        const recorded = outcome(1);
-        await store.recordCallOutcome(recorded);
-        recorded.status = 'changed';
-        const [read] = await store.recentCallOutcomes(1);
-        expect(read).to.deep.equal(outcome(1));
-        read!.status = 'changed';
-        expect(await store.recentCallOutcomes(1)).to.deep.equal([outcome(1)]);
+        const recorded = callRecord(1, T0);
+        await store.recordCall(recorded);
+        recorded.menus.push('transfer');
+        const [read] = await collect(store.callRecords(new Date(T0), new Date(T0 + 1)));
+        expect(read).to.deep.equal(callRecord(1, T0));
+        read!.menus.push('transfer');
+        expect(await collect(store.callRecords(new Date(T0), new Date(T0 + 1)))).to.deep.equal([callRecord(1, T0)]);
+      });
+    });
+
+    describe('failure notes', function () {
+      it('keeps a call\'s failure until it is taken, once', async function () {
+        const { store } = await open();
+        expect(await store.takeCallFailure(CALL)).to.equal(null);
+        await store.noteCallFailure(CALL, 'apology-transfer', 60);
+        await store.noteCallFailure(OTHER_CALL, 'payment-spooled', 60);
+        expect(await store.takeCallFailure(CALL)).to.equal('apology-transfer');
+        expect(await store.takeCallFailure(CALL)).to.equal(null);
+        expect(await store.takeCallFailure(OTHER_CALL)).to.equal('payment-spooled');
+      });
+
+      it('forgets a failure after its TTL', async function () {
+        this.timeout(5_000);
+        const { store, elapse } = await open();
+        await store.noteCallFailure(CALL, 'apology-goodbye', 1);
+        await elapse(1_100);
+        expect(await store.takeCallFailure(CALL)).to.equal(null);
       });
     });
 
@@ -416,9 +471,9 @@ function callStoreContract(name: string, factory: Factory): void {
   });
 }
 
-callStoreContract('MemoryStore', async ({ outcomesKept }) => {
+callStoreContract('MemoryStore', async ({ callRecordDays }) => {
   let now = Date.UTC(2025, 0, 1);
-  const store = new MemoryStore({ now: () => now, ...(outcomesKept === undefined ? {} : { outcomesKept }) });
+  const store = new MemoryStore({ now: () => now, ...(callRecordDays === undefined ? {} : { callRecordDays }) });
   return {
     store,
     elapse: async (ms) => {
@@ -448,11 +503,14 @@ describe('MemoryStore', function () {
     expect(store.sizes().locks).to.equal(0);
   });
 
-  it('keeps at most outcomesKept outcomes in memory', async function () {
-    const store = new MemoryStore({ outcomesKept: 5 });
-    for (let n = 1; n <= 50; n += 1) await store.recordCallOutcome(outcome(n));
-    expect(store.sizes().outcomes).to.equal(5);
-    expect((await store.recentCallOutcomes(100)).map((o) => o.callSid)).to.deep.equal([50, 49, 48, 47, 46].map((n) => outcome(n).callSid));
+  it('drops expired failure notes on later writes', async function () {
+    let now = 0;
+    const store = new MemoryStore({ now: () => now, sweepEveryMs: 1_000 });
+    for (let i = 0; i < 20; i += 1) await store.noteCallFailure(`CA${i}`, 'apology-goodbye', 1);
+    expect(store.sizes().failures).to.equal(20);
+    now += 2_000;
+    await store.saveSession(CALL, session(), 60);
+    expect(store.sizes().failures).to.equal(0);
   });
 });
 
@@ -474,9 +532,9 @@ describe('RedisStore', function () {
     admin.disconnect();
   });
 
-  callStoreContract('RedisStore', async ({ outcomesKept }) => {
+  callStoreContract('RedisStore', async ({ callRecordDays }) => {
     counter += 1;
-    const store = RedisStore.connect(url, `${runPrefix}${counter}:`, outcomesKept === undefined ? {} : { outcomesKept });
+    const store = RedisStore.connect(url, `${runPrefix}${counter}:`, callRecordDays === undefined ? {} : { callRecordDays });
     return { store, elapse: (ms) => sleep(ms) };
   });
 
@@ -498,16 +556,19 @@ describe('RedisStore', function () {
       await store.saveSession(CALL, session(), 60);
       await store.saveReply(CALL, 'token-1', '<Response/>', 60);
       await store.saveSession(OTHER_CALL, session(), 60);
-      await store.recordCallOutcome(outcome(1));
+      await store.noteCallFailure(CALL, 'apology-goodbye', 60);
+      await store.recordCall(callRecord(1, '2025-11-03T08:00:00Z'));
       const keys = await store.withCallLock(CALL, () => keysUnder(admin, prefix), { leaseMs: 5_000 });
 
-      expect(keys).to.have.length(5);
+      expect(keys).to.have.length(6);
       for (const key of keys) expect(key.startsWith(prefix), key).to.equal(true);
       const ofCall = keys.filter((key) => key.includes(CALL));
-      expect(ofCall).to.have.length(3);
+      expect(ofCall).to.have.length(4);
       for (const key of ofCall) expect(key, key).to.contain(`{${CALL}}`);
-      expect(ofCall.sort()).to.deep.equal([`${prefix}call:{${CALL}}:lock`, `${prefix}call:{${CALL}}:replies`, `${prefix}call:{${CALL}}:session`]);
-      expect(keys).to.include(`${prefix}calls:outcomes`);
+      expect(ofCall.sort()).to.deep.equal(['failure', 'lock', 'replies', 'session'].map((name) => `${prefix}call:{${CALL}}:${name}`));
+      // Records have a hash tag of their own: written apart from every call's keys.
+      expect(keys).to.include(`${prefix}{calls}:records`);
+      expect(await admin.ttl(`${prefix}call:{${CALL}}:failure`)).to.be.within(59, 60);
     });
 
     it('keeps a hostile CallSid or token inside its own hash tag', async function () {
@@ -597,10 +658,10 @@ describe('RedisStore on a Redis Cluster', function () {
     admin.disconnect();
   });
 
-  callStoreContract('RedisStore on a Cluster', async ({ outcomesKept }) => {
+  callStoreContract('RedisStore on a Cluster', async ({ callRecordDays }) => {
     counter += 1;
     const client = await lineClient({ kind: 'cluster', nodes: cluster.nodes, auth: null });
-    const store = new RedisStore(client, `${runPrefix}${counter}:`, outcomesKept === undefined ? {} : { outcomesKept });
+    const store = new RedisStore(client, `${runPrefix}${counter}:`, callRecordDays === undefined ? {} : { callRecordDays });
     return { store, elapse: (ms) => sleep(ms) };
   });
 });

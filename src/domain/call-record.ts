@@ -97,3 +97,88 @@ export function parseCallRecord(value: unknown): CallRecord {
     twilioStatus: v.twilioStatus,
   };
 }
+
+/**
+ * What a call's session gathers, turn by turn, for the record written when the call ends. It
+ * lives in the session, so it stays small: `menus` keeps its first MAX_TRAIL_MENUS - 1 entries
+ * and, always, the last.
+ */
+export type CallTrail = {
+  menus: Menu[];
+  identification: IdentificationResult;
+  identificationFailures: number;
+  payment: PaymentResult;
+  /** Why the caller is being sent to a representative; cleared when nobody answered and the caller came back. */
+  transfer: TransferReason | null;
+  /** Three failures in a row with no representative to take the call: the line said goodbye. */
+  gaveUp: boolean;
+  /** The caller heard an answer: a readout, a receipt, payment information, the office hours, a change made. */
+  served: boolean;
+};
+
+export const EMPTY_TRAIL: CallTrail = {
+  menus: [], identification: 'none', identificationFailures: 0, payment: 'none', transfer: null, gaveUp: false, served: false,
+};
+
+export const MAX_TRAIL_MENUS = 40;
+
+/** The trail's menus with `menu` entered (see `visitMenu`), held to MAX_TRAIL_MENUS with the last one kept. */
+export function trailMenus(menus: readonly Menu[], menu: Menu): Menu[] {
+  const visited = visitMenu(menus, menu);
+  return visited.length > MAX_TRAIL_MENUS ? [...visited.slice(0, MAX_TRAIL_MENUS - 1), menu] : visited;
+}
+
+// Later results win over earlier ones only when they say more: a verified caller stays verified.
+const IDENTIFICATION_RANK: Record<IdentificationResult, number> = { none: 0, failed: 1, throttled: 2, verified: 3 };
+const PAYMENT_RANK: Record<PaymentResult, number> = { none: 0, declined: 1, spooled: 2, recorded: 3 };
+export const strongerIdentification = (a: IdentificationResult, b: IdentificationResult): IdentificationResult =>
+  IDENTIFICATION_RANK[b] > IDENTIFICATION_RANK[a] ? b : a;
+export const strongerPayment = (a: PaymentResult, b: PaymentResult): PaymentResult => (PAYMENT_RANK[b] > PAYMENT_RANK[a] ? b : a);
+
+/**
+ * A webhook that ended the call in a way its session could not keep (the store was away, or the
+ * turn failed): the apology with a transfer or with a goodbye, or a card payment approved and spooled.
+ */
+export const TURN_FAILURES = ['apology-transfer', 'apology-goodbye', 'payment-spooled'] as const;
+export type TurnFailure = (typeof TURN_FAILURES)[number];
+export const isTurnFailure = (value: unknown): value is TurnFailure => oneOf(TURN_FAILURES, value);
+
+/** What Twilio's final status callback and the engine know when a call ends. */
+export type CallEnding = {
+  callSid: string;
+  startedAt: string;
+  endedAt: string;
+  durationSeconds: number | null;
+  language: 'en' | 'es';
+  twilioStatus: string;
+  failure: TurnFailure | null;
+};
+
+/**
+ * The record of a call that ended. The outcome, first rule that holds: failed (the apology ended
+ * it with a goodbye, or Twilio says the call failed); transferred for an error (the apology sent
+ * the caller to a representative); gave up; transferred (pressed 0, or three failures in office
+ * hours); self-served (the caller heard an answer); abandoned.
+ */
+export function callRecordOf(trail: CallTrail, ending: CallEnding): CallRecord {
+  const { failure } = ending;
+  const base = {
+    callSid: ending.callSid,
+    startedAt: ending.startedAt,
+    endedAt: ending.endedAt,
+    durationSeconds: ending.durationSeconds,
+    language: ending.language,
+    menus: [...trail.menus],
+    identification: trail.identification,
+    identificationFailures: trail.identificationFailures,
+    payment: failure === 'payment-spooled' ? strongerPayment(trail.payment, 'spooled') : trail.payment,
+    twilioStatus: ending.twilioStatus,
+  };
+  const ended = (outcome: CallOutcomeKind, transferReason: TransferReason | null = null): CallRecord => ({ ...base, outcome, transferReason });
+  if (failure === 'apology-goodbye' || ending.twilioStatus === 'failed') return ended('failed');
+  if (failure === 'apology-transfer') return ended('transferred', 'error');
+  if (trail.gaveUp) return ended('gave_up');
+  if (trail.transfer) return ended('transferred', trail.transfer);
+  if (trail.served || failure === 'payment-spooled') return ended('self_served');
+  return ended('abandoned');
+}

@@ -56,6 +56,8 @@ export interface Outbox {
   markSent(claimed: ClaimedLetter, at: Date): Promise<void>;
   /** Letters claimed and not sent yet, by any consumer. */
   pending(): Promise<number>;
+  /** Letters queued and not sent yet, claimed or not: what is left to print (a read only). */
+  unsent(): Promise<number>;
   /** Forgets `consumer` if it holds nothing, so the group does not collect one consumer per run. */
   release(consumer: string): Promise<void>;
 }

@@ -3,12 +3,13 @@
 import { fromPromise } from 'xstate';
 import type { Accounts } from '../domain/accounts.ts';
 import type { ParticipantId } from '../domain/caseload.ts';
-import type { CardPayment, Payments } from '../domain/payments.ts';
+import type { CardPayment, Payments, Receipt } from '../domain/payments.ts';
 import type { Services } from '../domain/services.ts';
 import type { CallerKey } from '../domain/identification.ts';
 import type { MailedForm } from '../domain/outbox.ts';
 
-export function domainActors(accounts: Accounts, payments: Payments, services: Services) {
+/** `paid` hears every receipt of a card payment the machine records. */
+export function domainActors(accounts: Accounts, payments: Payments, services: Services, paid: (receipt: Receipt) => void = () => {}) {
   return {
     phoneEnding: fromPromise(({ input }: { input: { participantId: ParticipantId } }) => services.phoneEnding(input.participantId)),
     updatePhone: fromPromise(({ input }: { input: { participantId: ParticipantId; phone: string } }) => services.updatePhone(input.participantId, input.phone)),
@@ -19,7 +20,9 @@ export function domainActors(accounts: Accounts, payments: Payments, services: S
     quote: fromPromise(async ({ input }: { input: { amount: string } }) => payments.quote(/^\d{1,9}$/.test(input.amount) ? Number(input.amount) : -1)),
     recordPayment: fromPromise(async ({ input }: { input: CardPayment & { last4: string } }) => {
       const { last4, ...payment } = input;
-      return { ...(await payments.record(payment)), last4 };
+      const receipt = await payments.record(payment);
+      paid(receipt);
+      return { ...receipt, last4 };
     }),
     identify: fromPromise(({ input }: { input: { entry: string } }) => accounts.identify(input.entry)),
     login: fromPromise(({ input }: { input: { candidate: ParticipantId | null; pin: string; caller: CallerKey } }) => accounts.login(input.candidate, input.pin, input.caller)),

@@ -13,8 +13,12 @@ import { cents, type Cents } from '../domain/money.ts';
 import type { Payments } from '../domain/payments.ts';
 import type { Services } from '../domain/services.ts';
 import type { CaseNumber } from '../domain/caseload.ts';
+import { callRecordOf, EMPTY_TRAIL, type Menu, type TurnFailure } from '../domain/call-record.ts';
 import type { PaymentSpool } from '../store/payment-spool.ts';
+import { trailAfterTurn } from './call-trail.ts';
 import { domainActors } from './domain-actors.ts';
+import { FailedCalls } from './failed-calls.ts';
+import { quietObserver, type EngineObserver, type PaymentOutcome, type WebhookOutcome } from './observer.ts';
 import { describeError, type Logger } from '../log.ts';
 import type { CallStore, OpenTurn, SessionRecord, TurnWrite } from '../store/store.ts';
 import type { SecurityEvents } from '../domain/identification.ts';
@@ -67,24 +71,36 @@ export type EngineOptions = {
   /** How long a machine may take to settle (store look-ups, PIN checks) before we apologise; TIME_BUDGET.settleMs by default. */
   settleTimeoutMs?: number;
   securityEvent?: SecurityEvents;
+  /** Told each webhook's outcome, menus entered, payments and finished calls (metrics). */
+  observer?: EngineObserver;
 };
 
 const LOCK = { leaseMs: TIME_BUDGET.lockLeaseMs, waitMs: TIME_BUDGET.lockWaitMs, renew: true } as const;
 
-type Outcome = 'answered' | 'applied' | 'resumed' | 'replayed' | 'stale' | 'failed';
+type Outcome = WebhookOutcome;
 
-type Taken = { value: { reply: Reply; outcome: Outcome; state: string | null }; write: TurnWrite };
+/** A turn's result, and what it is told to the observer once its write has landed. */
+type Taken = {
+  value: { reply: Reply; outcome: Outcome; state: string | null; entered?: Menu | null; payment?: PaymentOutcome | null };
+  write: TurnWrite;
+};
 
 export class Engine {
   private readonly machine: LineMachine;
   private readonly options: EngineOptions;
+  private readonly observer: EngineObserver;
+  /** Calls whose last webhook failed, for their record, in case the store could not be told. */
+  private readonly failedCalls: FailedCalls;
 
   constructor(options: EngineOptions) {
     this.options = options;
+    this.observer = options.observer ?? quietObserver;
+    this.failedCalls = new FailedCalls(options.sessionTtlSeconds * 1000);
     const { clock } = options;
+    const paid = (receipt: { status: PaymentOutcome; amount: number }) => this.observer.payment(receipt.status, receipt.status === 'recorded' ? receipt.amount : null);
     this.machine = (options.machine ?? lineMachine).provide({
       guards: { representativesAvailable: () => representativesAvailable(clock()) },
-      actors: domainActors(options.accounts, options.payments, options.services),
+      actors: domainActors(options.accounts, options.payments, options.services, paid),
     });
   }
 
@@ -97,20 +113,37 @@ export class Engine {
       const taken = await store.withTurn(turn.callSid, turn.idempotencyToken, (open) => this.takeLocked(turn, open), LOCK);
       outcome = taken.outcome;
       state = taken.state;
+      if (taken.entered) this.observer.menuVisited(taken.entered);
+      if (taken.payment) this.observer.payment(taken.payment, null);
       return taken.reply;
     } catch (error) {
       logger.error('webhook failed', { call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', error: describeError(error) });
       const language = turn.language ?? 'en';
       if (turn.event?.type === 'payResult' && turn.event.result === 'success' && turn.payment) {
+        this.callFailed(turn.callSid, 'payment-spooled');
         return this.spoolPayment(turn, turn.event.confirmationCode, turn.payment, language);
       }
-      return apology(language, representativesAvailable(this.options.clock()));
+      const reply = apology(language, representativesAvailable(this.options.clock()));
+      this.callFailed(turn.callSid, 'end' in reply.next && reply.next.end === 'transfer' ? 'apology-transfer' : 'apology-goodbye');
+      return reply;
     } finally {
+      const seconds = (performance.now() - started) / 1000;
+      this.observer.webhook(turn.path, outcome, seconds);
       logger.info('webhook', {
         call: turn.callSid, path: turn.path, event: turn.event?.type ?? 'answer', turn: turn.turn,
-        state, outcome, ms: Math.round((performance.now() - started) * 100) / 100,
+        state, outcome, ms: Math.round(seconds * 100_000) / 100,
       });
     }
+  }
+
+  /**
+   * The call's record must say how its last webhook ended, and its session cannot: kept in this
+   * process, and in the store if it answers (another instance may take the status callback).
+   * Never awaited: the caller is waiting for the apology.
+   */
+  private callFailed(callSid: string, failure: TurnFailure): void {
+    this.failedCalls.remember(callSid, failure);
+    this.options.store.noteCallFailure(callSid, failure, this.options.sessionTtlSeconds).catch(() => {});
   }
 
   private async takeLocked(turn: Turn, loaded: OpenTurn): Promise<Taken> {
@@ -156,6 +189,7 @@ export class Engine {
     const pay = request && { ...request, callSid: turn.callSid, expiresAt: this.options.clock().getTime() + PAY_URL_LIFETIME_MS, nonce: randomBytes(12).toString('base64url') };
     const reply: Reply = { language: settled.language, said, next: settled.next, turn: nextTurn, pay };
     const json = JSON.stringify(reply);
+    const { trail, entered } = trailAfterTurn(session?.trail ?? EMPTY_TRAIL, { state: settled.state, said, context: settled.snapshot.context });
     const record: SessionRecord = {
       machineVersion: MACHINE_VERSION,
       turn: nextTurn,
@@ -163,9 +197,13 @@ export class Engine {
       snapshot: settled.persisted,
       lastReply: json,
       startedAt: session?.startedAt ?? this.options.clock().toISOString(),
+      trail,
     };
+    const event = turn.event;
+    // A success is counted where it is recorded; the other results of <Pay> record nothing.
+    const payment: PaymentOutcome | null = event?.type !== 'payResult' || event.result === 'success' ? null : event.result === 'caller-hung-up' ? 'hung_up' : 'declined';
     return {
-      value: { reply, outcome, state: settled.state },
+      value: { reply, outcome, state: settled.state, entered, payment },
       write: { kind: 'save', record, ttlSeconds: sessionTtlSeconds, ...(turn.idempotencyToken ? { reply: { idempotencyToken: turn.idempotencyToken, reply: json } } : {}) },
     };
   }
@@ -193,6 +231,7 @@ export class Engine {
     if (usable && turn.turn === usable.turn) return null;
     const payment = turn.payment;
     const receipt = this.options.payments.record({ caseNumber: payment.caseNumber, amount: payment.amountCents, confirmationCode: event.confirmationCode, ticket: payment.nonce });
+    receipt.then((r) => this.observer.payment(r.status, r.status === 'recorded' ? r.amount : null), () => {});
     return {
       recorded: receipt,
       receipt: receipt.then((r): Utterance[] => r.status === 'replayed' ? [] : [
@@ -216,7 +255,9 @@ export class Engine {
       });
       // The spool holds the case and amount; the log line carries no digits the caller entered.
       logger.warn('payment spooled', { call: turn.callSid, confirmation: confirmationCode, spool: this.options.paymentSpool.file });
+      this.observer.payment('spooled', null);
     } catch (error) {
+      this.observer.payment('unrecorded', null);
       // Both the store and the disk failed: this line is the reconciliation record, so it alone
       // carries the case and the amount (never anything about the card).
       logger.error('payment not recorded', { call: turn.callSid, confirmation: confirmationCode, caseNumber: payment.caseNumber, amountCents: payment.amountCents, error: describeError(error) });
@@ -228,11 +269,12 @@ export class Engine {
   async replaySpooledPayments(): Promise<number> {
     const { payments, paymentSpool, logger } = this.options;
     const recorded = await paymentSpool.replay(async (spooled) => {
-      await payments.record(
+      const receipt = await payments.record(
         // A spool written before URLs carried a ticket: the confirmation code stands in for one.
         { caseNumber: spooled.caseNumber as CaseNumber, amount: cents(spooled.amountCents), confirmationCode: spooled.confirmationCode, ticket: spooled.ticket ?? `spool:${spooled.confirmationCode}` },
         new Date(spooled.receivedAt),
       );
+      this.observer.payment(receipt.status, receipt.status === 'recorded' ? receipt.amount : null);
       logger.info('spooled payment recorded', { call: spooled.callSid, confirmation: spooled.confirmationCode });
     }, (spooled, error) => {
       logger.warn('spooled payment not recorded yet', { call: spooled.callSid, confirmation: spooled.confirmationCode, error: describeError(error) });
@@ -240,18 +282,49 @@ export class Engine {
     return recorded;
   }
 
-  /** Twilio's status callback: a final status ends the session and records the outcome. */
-  async ended(callSid: string, status: string, durationSeconds: number | null): Promise<void> {
-    const { store, logger } = this.options;
+  /**
+   * Twilio's status callback: a final status ends the session, then (in a write of its own, apart
+   * from the call's keys) the call's record goes to the store. A repeat of the callback for a call
+   * already ended finds nothing and records nothing.
+   */
+  async ended(callSid: string, status: string, durationSeconds: number | null, path: string): Promise<void> {
+    const started = performance.now();
+    const { store, logger, clock } = this.options;
+    let outcome: Outcome = 'failed';
     try {
-      const lastState = await store.withTurn(callSid, null, async ({ session }) => {
-        const last = session ? stateName(session.snapshot as { value: unknown }) : null;
-        await store.recordCallOutcome({ callSid, status, durationSeconds, lastState: last, endedAt: this.options.clock().toISOString() });
-        return { value: last, write: { kind: 'end' } };
-      }, LOCK);
-      logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: lastState });
+      const session = await store.withTurn(callSid, null, async ({ session }) => ({ value: session, write: { kind: 'end' } }), LOCK);
+      // Taken from both places, so the store keeps nothing of the call.
+      const noted = await store.takeCallFailure(callSid);
+      const failure = this.failedCalls.take(callSid) ?? noted;
+      const lastState = session ? stateName(session.snapshot as { value: unknown }) : null;
+      // No session, nothing failed, and Twilio says the call completed: a repeat of this callback.
+      if (!session && !failure && status === 'completed') {
+        outcome = 'applied';
+        logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: null, outcome: null });
+        return;
+      }
+      const endedAt = clock();
+      const record = callRecordOf(session?.trail ?? EMPTY_TRAIL, {
+        callSid,
+        startedAt: session?.startedAt ?? new Date(endedAt.getTime() - (durationSeconds ?? 0) * 1000).toISOString(),
+        endedAt: endedAt.toISOString(),
+        durationSeconds,
+        language: session?.language ?? 'en',
+        twilioStatus: status,
+        failure,
+      });
+      this.observer.callEnded(record);
+      logger.info('call ended', { call: callSid, status, seconds: durationSeconds, state: lastState, outcome: record.outcome });
+      logger.debug('call record', {
+        call: callSid, outcome: record.outcome, transferReason: record.transferReason, menus: record.menus.join('>'),
+        identification: record.identification, identificationFailures: record.identificationFailures, payment: record.payment,
+      });
+      await store.recordCall(record);
+      outcome = 'applied';
     } catch (error) {
       logger.error('status callback failed', { call: callSid, status, error: describeError(error) });
+    } finally {
+      this.observer.webhook(path, outcome, (performance.now() - started) / 1000);
     }
   }
 }

@@ -14,17 +14,18 @@ const READY_WITHIN_MS = 5_000;
 
 /** Redis when one is configured (and it answers), the in-process store otherwise. */
 export async function openStore(
-  config: { redis: RedisTopology | null; redisPrefix: string },
+  config: { redis: RedisTopology | null; redisPrefix: string; callRecordDays?: number },
   onError?: (msg: string) => void,
 ): Promise<CallStore> {
-  if (!config.redis) return new MemoryStore();
+  const records = config.callRecordDays === undefined ? {} : { callRecordDays: config.callRecordDays };
+  if (!config.redis) return new MemoryStore(records);
   let lastError: string | null = null;
   const report = (message: string) => {
     lastError = message;
     onError?.(message);
   };
   const client = connectRedis(config.redis, { onError: report });
-  const store = new RedisStore(client, config.redisPrefix, { onError: report });
+  const store = new RedisStore(client, config.redisPrefix, { onError: report, ...records });
   try {
     // A Cluster refuses commands until it knows its slots; a single server queues them (and fails them in a second).
     if (config.redis.kind === 'cluster') await untilReady(client, READY_WITHIN_MS);

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { isTurnFailure, type CallRecord, type TurnFailure } from '../domain/call-record.ts';
 import {
   CallBusyError,
+  DAY_MS,
+  DEFAULT_CALL_RECORD_DAYS,
   DEFAULT_LOCK,
   LockLostError,
-  OUTCOMES_KEPT,
   REPLY_TTL_SECONDS,
-  type CallOutcome,
   type CallStore,
   type LockOptions,
   type OpenTurn,
@@ -16,7 +17,8 @@ import {
 export type MemoryStoreOptions = {
   /** Milliseconds since the epoch; injectable so tests can expire entries without waiting. Locks use real timers. */
   now?: () => number;
-  outcomesKept?: number;
+  /** How long call records are kept, in days (CALL_RECORD_DAYS). */
+  callRecordDays?: number;
   /** How long the reply to an idempotency token is kept (Twilio retries within seconds). */
   replyTtlSeconds?: number;
   /** How often (by `now`) a write also drops every expired entry, so many finished calls do not pile up. */
@@ -51,20 +53,22 @@ export class MemoryStore implements CallStore {
   readonly kind = 'memory' as const;
 
   private readonly now: () => number;
-  private readonly outcomesKept: number;
+  private readonly callRecordDays: number;
   private readonly replyTtlSeconds: number;
   private readonly sweepEveryMs: number;
   private lastSweep: number;
   private readonly sessions = new Map<string, Expiring>();
   private readonly replies = new Map<string, Expiring>();
   private readonly locks = new Map<string, LockState>();
-  /** Oldest first; read backwards. */
-  private outcomes: string[] = [];
+  private readonly failures = new Map<string, Expiring>();
+  /** By the call's start, oldest first, as JSON (like the sorted set in Redis). */
+  private records: { startedAt: number; json: string }[] = [];
   private closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.outcomesKept = Math.max(1, Math.floor(options.outcomesKept ?? OUTCOMES_KEPT));
+    this.callRecordDays = options.callRecordDays ?? DEFAULT_CALL_RECORD_DAYS;
+    if (!(this.callRecordDays > 0)) throw new RangeError(`call records must be kept a positive number of days, got ${this.callRecordDays}`);
     this.replyTtlSeconds = options.replyTtlSeconds ?? REPLY_TTL_SECONDS;
     this.sweepEveryMs = options.sweepEveryMs ?? 30_000;
     this.lastSweep = this.now();
@@ -137,21 +141,34 @@ export class MemoryStore implements CallStore {
     this.write(this.replies, replyKey(callSid, idempotencyToken), reply, Math.min(ttlMs(ttlSeconds) / 1000, this.replyTtlSeconds));
   }
 
-  async recordCallOutcome(outcome: CallOutcome): Promise<void> {
-    this.outcomes.push(JSON.stringify(outcome));
-    // Trim in batches so a full list does not shift 10,000 entries on every call.
-    if (this.outcomes.length >= this.outcomesKept * 2 || this.outcomes.length > this.outcomesKept + 1000) {
-      this.outcomes = this.outcomes.slice(-this.outcomesKept);
+  async recordCall(record: CallRecord): Promise<void> {
+    const startedAt = Date.parse(record.startedAt);
+    // After the last record that started no later: records of one instant keep their arrival order.
+    let low = 0;
+    for (let high = this.records.length; low < high;) {
+      const middle = (low + high) >> 1;
+      if (this.records[middle]!.startedAt <= startedAt) low = middle + 1;
+      else high = middle;
     }
+    this.records.splice(low, 0, { startedAt, json: JSON.stringify(record) });
+    const oldestKept = Date.parse(record.endedAt) - this.callRecordDays * DAY_MS;
+    const kept = this.records.findIndex((entry) => entry.startedAt >= oldestKept);
+    if (kept !== 0) this.records = kept === -1 ? [] : this.records.slice(kept);
   }
 
-  async recentCallOutcomes(limit: number): Promise<CallOutcome[]> {
-    const count = Math.min(Math.floor(limit), this.outcomesKept, this.outcomes.length);
-    if (!(count > 0)) return [];
-    return this.outcomes
-      .slice(-count)
-      .reverse()
-      .map((json) => JSON.parse(json) as CallOutcome);
+  async *callRecords(from: Date, to: Date): AsyncIterable<CallRecord> {
+    const [start, end] = [from.getTime(), to.getTime()];
+    for (const entry of this.records.filter((e) => e.startedAt >= start && e.startedAt < end)) yield JSON.parse(entry.json) as CallRecord;
+  }
+
+  async noteCallFailure(callSid: string, failure: TurnFailure, ttlSeconds: number): Promise<void> {
+    this.write(this.failures, callSid, failure, ttlSeconds);
+  }
+
+  async takeCallFailure(callSid: string): Promise<TurnFailure | null> {
+    const failure = this.read(this.failures, callSid);
+    this.failures.delete(callSid);
+    return isTurnFailure(failure) ? failure : null;
   }
 
   async ping(): Promise<void> {
@@ -166,12 +183,13 @@ export class MemoryStore implements CallStore {
   }
 
   /** Entry counts, for tests and diagnostics. */
-  sizes(): { sessions: number; replies: number; locks: number; outcomes: number } {
+  sizes(): { sessions: number; replies: number; locks: number; failures: number; records: number } {
     return {
       sessions: this.sessions.size,
       replies: this.replies.size,
       locks: this.locks.size,
-      outcomes: Math.min(this.outcomes.length, this.outcomesKept),
+      failures: this.failures.size,
+      records: this.records.length,
     };
   }
 
@@ -195,7 +213,7 @@ export class MemoryStore implements CallStore {
     const now = this.now();
     if (now - this.lastSweep < this.sweepEveryMs) return;
     this.lastSweep = now;
-    for (const map of [this.sessions, this.replies]) {
+    for (const map of [this.sessions, this.replies, this.failures]) {
       for (const [key, entry] of map) {
         if (entry.expiresAt <= now) map.delete(key);
       }

@@ -93,6 +93,11 @@ export class RedisOutbox implements Outbox {
     return count;
   }
 
+  /** A sent letter's entry is deleted as it is marked sent, so the stream holds exactly the unsent ones. */
+  async unsent(): Promise<number> {
+    return this.redis.xlen(this.keys.stream);
+  }
+
   async release(consumer: string): Promise<void> {
     await this.ensureGroup();
     await runScript(this.redis, 'release-consumer', [this.keys.stream], [PRINT_AND_MAIL_GROUP, consumer]);
@@ -170,6 +175,10 @@ export class MemoryOutbox implements Outbox {
 
   async pending(): Promise<number> {
     return this.group.claims.size;
+  }
+
+  async unsent(): Promise<number> {
+    return this.queue.order.filter((letterId) => this.queue.letter(letterId)?.status === 'pending').length;
   }
 
   async release(): Promise<void> {}

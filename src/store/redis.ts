@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
+import { isTurnFailure, parseCallRecord, type CallRecord, type TurnFailure } from '../domain/call-record.ts';
 import { runScript, type RedisClient } from './lua-scripts.ts';
 import {
   CallBusyError,
+  DAY_MS,
+  DEFAULT_CALL_RECORD_DAYS,
   DEFAULT_LOCK,
   LockLostError,
-  OUTCOMES_KEPT,
   REPLY_TTL_SECONDS,
-  type CallOutcome,
   type CallStore,
   type LockOptions,
   type OpenTurn,
@@ -17,7 +18,8 @@ import {
 } from './store.ts';
 
 export type RedisStoreOptions = {
-  outcomesKept?: number;
+  /** How long call records are kept, in days (CALL_RECORD_DAYS). */
+  callRecordDays?: number;
   /** How long the reply to an idempotency token is kept (Twilio retries within seconds). */
   replyTtlSeconds?: number;
   /** Told about connection trouble and unreadable stored values; messages carry no credentials or call data. */
@@ -47,6 +49,14 @@ function ttlSecondsOf(ttlSeconds: number): number {
   return Math.ceil(ttlSeconds);
 }
 
+function positiveDays(days: number): number {
+  if (!Number.isFinite(days) || days <= 0) throw new RangeError(`call records must be kept a positive number of days, got ${days}`);
+  return days;
+}
+
+/** Records read per round trip. */
+const CALL_RECORD_PAGE = 500;
+
 /** Keeps a call's keys in one Cluster slot whatever characters a CallSid or token carries. */
 function keyPart(value: string): string {
   return encodeURIComponent(value);
@@ -55,7 +65,7 @@ function keyPart(value: string): string {
 export class RedisStore implements CallStore {
   readonly kind = 'redis' as const;
 
-  private readonly outcomesKept: number;
+  private readonly callRecordDays: number;
   private readonly replyTtlSeconds: number;
   private readonly onError: ((message: string) => void) | undefined;
   private readonly instance = randomUUID();
@@ -65,7 +75,7 @@ export class RedisStore implements CallStore {
     private readonly prefix = 'cc:',
     options: RedisStoreOptions = {},
   ) {
-    this.outcomesKept = Math.max(1, Math.floor(options.outcomesKept ?? OUTCOMES_KEPT));
+    this.callRecordDays = positiveDays(options.callRecordDays ?? DEFAULT_CALL_RECORD_DAYS);
     this.replyTtlSeconds = ttlSecondsOf(options.replyTtlSeconds ?? REPLY_TTL_SECONDS);
     this.onError = options.onError;
   }
@@ -88,13 +98,17 @@ export class RedisStore implements CallStore {
   }
 
   /** The key names, exposed for tests and operators. Retry replies are one hash per call, by token. */
-  keys(callSid: string): { session: string; lock: string; replies: string } {
+  keys(callSid: string): { session: string; lock: string; replies: string; failure: string } {
     const base = `${this.prefix}call:{${keyPart(callSid)}}`;
-    return { session: `${base}:session`, lock: `${base}:lock`, replies: `${base}:replies` };
+    return { session: `${base}:session`, lock: `${base}:lock`, replies: `${base}:replies`, failure: `${base}:failure` };
   }
 
-  get outcomesKey(): string {
-    return `${this.prefix}calls:outcomes`;
+  /**
+   * Call records: a sorted set of record JSON scored by the call's start (milliseconds), in a hash
+   * tag of its own. It is written apart from any call's keys, never in a call's turn.
+   */
+  get callRecordsKey(): string {
+    return `${this.prefix}{calls}:records`;
   }
 
   async getSession(callSid: string): Promise<SessionRecord | null> {
@@ -198,29 +212,45 @@ export class RedisStore implements CallStore {
     for (const [error] of results ?? []) if (error) throw error;
   }
 
-  async recordCallOutcome(outcome: CallOutcome): Promise<void> {
+  async recordCall(record: CallRecord): Promise<void> {
+    // Retention counts back from the call's own end, so the engine's clock is the one that decides.
+    const oldestKept = Date.parse(record.endedAt) - this.callRecordDays * DAY_MS;
     const results = await this.redis
       .multi()
-      .lpush(this.outcomesKey, JSON.stringify(outcome))
-      .ltrim(this.outcomesKey, 0, this.outcomesKept - 1)
+      .zadd(this.callRecordsKey, Date.parse(record.startedAt), JSON.stringify(record))
+      .zremrangebyscore(this.callRecordsKey, '-inf', `(${oldestKept}`)
       .exec();
-    if (results === null) throw new Error('recording the call outcome was aborted');
-    for (const [error] of results) {
-      if (error) throw error;
+    if (results === null) throw new Error('recording the call was aborted');
+    for (const [error] of results) if (error) throw error;
+  }
+
+  async *callRecords(from: Date, to: Date): AsyncIterable<CallRecord> {
+    const end = `(${to.getTime()}`;
+    let min = String(from.getTime());
+    // Paged by score; records that share the last page's final score are skipped by count, not by
+    // walking the set from its start again.
+    let sameScoreSeen = 0;
+    for (;;) {
+      const page = await this.redis.zrangebyscore(this.callRecordsKey, min, end, 'WITHSCORES', 'LIMIT', sameScoreSeen, CALL_RECORD_PAGE);
+      for (let i = 0; i < page.length; i += 2) {
+        const record = this.callRecordOf(page[i] ?? '');
+        if (record) yield record;
+      }
+      if (page.length < 2 * CALL_RECORD_PAGE) return;
+      const lastScore = page[page.length - 1] ?? '';
+      const atLastScore = page.filter((value, i) => i % 2 === 1 && value === lastScore).length;
+      sameScoreSeen = lastScore === min ? sameScoreSeen + atLastScore : atLastScore;
+      min = lastScore;
     }
   }
 
-  async recentCallOutcomes(limit: number): Promise<CallOutcome[]> {
-    const count = Math.min(Math.floor(limit), this.outcomesKept);
-    // LRANGE 0 -1 would mean "everything".
-    if (!(count > 0)) return [];
-    const rows = await this.redis.lrange(this.outcomesKey, 0, count - 1);
-    const outcomes: CallOutcome[] = [];
-    for (const row of rows) {
-      const outcome = this.parse(row, 'call outcome');
-      if (outcome !== null) outcomes.push(outcome as CallOutcome);
-    }
-    return outcomes;
+  async noteCallFailure(callSid: string, failure: TurnFailure, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.keys(callSid).failure, failure, 'EX', ttlSecondsOf(ttlSeconds));
+  }
+
+  async takeCallFailure(callSid: string): Promise<TurnFailure | null> {
+    const failure = await this.redis.getdel(this.keys(callSid).failure);
+    return isTurnFailure(failure) ? failure : null;
   }
 
   /** This store's readiness key: one per instance, so instances never read each other's probe. */
@@ -233,7 +263,8 @@ export class RedisStore implements CallStore {
   async ping(): Promise<void> {
     const probe = randomUUID();
     await this.redis.set(this.readyKey, probe, 'PX', READY_PROBE_TTL_MS);
-    const read = await this.redis.get(this.readyKey);
+    // Read back and gone: a probe never lingers among the caseload's keys (it expires anyway).
+    const read = await this.redis.getdel(this.readyKey);
     if (read !== probe) throw new Error('redis did not read back the readiness probe it took');
   }
 
@@ -253,6 +284,15 @@ export class RedisStore implements CallStore {
     } catch (error) {
       // The work is done; failing the webhook now would only hide its answer. The lease frees the lock.
       this.onError?.(`redis: releasing a call lock failed (its lease will expire): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private callRecordOf(json: string): CallRecord | null {
+    try {
+      return parseCallRecord(JSON.parse(json));
+    } catch (error) {
+      this.onError?.(`redis: a stored call record is unreadable (${error instanceof Error ? error.message : 'not JSON'}); skipping it`);
+      return null;
     }
   }
 

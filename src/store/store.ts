@@ -2,6 +2,7 @@
 // One interface, two implementations (Redis; an in-process twin for trying the line out),
 // both held to one contract suite (test/store.contract.test.ts).
 
+import type { CallRecord, CallTrail, TurnFailure } from '../domain/call-record.ts';
 import type { Language } from '../domain/language.ts';
 
 /** Where a caller is, saved after each webhook once the machine has settled. */
@@ -16,15 +17,8 @@ export type SessionRecord = {
   /** The reply (JSON) answered for the last applied turn, answered again to a repeated post. */
   lastReply: string;
   startedAt: string;
-};
-
-/** What became of a call, recorded when Twilio's status callback says it ended. */
-export type CallOutcome = {
-  callSid: string;
-  status: string;
-  durationSeconds: number | null;
-  lastState: string | null;
-  endedAt: string;
+  /** What the call's record will say, gathered turn by turn (absent in a session saved before records were kept). */
+  trail?: CallTrail;
 };
 
 export class CallBusyError extends Error {
@@ -80,9 +74,20 @@ export interface CallStore {
   /** The reply (opaque text) given to a request carrying this I-Twilio-Idempotency-Token, if any. */
   getReply(callSid: string, idempotencyToken: string): Promise<string | null>;
   saveReply(callSid: string, idempotencyToken: string, reply: string, ttlSeconds: number): Promise<void>;
-  recordCallOutcome(outcome: CallOutcome): Promise<void>;
-  /** Most recent first. */
-  recentCallOutcomes(limit: number): Promise<CallOutcome[]>;
+  /**
+   * Keeps a finished call's record, found by when the call started, for the store's retention
+   * (CALL_RECORD_DAYS); records that have outlived it go as this one is written.
+   */
+  recordCall(record: CallRecord): Promise<void>;
+  /** The records of calls started in [from, to), oldest first, read a page at a time. */
+  callRecords(from: Date, to: Date): AsyncIterable<CallRecord>;
+  /**
+   * Remembers, for the status callback, that a webhook ended the call in a way its session could
+   * not keep (the apology, a spooled payment); kept `ttlSeconds`, like the session.
+   */
+  noteCallFailure(callSid: string, failure: TurnFailure, ttlSeconds: number): Promise<void>;
+  /** The failure noted for the call, if any, forgotten as it is read. */
+  takeCallFailure(callSid: string): Promise<TurnFailure | null>;
   /** Resolves when the store takes a write and reads it back; rejects otherwise (readiness: a full or read-only Redis is not ready). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -92,4 +97,6 @@ export interface CallStore {
 export const DEFAULT_LOCK: Required<Omit<LockOptions, 'renew'>> = { leaseMs: 4_000, waitMs: 5_000 };
 /** How long the reply to an idempotency token is kept: Twilio retries within seconds (spec section 9). */
 export const REPLY_TTL_SECONDS = 300;
-export const OUTCOMES_KEPT = 10_000;
+/** How long call records are kept by default (CALL_RECORD_DAYS). */
+export const DEFAULT_CALL_RECORD_DAYS = 90;
+export const DAY_MS = 86_400_000;

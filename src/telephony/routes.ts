@@ -187,7 +187,7 @@ export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: L
       }
       if (FINAL_STATUSES.has(status)) {
         const duration = param(hook, 'CallDuration');
-        await engine.ended(callSid, status, duration && /^\d{1,9}$/.test(duration) ? Number(duration) : null);
+        await engine.ended(callSid, status, duration && /^\d{1,9}$/.test(duration) ? Number(duration) : null, PATHS.status);
       }
       sendTwiml(res, 200, emptyResponse());
     }],

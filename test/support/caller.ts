@@ -58,7 +58,18 @@ export class Caller {
     return this.press(pin);
   }
 
-  async hangUp(): Promise<void> {
-    await post(this.app, '/voice/status', this.params({ CallStatus: 'completed', CallDuration: '60' }), { token: this.token });
+  /** What <Pay> posts to its action URL: Result, PaymentConfirmationCode, PaymentCardNumber (masked)... */
+  pay(result: Record<string, string>): Promise<this> {
+    return this.send(nextPath(this.twiml), result);
+  }
+
+  /** The transfer to a representative ended (the <Dial> action). */
+  dialEnded(status: string): Promise<this> {
+    return this.send(nextPath(this.twiml), { DialCallStatus: status });
+  }
+
+  /** Twilio's final status callback. */
+  async hangUp(status = 'completed'): Promise<void> {
+    await post(this.app, '/voice/status', this.params({ CallStatus: status, CallDuration: '60' }), { token: this.token });
   }
 }

@@ -67,7 +67,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export type RedisServer = { url: string; port: number; stop(): void };
+export type RedisServer = {
+  url: string;
+  port: number;
+  stop(): void;
+  /** Freezes the server (SIGSTOP): connections stay open and commands go unanswered, as with a hung Redis; its data stays. */
+  pause(): void;
+  resume(): void;
+};
 
 /**
  * Starts a throwaway, non-persisting redis-server (killed when the test process exits); `settings`
@@ -85,9 +92,20 @@ export async function startRedisServer(port?: number, settings: readonly string[
   child.once('exit', (code) => {
     failure ??= new Error(`redis-server exited with code ${code}`);
   });
+  const running = () => child.exitCode === null && child.signalCode === null;
   const stop = (): void => {
     process.removeListener('exit', stop);
-    if (child.exitCode === null && child.signalCode === null) child.kill();
+    if (running()) {
+      // A frozen server would not act on the TERM until it is woken.
+      child.kill('SIGCONT');
+      child.kill();
+    }
+  };
+  const pause = (): void => {
+    if (running()) child.kill('SIGSTOP');
+  };
+  const resume = (): void => {
+    if (running()) child.kill('SIGCONT');
   };
   process.once('exit', stop);
   child.unref();
@@ -96,7 +114,7 @@ export async function startRedisServer(port?: number, settings: readonly string[
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     if (failure) throw failure;
-    if (await answers(url)) return { url, port: chosen, stop };
+    if (await answers(url)) return { url, port: chosen, stop, pause, resume };
     await sleep(50);
   }
   stop();
