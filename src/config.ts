@@ -30,6 +30,8 @@ export type Config = {
   readonly paymentFeeBasisPoints: number;
   /** Where card payments that succeeded at Twilio wait if the store cannot take them yet. */
   readonly paymentSpoolFile: string;
+  /** How long a recorded card payment waits for a replica to acknowledge it (Redis WAIT); 0: not at all. */
+  readonly paymentReplicaWaitMs: number;
   readonly ssnHashKey: string;
   /** Encrypts a new PIN in the mail outbox until the letter is printed. */
   readonly pinLetterKey: string;
@@ -60,7 +62,17 @@ export const DEV_PIN_LETTER_KEY = 'dev-only-pin-letter-key-not-for-production';
 // A fictional number (555-01xx is reserved for fiction): never the line's own, which would loop.
 export const PLACEHOLDER_AGENT_NUMBER = '+19165550100';
 
-export class ConfigError extends Error {}
+/** Every setting refused, one sentence each; the message joins them, so one log line names them all. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : problems;
+    super(list.join('; '));
+    this.name = 'ConfigError';
+    this.problems = list;
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -90,6 +102,33 @@ function percentBasisPoints(env: Env, name: string): number {
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
+/**
+ * The settings refused while reading: each setting is read on its own and a refusal noted, so one
+ * start names every problem instead of the first.
+ */
+class Refusals {
+  readonly problems: string[] = [];
+
+  refuse(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  /** What `read` returns; if it refuses the setting, the refusal is noted and `standIn` returned (the start is refused anyway). */
+  read<T>(read: () => T, standIn: T): T {
+    try {
+      return read();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.problems.push(...error.problems);
+      return standIn;
+    }
+  }
+
+  throwIfAny(): void {
+    if (this.problems.length > 0) throw new ConfigError(this.problems);
+  }
+}
+
 /** host:port,host:port,... — a host name, an IPv4 address or a bracketed IPv6 address, each with its port. */
 function addressList(env: Env, name: string): RedisAddress[] {
   const raw = env[name] ?? '';
@@ -104,110 +143,128 @@ function addressList(env: Env, name: string): RedisAddress[] {
   });
 }
 
+/** The settings that name a Redis; one of them is needed in production. */
+const REDIS_SETTINGS = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const;
+
 function redisTopology(env: Env): RedisTopology | null {
-  const chosen = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => env[name]);
-  if (chosen.length > 1) throw new ConfigError(`set one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, not ${chosen.join(' and ')}`);
-  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) throw new ConfigError('REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not');
+  const refusals = new Refusals();
+  const chosen = REDIS_SETTINGS.filter((name) => env[name]);
+  if (chosen.length > 1) refusals.refuse(`set one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, not ${chosen.join(' and ')}`);
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) refusals.refuse('REDIS_SENTINEL_NAME is set but REDIS_SENTINELS is not');
   if ((env.REDIS_PASSWORD || env.REDIS_USERNAME) && !env.REDIS_CLUSTER_NODES && !env.REDIS_SENTINELS) {
-    throw new ConfigError('REDIS_PASSWORD and REDIS_USERNAME go with REDIS_CLUSTER_NODES or REDIS_SENTINELS; a REDIS_URL carries its own (redis://user:password@host:port)');
+    refusals.refuse('REDIS_PASSWORD and REDIS_USERNAME go with REDIS_CLUSTER_NODES or REDIS_SENTINELS, a REDIS_URL carries its own (redis://user:password@host:port)');
   }
-  if (env.REDIS_USERNAME && !env.REDIS_PASSWORD) throw new ConfigError('REDIS_USERNAME is set but REDIS_PASSWORD is not');
+  if (env.REDIS_USERNAME && !env.REDIS_PASSWORD) refusals.refuse('REDIS_USERNAME is set but REDIS_PASSWORD is not');
   const auth = env.REDIS_PASSWORD ? { username: env.REDIS_USERNAME || null, password: env.REDIS_PASSWORD } : null;
 
+  let topology: RedisTopology | null = null;
   if (env.REDIS_URL) {
     const url = env.REDIS_URL;
-    if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${url}"`);
-    return { kind: 'single', url };
-  }
-  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: addressList(env, 'REDIS_CLUSTER_NODES'), auth };
-  if (env.REDIS_SENTINELS) {
+    if (!/^rediss?:\/\//.test(url)) refusals.refuse(`REDIS_URL must start with redis:// or rediss://, got "${url}"`);
+    topology = { kind: 'single', url };
+  } else if (env.REDIS_CLUSTER_NODES) {
+    topology = { kind: 'cluster', nodes: refusals.read(() => addressList(env, 'REDIS_CLUSTER_NODES'), []), auth };
+  } else if (env.REDIS_SENTINELS) {
     const name = env.REDIS_SENTINEL_NAME ?? '';
-    if (!name) throw new ConfigError('REDIS_SENTINELS needs REDIS_SENTINEL_NAME, the name the Sentinels monitor the primary under');
-    if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ConfigError(`REDIS_SENTINEL_NAME must be letters, digits, dots, dashes or underscores, got "${name}"`);
-    return { kind: 'sentinel', sentinels: addressList(env, 'REDIS_SENTINELS'), name, auth };
+    if (!name) refusals.refuse('REDIS_SENTINELS needs REDIS_SENTINEL_NAME, the name the Sentinels monitor the primary under');
+    else if (!/^[A-Za-z0-9._-]+$/.test(name)) refusals.refuse(`REDIS_SENTINEL_NAME must be letters, digits, dots, dashes or underscores, got "${name}"`);
+    topology = { kind: 'sentinel', sentinels: refusals.read(() => addressList(env, 'REDIS_SENTINELS'), []), name, auth };
   }
-  return null;
+  refusals.throwIfAny();
+  return topology;
 }
 
-function observability(env: Env): Observability {
+/**
+ * The configuration, or a ConfigError naming every setting refused: a value that is invalid
+ * (anywhere), and what production cannot run without. Elsewhere a missing secret or number gets a
+ * development stand-in and a warning.
+ */
+function logLevelOf(env: Env): LogLevel {
   const logLevel = env.LOG_LEVEL || 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  return {
-    metricsToken: env.METRICS_TOKEN || null,
-    callRecordDays: integer(env, 'CALL_RECORD_DAYS', 90, 1, 3650),
-    logLevel: logLevel as LogLevel,
-  };
+  return logLevel as LogLevel;
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
   const warnings: string[] = [];
+  const refusals = new Refusals();
+  const read = refusals.read.bind(refusals);
+  const refuse = refusals.refuse.bind(refusals);
 
-  const port = integer(env, 'PORT', 3000, 0, 65535);
+  /** What production cannot run without; elsewhere `developmentValue`, with a warning. */
+  const requiredInProduction = (name: string, developmentValue: string, warning: string): string => {
+    const value = env[name] ?? '';
+    if (value) return value;
+    if (production) refuse(`${name} is required when NODE_ENV=production`);
+    else warnings.push(warning);
+    return developmentValue;
+  };
+  /** A whole-number setting; a refused one is noted. */
+  const wholeNumber = (name: string, fallback: number, min: number, max: number): number => read(() => integer(env, name, fallback, min, max), fallback);
+
+  const port = wholeNumber('PORT', 3000, 0, 65535);
   const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) throw new ConfigError(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
-  if (production && !publicUrl.startsWith('https://')) warnings.push('PUBLIC_URL is not https: Twilio <Pay> needs an https action URL in production');
-
-  let twilioAuthToken = env.TWILIO_AUTH_TOKEN ?? '';
-  if (!twilioAuthToken) {
-    if (production) throw new ConfigError('TWILIO_AUTH_TOKEN is required when NODE_ENV=production');
-    twilioAuthToken = DEV_AUTH_TOKEN;
-    warnings.push('TWILIO_AUTH_TOKEN is unset: using the fixed development token; real Twilio requests will be refused (403)');
+  if (!/^https?:\/\/[^/]+(\/.*)?$/.test(publicUrl)) {
+    refuse(`PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+  } else if (production && !publicUrl.startsWith('https://')) {
+    // Twilio <Pay> posts card results only to an https action URL, and callers key SSNs and PINs.
+    refuse(env.PUBLIC_URL ? `PUBLIC_URL must be https:// when NODE_ENV=production, got "${publicUrl}"` : 'PUBLIC_URL is required when NODE_ENV=production: the https:// URL Twilio calls');
   }
 
-  let ssnHashKey = env.SSN_HASH_KEY ?? '';
-  if (!ssnHashKey) {
-    if (production) throw new ConfigError('SSN_HASH_KEY is required when NODE_ENV=production');
-    ssnHashKey = DEV_SSN_HASH_KEY;
-    warnings.push('SSN_HASH_KEY is unset: using a fixed development key');
+  const redis = read(() => redisTopology(env), null);
+  if (production && !REDIS_SETTINGS.some((name) => env[name])) {
+    refuse('REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is required when NODE_ENV=production: the in-process store with the demo caseload is for development only');
   }
 
-  let pinLetterKey = env.PIN_LETTER_KEY ?? '';
-  if (!pinLetterKey) {
-    if (production) throw new ConfigError('PIN_LETTER_KEY is required when NODE_ENV=production');
-    pinLetterKey = DEV_PIN_LETTER_KEY;
-    warnings.push('PIN_LETTER_KEY is unset: using a fixed development key for PINs in the mail outbox');
-  } else if (pinLetterKey.length < 32) {
-    throw new ConfigError('PIN_LETTER_KEY must be at least 32 characters');
-  }
+  const twilioAuthToken = requiredInProduction('TWILIO_AUTH_TOKEN', DEV_AUTH_TOKEN,
+    'TWILIO_AUTH_TOKEN is unset: using the fixed development token; real Twilio requests will be refused (403)');
+  const ssnHashKey = requiredInProduction('SSN_HASH_KEY', DEV_SSN_HASH_KEY, 'SSN_HASH_KEY is unset: using a fixed development key');
+  const pinLetterKey = requiredInProduction('PIN_LETTER_KEY', DEV_PIN_LETTER_KEY, 'PIN_LETTER_KEY is unset: using a fixed development key for PINs in the mail outbox');
+  if (env.PIN_LETTER_KEY && env.PIN_LETTER_KEY.length < 32) refuse('PIN_LETTER_KEY must be at least 32 characters');
 
-  let agentNumber = env.AGENT_NUMBER ?? '';
-  if (agentNumber && !/^\+[1-9]\d{6,14}$/.test(agentNumber)) throw new ConfigError(`AGENT_NUMBER must be E.164 (+15551234567), got "${agentNumber}"`);
-  if (!agentNumber) {
-    agentNumber = PLACEHOLDER_AGENT_NUMBER;
-    warnings.push(`AGENT_NUMBER is unset: transfers go to the placeholder ${PLACEHOLDER_AGENT_NUMBER}`);
-  }
+  const agentNumber = requiredInProduction('AGENT_NUMBER', PLACEHOLDER_AGENT_NUMBER, `AGENT_NUMBER is unset: transfers go to the placeholder ${PLACEHOLDER_AGENT_NUMBER}`);
+  if (env.AGENT_NUMBER && !/^\+[1-9]\d{6,14}$/.test(env.AGENT_NUMBER)) refuse(`AGENT_NUMBER must be E.164 (+15551234567), got "${env.AGENT_NUMBER}"`);
 
-  return {
+  const metricsToken = env.METRICS_TOKEN || null;
+  if (production && !metricsToken) refuse('METRICS_TOKEN is required when NODE_ENV=production');
+
+  const config: Config = {
     env: nodeEnv,
     port,
     publicUrl,
-    redis: redisTopology(env),
+    redis,
     redisPrefix: env.REDIS_PREFIX || 'cc:',
     twilioAuthToken,
     agentNumber,
+    metricsToken,
     paymentConnector: env.PAYMENT_CONNECTOR || 'Default',
-    paymentMaxCents: moneyCents(env, 'PAYMENT_MAX', 1_000_000),
-    paymentFeeBasisPoints: percentBasisPoints(env, 'PAYMENT_FEE_PERCENT'),
+    paymentMaxCents: read(() => moneyCents(env, 'PAYMENT_MAX', 1_000_000), 1_000_000),
+    paymentFeeBasisPoints: read(() => percentBasisPoints(env, 'PAYMENT_FEE_PERCENT'), 0),
     paymentSpoolFile: env.PAYMENT_SPOOL_FILE || 'var/payment-spool.jsonl',
+    // Under the Redis client's 1.5 s command timeout: WAIT holds the connection it is sent on.
+    paymentReplicaWaitMs: wholeNumber('PAYMENT_REPLICA_WAIT_MS', 500, 0, 1_000),
     ssnHashKey,
     pinLetterKey,
-    bcryptCost: integer(env, 'BCRYPT_COST', 10, 4, 15),
-    sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 4 * 3600, 60, 7 * 24 * 3600),
+    bcryptCost: wholeNumber('BCRYPT_COST', 10, 4, 15),
+    sessionTtlSeconds: wholeNumber('SESSION_TTL_SECONDS', 4 * 3600, 60, 7 * 24 * 3600),
     identification: {
       ...DEFAULT_IDENTIFICATION_POLICY,
-      lockAfter: integer(env, 'IDENTIFICATION_LOCK_AFTER', DEFAULT_IDENTIFICATION_POLICY.lockAfter, 2, 100),
-      perNumber: integer(env, 'IDENTIFICATION_FAILURES_PER_NUMBER', DEFAULT_IDENTIFICATION_POLICY.perNumber, 1, 100_000),
-      perWithheld: integer(env, 'IDENTIFICATION_FAILURES_WITHHELD', DEFAULT_IDENTIFICATION_POLICY.perWithheld, 1, 1_000_000),
-      alarmPerMinute: integer(env, 'IDENTIFICATION_ALARM_PER_MINUTE', DEFAULT_IDENTIFICATION_POLICY.alarmPerMinute, 1, 1_000_000),
+      lockAfter: wholeNumber('IDENTIFICATION_LOCK_AFTER', DEFAULT_IDENTIFICATION_POLICY.lockAfter, 2, 100),
+      perNumber: wholeNumber('IDENTIFICATION_FAILURES_PER_NUMBER', DEFAULT_IDENTIFICATION_POLICY.perNumber, 1, 100_000),
+      perWithheld: wholeNumber('IDENTIFICATION_FAILURES_WITHHELD', DEFAULT_IDENTIFICATION_POLICY.perWithheld, 1, 1_000_000),
+      alarmPerMinute: wholeNumber('IDENTIFICATION_ALARM_PER_MINUTE', DEFAULT_IDENTIFICATION_POLICY.alarmPerMinute, 1, 1_000_000),
     },
-    phoneUpdatesPerDay: integer(env, 'PHONE_UPDATES_PER_DAY', 3, 1, 100),
+    phoneUpdatesPerDay: wholeNumber('PHONE_UPDATES_PER_DAY', 3, 1, 100),
     retention: {
-      sentDays: integer(env, 'SENT_RETENTION_DAYS', 30, 1, 3650),
-      auditDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 30, 3650),
+      sentDays: wholeNumber('SENT_RETENTION_DAYS', 30, 1, 3650),
+      auditDays: wholeNumber('AUDIT_RETENTION_DAYS', 400, 30, 3650),
     },
+    callRecordDays: wholeNumber('CALL_RECORD_DAYS', 90, 1, 3650),
+    logLevel: read(() => logLevelOf(env), 'info'),
     warnings,
-    ...observability(env),
   };
+  refusals.throwIfAny();
+  return config;
 }

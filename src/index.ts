@@ -23,6 +23,7 @@ try {
   process.on('SIGINT', stop);
 } catch (error) {
   if (error instanceof ConfigError) {
+    // Every refused setting in one line: one fix, one restart.
     logger.error('configuration refused', { error: error.message });
   } else {
     logger.error('start failed', { error: error instanceof Error ? error.message : String(error) });

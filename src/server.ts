@@ -41,8 +41,13 @@ export type Line = {
 /** How often spooled card payments are tried again while the store is away. */
 export const SPOOL_REPLAY_MS = 15_000;
 
-async function defaultCaseload(store: CallStore, config: Config): Promise<CaseloadStore> {
-  if (store instanceof RedisStore) return new RedisCaseloadStore(store.redis, config.redisPrefix, config.retention);
+async function defaultCaseload(store: CallStore, config: Config, logger: Logger): Promise<CaseloadStore> {
+  if (store instanceof RedisStore) {
+    return new RedisCaseloadStore(store.redis, config.redisPrefix, config.retention, {
+      timeoutMs: config.paymentReplicaWaitMs,
+      notOnReplica: (confirmationCode) => logger.warn('payment not yet on a replica', { confirmationCode }),
+    });
+  }
   const caseload = new MemoryCaseloadStore(config.retention);
   await loadCaseloadFile(DEMO_CASELOAD_PATH, caseload, config);
   return caseload;
@@ -62,7 +67,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
 
-  const caseload = options.caseload ?? (await defaultCaseload(store, config));
+  const caseload = options.caseload ?? (await defaultCaseload(store, config, logger));
   const paymentSpool = new PaymentSpool(config.paymentSpoolFile);
   const outbox = outboxOf(store, caseload, config);
   const metrics = lineMetrics({

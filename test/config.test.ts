@@ -1,18 +1,41 @@
-// Configuration (spec section 10): defaults for trying it out, refusals for production.
+// Configuration (spec section 10): defaults for trying it out, refusals for production, every
+// refusal of a start named in one message.
 import { expect } from 'chai';
 import { ConfigError, DEV_AUTH_TOKEN, DEV_SSN_HASH_KEY, PLACEHOLDER_AGENT_NUMBER, loadConfig } from '../src/config.ts';
 
-const PRODUCTION = { NODE_ENV: 'production', TWILIO_AUTH_TOKEN: 'a-real-token', SSN_HASH_KEY: 'a-real-key', PIN_LETTER_KEY: 'a-real-pin-letter-key-of-32-chars-or-more', PUBLIC_URL: 'https://ivr.example.gov' };
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  PUBLIC_URL: 'https://ivr.example.gov',
+  REDIS_URL: 'redis://10.0.0.5:6379',
+  TWILIO_AUTH_TOKEN: 'a-real-token',
+  SSN_HASH_KEY: 'a-real-key',
+  PIN_LETTER_KEY: 'a-real-pin-letter-key-of-32-chars-or-more',
+  AGENT_NUMBER: '+19165551234',
+  METRICS_TOKEN: 'a-real-metrics-token',
+};
 
-function refused(env: Record<string, string>, variable: string): void {
-  let error: unknown;
+/** What production cannot start without, each named when it is missing. */
+const REQUIRED_IN_PRODUCTION = ['TWILIO_AUTH_TOKEN', 'SSN_HASH_KEY', 'PIN_LETTER_KEY', 'AGENT_NUMBER', 'METRICS_TOKEN'] as const;
+
+function refusal(env: Record<string, string>): ConfigError {
   try {
     loadConfig(env);
   } catch (thrown) {
-    error = thrown;
+    expect(thrown).to.be.instanceOf(ConfigError);
+    return thrown as ConfigError;
   }
-  expect(error, `${variable} refused`).to.be.instanceOf(ConfigError);
-  expect((error as Error).message).to.include(variable);
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+function refused(env: Record<string, string>, variable: string): ConfigError {
+  const error = refusal(env);
+  expect(error.message, `${variable} refused`).to.include(variable);
+  return error;
+}
+
+function without(name: keyof typeof PRODUCTION): Record<string, string> {
+  const { [name]: _, ...env } = PRODUCTION;
+  return env;
 }
 
 describe('config', () => {
@@ -60,29 +83,92 @@ describe('config', () => {
   });
 
   it('production with everything set starts, without development warnings', () => {
-    const config = loadConfig({ ...PRODUCTION, AGENT_NUMBER: '+19165551234' });
+    const config = loadConfig(PRODUCTION);
     expect(config.env).to.equal('production');
     expect(config.twilioAuthToken).to.equal('a-real-token');
     expect(config.ssnHashKey).to.equal('a-real-key');
+    expect(config.agentNumber).to.equal('+19165551234');
+    expect(config.metricsToken).to.equal('a-real-metrics-token');
+    expect(config.redis).to.deep.equal({ kind: 'single', url: 'redis://10.0.0.5:6379' });
     expect(config.warnings).to.deep.equal([]);
   });
 
-  it('production without TWILIO_AUTH_TOKEN is refused', () => {
-    const { TWILIO_AUTH_TOKEN: _, ...env } = PRODUCTION;
-    refused(env, 'TWILIO_AUTH_TOKEN');
-    refused({ ...env, TWILIO_AUTH_TOKEN: '' }, 'TWILIO_AUTH_TOKEN');
+  for (const name of REQUIRED_IN_PRODUCTION) {
+    it(`production without ${name} is refused, naming it alone`, () => {
+      expect(refused(without(name), name).problems).to.deep.equal([`${name} is required when NODE_ENV=production`]);
+      expect(refused({ ...PRODUCTION, [name]: '' }, name).problems).to.have.length(1);
+    });
+  }
+
+  it('production without a Redis is refused: the demo caseload is for development only', () => {
+    const error = refused(without('REDIS_URL'), 'REDIS_URL');
+    expect(error.problems).to.have.length(1);
+    expect(error.message).to.include('REDIS_CLUSTER_NODES').and.include('REDIS_SENTINELS').and.include('development only');
+  });
+
+  it('production takes a Redis Cluster or Sentinels instead of REDIS_URL', () => {
+    expect(loadConfig({ ...without('REDIS_URL'), REDIS_CLUSTER_NODES: '10.0.0.5:6379' }).redis).to.deep.include({ kind: 'cluster' });
+    expect(loadConfig({ ...without('REDIS_URL'), REDIS_SENTINELS: '10.0.0.5:26379', REDIS_SENTINEL_NAME: 'cc' }).redis).to.deep.include({ kind: 'sentinel' });
+  });
+
+  it('production refuses a PUBLIC_URL that is not https (Twilio <Pay> posts card results only to https), and none at all', () => {
+    const plain = refused({ ...PRODUCTION, PUBLIC_URL: 'http://ivr.example.gov' }, 'PUBLIC_URL');
+    expect(plain.problems).to.deep.equal(['PUBLIC_URL must be https:// when NODE_ENV=production, got "http://ivr.example.gov"']);
+    expect(refused(without('PUBLIC_URL'), 'PUBLIC_URL').problems).to.have.length(1);
+  });
+
+  it('production with nothing set names every missing setting in one message', () => {
+    const error = refusal({ NODE_ENV: 'production' });
+    for (const name of ['PUBLIC_URL', 'REDIS_URL', ...REQUIRED_IN_PRODUCTION]) expect(error.message).to.include(name);
+    expect(error.problems).to.have.length(7);
+    expect(error.message).to.equal(error.problems.join('; '));
+    expect(error.message).not.to.include('\n');
+  });
+
+  it('names the invalid values and the missing ones together', () => {
+    const error = refusal({ NODE_ENV: 'production', PORT: 'eighty', BCRYPT_COST: '3', AGENT_NUMBER: '9165551234', REDIS_URL: 'cache:6379', PIN_LETTER_KEY: 'short' });
+    for (const name of ['PORT', 'BCRYPT_COST', 'AGENT_NUMBER must be E.164', 'REDIS_URL must start with', 'PIN_LETTER_KEY must be at least', 'PUBLIC_URL', 'TWILIO_AUTH_TOKEN', 'SSN_HASH_KEY', 'METRICS_TOKEN']) {
+      expect(error.message).to.include(name);
+    }
+    // A REDIS_URL that is set but wrong is named as wrong, not as missing; a short key as short, not missing.
+    expect(error.message).not.to.include('REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is required');
+    expect(error.message).not.to.include('PIN_LETTER_KEY is required');
+    expect(error.problems).to.have.length(9);
+  });
+
+  it('invalid values are refused in development too, all of them at once', () => {
+    const error = refusal({ PORT: '70000', PAYMENT_MAX: 'lots', PAYMENT_FEE_PERCENT: 'two', SESSION_TTL_SECONDS: '5', AUDIT_RETENTION_DAYS: '1' });
+    expect(error.problems).to.have.length(5);
+    for (const name of ['PORT', 'PAYMENT_MAX', 'PAYMENT_FEE_PERCENT', 'SESSION_TTL_SECONDS', 'AUDIT_RETENTION_DAYS']) expect(error.message).to.include(name);
+  });
+
+  it('names every problem with the Redis settings at once', () => {
+    const error = refusal({ REDIS_SENTINELS: 'a:6379;b', REDIS_USERNAME: 'line' });
+    expect(error.problems).to.have.length(3);
+    for (const name of ['REDIS_USERNAME is set but REDIS_PASSWORD is not', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINELS must be host:port']) expect(error.message).to.include(name);
+  });
+
+  it('development without the production settings starts, with a warning for each stand-in', () => {
+    const config = loadConfig({ NODE_ENV: 'development' });
+    expect(config.redis).to.equal(null);
+    expect(config.metricsToken).to.equal(null);
+    for (const name of ['TWILIO_AUTH_TOKEN', 'SSN_HASH_KEY', 'PIN_LETTER_KEY', 'AGENT_NUMBER']) {
+      expect(config.warnings.filter((warning) => warning.startsWith(name)), name).to.have.length(1);
+    }
+    expect(loadConfig({ PUBLIC_URL: 'http://ivr.example.gov' }).publicUrl).to.equal('http://ivr.example.gov');
+  });
+
+  it('PAYMENT_REPLICA_WAIT_MS: 500 by default, 0 (no waiting) up to 1000 (under the Redis command timeout)', () => {
+    expect(loadConfig({}).paymentReplicaWaitMs).to.equal(500);
+    expect(loadConfig({ PAYMENT_REPLICA_WAIT_MS: '0' }).paymentReplicaWaitMs).to.equal(0);
+    expect(loadConfig({ PAYMENT_REPLICA_WAIT_MS: '1000' }).paymentReplicaWaitMs).to.equal(1000);
+    refused({ PAYMENT_REPLICA_WAIT_MS: '1001' }, 'PAYMENT_REPLICA_WAIT_MS');
+    refused({ PAYMENT_REPLICA_WAIT_MS: '0.5' }, 'PAYMENT_REPLICA_WAIT_MS');
   });
 
   it('production without PIN_LETTER_KEY is refused, and a short one anywhere', () => {
-    const { PIN_LETTER_KEY: _, ...env } = PRODUCTION;
-    refused(env, 'PIN_LETTER_KEY');
+    refused(without('PIN_LETTER_KEY'), 'PIN_LETTER_KEY');
     refused({ PIN_LETTER_KEY: 'short' }, 'PIN_LETTER_KEY');
-  });
-
-  it('production without SSN_HASH_KEY is refused', () => {
-    const { SSN_HASH_KEY: _, ...env } = PRODUCTION;
-    refused(env, 'SSN_HASH_KEY');
-    refused({ ...env, SSN_HASH_KEY: '' }, 'SSN_HASH_KEY');
   });
 
   for (const value of ['abc', '-1', '3000.5', '70000', ' 80']) {

@@ -3,7 +3,7 @@
 // by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
 // sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
 import { createHash, randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { ParsedCase } from '../domain/caseload-file.ts';
 import type {
@@ -52,16 +52,35 @@ function startedAt(generation: string): number {
 
 export const DEFAULT_RETENTION: Retention = { sentDays: 30, auditDays: 400 };
 
+/** After a card payment is recorded, how long to wait for a replica to acknowledge it, and whom to tell when none did. */
+export type ReplicaWait = {
+  /** 0: no waiting. Under the client's command timeout: WAIT holds the connection it is sent on. */
+  readonly timeoutMs: number;
+  /** A payment recorded on the primary that no replica acknowledged in time (or could not be asked about). */
+  readonly notOnReplica: (confirmationCode: string) => void;
+};
+
+/** How long the number of replicas the caseload's primary reported is taken as true. */
+const REPLICAS_KNOWN_FOR_MS = 5_000;
+
 type GenerationMeta = { loadedAt: string };
 
 export class RedisCaseloadStore implements CaseloadStore {
   private readonly base: string;
   private readonly outbox: ReturnType<typeof outboxKeys>;
 
+  /** The caseload's primary and how many replicas it said it had, until when that is trusted. */
+  private replicasKnown: { primary: Redis; count: number; until: number } | null = null;
+  /** Whether the caseload's primary ever had a replica while this store ran: a deployment with replicas. */
+  private replicasSeen = false;
+  /** The Cluster slot of every caseload key ({caseload}), asked once. */
+  private caseloadSlot: number | null = null;
+
   constructor(
     private readonly redis: RedisClient,
     prefix = 'cc:',
     private readonly retention: Retention = DEFAULT_RETENTION,
+    private readonly replicaWait: ReplicaWait | null = null,
   ) {
     this.base = `${prefix}{caseload}:`;
     this.outbox = outboxKeys(prefix);
@@ -484,7 +503,10 @@ export class RedisCaseloadStore implements CaseloadStore {
           listed,
         ],
       );
-      if (status === 'recorded') return { status: 'recorded', payment, caseNumber };
+      if (status === 'recorded') {
+        await this.awaitReplica(payment.confirmationCode);
+        return { status: 'recorded', payment, caseNumber };
+      }
       if (status === 'no-case') return { status: 'no-case' };
       if (status === 'duplicate' && detail) return { status: 'duplicate', ...(JSON.parse(detail) as { caseNumber: CaseNumber; payment: LinePayment }) };
       if (status === 'replayed' && detail) {
@@ -494,6 +516,54 @@ export class RedisCaseloadStore implements CaseloadStore {
       }
     }
     throw new Error('the caseload kept changing while a payment was being recorded');
+  }
+
+  /**
+   * Replication is asynchronous: a primary that dies right after recording a payment may take it
+   * along. So when the caseload's primary has replicas, WAIT (on the connection that wrote the
+   * payment) until one has it. If none does in time the payment stands, on the primary, and the
+   * caller hears the receipt as usual; `notOnReplica` is told. A deployment that never had a
+   * replica (one server) waits for nothing and hears nothing.
+   */
+  private async awaitReplica(confirmationCode: string): Promise<void> {
+    const wait = this.replicaWait;
+    if (!wait || wait.timeoutMs <= 0) return;
+    try {
+      const primary = await this.caseloadPrimary();
+      if ((await this.connectedReplicas(primary)) > 0) {
+        this.replicasSeen = true;
+        if ((await primary.wait(1, wait.timeoutMs)) >= 1) return;
+        // The replica that did not answer may have gone: ask again next time rather than wait for it again.
+        this.replicasKnown = null;
+      }
+    } catch {
+      // Recorded, but where else is unknown: the same as not on a replica.
+      this.replicasKnown = null;
+    }
+    if (this.replicasSeen) wait.notOnReplica(confirmationCode);
+  }
+
+  /**
+   * The server that took the payment. A Cluster sends a command without keys (WAIT, INFO) to a
+   * random node; these must go to the master of the caseload's slot, on the connection the
+   * payment's script went through.
+   */
+  private async caseloadPrimary(): Promise<Redis> {
+    if (!(this.redis instanceof Cluster)) return this.redis;
+    this.caseloadSlot ??= await this.redis.cluster('KEYSLOT', this.pointer);
+    const owner = this.redis.slots[this.caseloadSlot]?.[0];
+    const primary = this.redis.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner);
+    if (!primary) throw new Error('no master known for the caseload\'s slot');
+    return primary;
+  }
+
+  private async connectedReplicas(primary: Redis): Promise<number> {
+    const known = this.replicasKnown;
+    if (known && known.primary === primary && Date.now() < known.until) return known.count;
+    const info = await primary.info('replication');
+    const count = Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0);
+    this.replicasKnown = { primary, count, until: Date.now() + REPLICAS_KNOWN_FOR_MS };
+    return count;
   }
 
   async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate> {

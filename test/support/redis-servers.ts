@@ -301,6 +301,8 @@ export type SentinelSet = {
   primary(): Promise<Address>;
   /** SIGKILLs whichever server is the primary now; resolves with its address. */
   killPrimary(): Promise<Address>;
+  /** SIGKILLs the replica (the data server that is not the primary now); resolves with its address. */
+  killReplica(): Promise<Address>;
   /** Asks a Sentinel to fail over while the primary is up (SENTINEL FAILOVER); resolves with the old primary's address. */
   failover(): Promise<Address>;
   /**
@@ -412,6 +414,13 @@ export async function startSentinelSet(options: SentinelOptions = {}): Promise<S
         if (!server) throw new Error(`the primary ${address.host}:${address.port} is not one of this set's servers`);
         await killServer(server);
         return address;
+      },
+      killReplica: async () => {
+        const address = await primary();
+        const server = [first, replica].find((s) => s.port !== address.port && running.has(s));
+        if (!server) throw new Error(`no replica of the primary ${address.host}:${address.port} is running`);
+        await killServer(server);
+        return { host: HOST, port: server.port };
       },
       failover: async () => {
         const address = await primary();
