@@ -8,7 +8,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'y
 import { loadConfig } from '../src/config.ts';
 import { jsonLogger, type Logger } from '../src/log.ts';
 import { createLine } from '../src/server.ts';
-import { Phone, PhoneError, type ApplicationError } from './twilio-sim/phone.ts';
+import { Phone, PhoneError, type ApplicationError } from '../src/simulator/phone.ts';
 
 export type Step = { line: number } & (
   | { kind: 'expect' | 'expect-not'; texts: string[] }
