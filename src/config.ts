@@ -40,6 +40,8 @@ export type Config = {
   readonly phoneUpdatesPerDay: number;
   /** How long printed letters (and their idempotency keys) and confirmed card payments are kept, and the audit trail. */
   readonly retention: { sentDays: number; auditDays: number };
+  /** Opens the browser phone (/console) to whoever has it; null: open in development, off in production. */
+  readonly consoleToken: string | null;
   readonly warnings: readonly string[];
 };
 
@@ -118,6 +120,13 @@ function redisTopology(env: Env): RedisTopology | null {
   return null;
 }
 
+function consoleToken(env: Env): string | null {
+  const token = env.CONSOLE_TOKEN ?? '';
+  if (token === '') return null;
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError('CONSOLE_TOKEN must be at least 16 characters, without spaces');
+  return token;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
@@ -186,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
       sentDays: integer(env, 'SENT_RETENTION_DAYS', 30, 1, 3650),
       auditDays: integer(env, 'AUDIT_RETENTION_DAYS', 400, 30, 3650),
     },
+    consoleToken: consoleToken(env),
     warnings,
   };
 }
