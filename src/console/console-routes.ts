@@ -37,7 +37,7 @@ const ASSETS = new URL('./public/', import.meta.url);
 const MAX_LIVE_CALLS = 20;
 const KEEP_ENDED_MS = 10 * 60_000;
 const IDLE_HANGUP_MS = 60 * 60_000;
-const KEEPALIVE_MS = 15_000;
+const FEED_MS = 15_000;
 const MAX_WORDS = 200;
 
 export const CLOCK_REFUSED =
@@ -209,7 +209,7 @@ export function consoleRoutes(options: ConsoleOptions): Router | null {
     }
     res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
-    res.write('retry: 2000\n\n');
+    res.write('retry: 1000\n\n');
     const send = () => {
       while (next < call.events.length) {
         const event = call.events[next];
@@ -222,10 +222,15 @@ export function consoleRoutes(options: ConsoleOptions): Router | null {
         }
       }
     };
-    const keepalive = setInterval(() => res.write(': still here\n\n'), KEEPALIVE_MS);
+    // Each feed ends after a while and the EventSource connects again from its Last-Event-ID, so
+    // an open page never holds up a line that is shutting down (server.close waits for responses).
+    const renew = setTimeout(() => {
+      stop();
+      res.end();
+    }, FEED_MS);
     const unsubscribe = call.subscribe(send);
     const stop = () => {
-      clearInterval(keepalive);
+      clearTimeout(renew);
       unsubscribe();
     };
     req.on('close', stop);
