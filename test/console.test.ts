@@ -123,6 +123,18 @@ describe('the browser phone (/console)', function () {
       await heard('Representatives are available Monday through Friday, from 7:00 AM to 8:00 PM Pacific time');
       await lit('hours');
 
+      // Focus goes through the phone in the order it is laid out: the keypad row by row, then Silence and speech.
+      await button('Hang up').focus();
+      const order: string[] = [];
+      for (let i = 0; i < 15; i++) {
+        await page.keyboard.press('Tab');
+        order.push(await page.evaluate(() => {
+          const focused = document.activeElement as HTMLElement | null;
+          return focused?.dataset.key ?? (focused instanceof HTMLInputElement ? `#${focused.id}` : focused?.textContent?.trim() ?? '');
+        }));
+      }
+      expect(order).to.deep.equal(['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#', 'Silence', '#speech', 'Say']);
+
       await page.getByLabel('What the caller says').fill('representative');
       await button('Say').click();
       await heard('say "representative"');
