@@ -4,8 +4,9 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { DEV_AUTH_TOKEN } from '../src/config.ts';
-import { paintFor, startLocalLine, type LineTarget, type LocalLine } from './callscript.ts';
-import { Phone, PhoneError, type PayDetails, type TranscriptEntry, type Waiting } from './twilio-sim/phone.ts';
+import type { LineTarget } from '../src/simulator/call-script.ts';
+import { paintFor, startLocalLine, type LocalLine } from './callscript.ts';
+import { Phone, PhoneError, type PayDetails, type TranscriptEntry, type Waiting } from '../src/simulator/phone.ts';
 import { runCli } from './cli.ts';
 
 const USAGE = `Usage: npm run call -- [options]

@@ -3,19 +3,8 @@
 
 import { parseArgs } from 'node:util';
 import { DEV_AUTH_TOKEN } from '../src/config.ts';
-import {
-  CallScriptError,
-  findCallScripts,
-  formatEvent,
-  formatHeader,
-  loadCallScript,
-  paintFor,
-  runCallScript,
-  startLocalLine,
-  type CallScript,
-  type LineTarget,
-  type LocalLine,
-} from './callscript.ts';
+import { CallScriptError, findCallScripts, loadCallScript, runCallScript, type CallScript, type LineTarget } from '../src/simulator/call-script.ts';
+import { formatEvent, formatHeader, paintFor, startLocalLine, type LocalLine } from './callscript.ts';
 import { runCli } from './cli.ts';
 
 const USAGE = `Usage: npm run calls -- [options] [FILES or DIRS...]   (default: test/calls/)

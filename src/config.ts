@@ -43,6 +43,8 @@ export type Config = {
   readonly phoneUpdatesPerDay: number;
   /** How long printed letters (and their idempotency keys) and confirmed card payments are kept, and the audit trail. */
   readonly retention: { sentDays: number; auditDays: number };
+  /** Opens the browser phone (/console) to whoever has it; null: open in development, off in production. */
+  readonly consoleToken: string | null;
   readonly warnings: readonly string[];
 } & Observability;
 
@@ -185,6 +187,13 @@ function logLevelOf(env: Env): LogLevel {
   return logLevel as LogLevel;
 }
 
+function consoleToken(env: Env): string | null {
+  const token = env.CONSOLE_TOKEN ?? '';
+  if (token === '') return null;
+  if (token.length < 16 || /\s/.test(token)) throw new ConfigError('CONSOLE_TOKEN must be at least 16 characters, without spaces');
+  return token;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
   const production = nodeEnv === 'production';
@@ -263,6 +272,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     callRecordDays: wholeNumber('CALL_RECORD_DAYS', 90, 1, 3650),
     logLevel: read(() => logLevelOf(env), 'info'),
+    consoleToken: read(() => consoleToken(env), null),
     warnings,
   };
   refusals.throwIfAny();

@@ -20,11 +20,13 @@ import { MemoryOutbox, RedisOutbox } from './store/outbox.ts';
 import type { SignatureRejection } from './telephony/signature.ts';
 import { twimlRenderer, voiceWebhooks, type RenderSettings } from './telephony/routes.ts';
 import { apology } from './engine/reply.ts';
+import { consoleRoutes } from './console/console-routes.ts';
+import { SettableClock } from './console/settable-clock.ts';
 
 export type LineOptions = {
   config: Config;
-  /** The line's idea of now (office hours, dates said); tests and call scripts pin it. */
-  clock?: () => Date;
+  /** The line's idea of now (office hours, dates said); tests and call scripts pin it, and the browser phone can set a SettableClock. */
+  clock?: (() => Date) | SettableClock;
   /** Defaults to the store REDIS_URL names, or the in-process one. */
   store?: CallStore;
   /** Defaults to the caseload beside `store` in Redis, or the in-process one with the demo caseload. */
@@ -62,7 +64,8 @@ function outboxOf(store: CallStore, caseload: CaseloadStore, config: Config): Ou
 
 export async function createLine(options: LineOptions): Promise<Line> {
   const { config } = options;
-  const clock = options.clock ?? (() => new Date());
+  const settableClock = options.clock instanceof SettableClock ? options.clock : null;
+  const clock = options.clock instanceof SettableClock ? options.clock.now : options.clock ?? (() => new Date());
   const logger = atLevel(options.logger ?? jsonLogger(), config.logLevel);
   const ownStore = !options.store;
   const store = options.store ?? (await openStore(config, (message) => logger.warn('redis', { error: message })));
@@ -121,6 +124,10 @@ export async function createLine(options: LineOptions): Promise<Line> {
     }
   });
   app.get('/metrics', metricsEndpoint(metrics.registry, { token: config.metricsToken, production: config.env === 'production' }));
+
+  // The browser phone for staff (docs/staff.md): open in development, behind CONSOLE_TOKEN in production, else off (404).
+  const browserPhone = consoleRoutes({ config, store, now: clock, settableClock, logger });
+  if (browserPhone) app.use('/console', browserPhone);
 
   // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {

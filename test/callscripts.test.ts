@@ -10,16 +10,8 @@ import type { Reply } from '../src/engine/reply.ts';
 import { replyUrls } from '../src/telephony/routes.ts';
 import { renderReply } from '../src/telephony/twiml.ts';
 import { renderReference } from './support/twiml-reference.ts';
-import {
-  CallScriptError,
-  findCallScripts,
-  formatRun,
-  loadCallScript,
-  parseCallScript,
-  runCallScript,
-  startLocalLine,
-  type CallScriptResult,
-} from '../scripts/callscript.ts';
+import { CallScriptError, findCallScripts, loadCallScript, parseCallScript, runCallScript, type CallScriptResult } from '../src/simulator/call-script.ts';
+import { formatRun, startLocalLine } from '../scripts/callscript.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scriptsDir = path.join(here, 'calls');

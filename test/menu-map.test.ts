@@ -9,7 +9,7 @@ import { getStateNodes } from 'xstate/graph';
 import { lineMachine } from '../flows/line.ts';
 import { menuMapFiles } from '../src/map/menu-map-files.ts';
 import { MENU_TITLES, menuMap, nodeId, titleText, waitOf, type MapEdge } from '../src/map/menu-map.ts';
-import { parseXml, type XmlElement } from '../scripts/twilio-sim/twiml-reader.ts';
+import { parseXml, type XmlElement } from '../src/simulator/twiml-reader.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STATES = getStateNodes(lineMachine.root);

@@ -17,7 +17,7 @@ import { RedisStore } from '../src/store/redis.ts';
 import { Caller } from './support/caller.ts';
 import { flushPrefix, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL, callParams, newCallSid, nextPath, post } from './support/twilio.ts';
-import { DEFAULT_FROM } from '../scripts/twilio-sim/call-params.ts';
+import { DEFAULT_FROM } from '../src/simulator/call-params.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00'); // a Tuesday morning
 const TOKEN = 'metrics-scrape-token-5be1';

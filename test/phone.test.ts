@@ -3,8 +3,8 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import express from 'express';
 import twilio from 'twilio';
-import { Phone, PhoneError, type PhoneOptions } from '../scripts/twilio-sim/phone.ts';
-import { XmlSyntaxError, parseTwiml, parseXml, spokenText } from '../scripts/twilio-sim/twiml-reader.ts';
+import { Phone, PhoneError, type PhoneOptions } from '../src/simulator/phone.ts';
+import { XmlSyntaxError, parseTwiml, parseXml, spokenText } from '../src/simulator/twiml-reader.ts';
 
 const TOKEN = 'test-auth-token';
 // Twilio reaches the line at a public URL that differs from where the test sends HTTP: the phone

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import twilio from 'twilio';
-import { callParams, newCallSid } from '../twilio-sim/call-params.ts';
+import { callParams, newCallSid } from '../../src/simulator/call-params.ts';
 import { BARE_MARKER } from './bare-app.ts';
 import type { Handlers } from './bench-process.ts';
 import { KeepAliveConnection } from './keep-alive-connection.ts';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import request from 'supertest';
 import twilio from 'twilio';
-import { callParams, newCallSid } from '../../scripts/twilio-sim/call-params.ts';
+import { callParams, newCallSid } from '../../src/simulator/call-params.ts';
 
 export { callParams, newCallSid };
 

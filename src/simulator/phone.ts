@@ -84,6 +84,8 @@ export type PhoneOptions = {
   statusCallbackPath?: string | null;
   requestTimeoutMs?: number;
   onEntry?: (entry: TranscriptEntry) => void;
+  /** Each webhook once the line has answered it, before the phone follows the answer: the line's session is saved by then. */
+  onWebhook?: (record: WebhookRecord) => void | Promise<void>;
 };
 
 export class PhoneError extends Error {}
@@ -619,6 +621,7 @@ export class Phone {
       body: outcome.body,
     };
     this.webhooks.push(record);
+    await this.options.onWebhook?.(record);
     // <Pay> status callbacks are not what "retry" re-sends: that is the webhook the call hangs on.
     if (remember) this.lastRequest = { request, record };
     return { outcome, request, documentUrl: place.publicUrl };
