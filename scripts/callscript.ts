@@ -1,13 +1,19 @@
 // Call scripts: staff write what a call should sound like in YAML (format: test/calls/README.md),
 // and this plays them on the simulated phone against a line.
 
+import { randomInt } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { parseCaseloadJson } from '../src/domain/caseload-file.ts';
+import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-loader.ts';
+import type { LoadedCaseload } from '../src/domain/caseload-store.ts';
+import { holidayOn, PACIFIC, representativesAvailable } from '../src/domain/hours.ts';
 import { jsonLogger, type Logger } from '../src/log.ts';
 import { createLine } from '../src/server.ts';
+import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { Phone, PhoneError, type ApplicationError } from './twilio-sim/phone.ts';
 
 export type Step = { line: number } & (
@@ -19,12 +25,25 @@ export type Step = { line: number } & (
 );
 export type StepKind = Step['kind'];
 
+/**
+ * What a script needs of the line to be played faithfully (test/calls/README.md, "Playing
+ * against a running line"): its clock at `at`, or at least on the same side of office hours;
+ * or a caseload no call has changed yet.
+ */
+export const NEEDS = ['pinned-clock', 'office-hours', 'outside-office-hours', 'fresh-caseload'] as const;
+export type Need = (typeof NEEDS)[number];
+/** What a script leaves behind in the line that later calls could hear. */
+export const CHANGES = ['caseload'] as const;
+export type Change = (typeof CHANGES)[number];
+
 export type CallScript = {
   file: string;
   name: string;
   at: Date | null;
   atText: string | null;
   from: string | null;
+  needs: Need[];
+  changes: Change[];
   steps: Step[];
 };
 
@@ -45,7 +64,8 @@ const STEP_KINDS: Readonly<Record<StepKind, ValueShape>> = {
   'expect-ended': 'none',
   redial: 'none',
 };
-const TOP_LEVEL_KEYS = ['name', 'description', 'at', 'from', 'steps'];
+const TOP_LEVEL_KEYS = ['name', 'description', 'at', 'from', 'needs', 'changes', 'steps'];
+const CLOCK_NEEDS: readonly Need[] = ['pinned-clock', 'office-hours', 'outside-office-hours'];
 const PAY_KEYS = { card: 'card', expiry: 'expiry', 'security-code': 'securityCode', 'postal-code': 'postalCode' } as const;
 
 function isStepKind(kind: string): kind is StepKind {
@@ -105,8 +125,26 @@ export function parseCallScript(source: string, file: string): CallScript {
     return node.value;
   };
 
-  const script: CallScript = { file, name: path.basename(file).replace(/\.ya?ml$/, ''), at: null, atText: null, from: null, steps: [] };
+  // `needs: office-hours` or `needs: [pinned-clock, fresh-caseload]`: one word, or a list of them.
+  const words = <T extends string>(node: Node | null, setting: string, known: readonly T[]): T[] => {
+    const nodes = isSeq(node) ? node.items : [node];
+    const found: T[] = [];
+    for (const item of nodes) {
+      const word = text(item, setting).trim();
+      if (!(known as readonly string[]).includes(word)) {
+        const guess = closest(word, known);
+        fail(item as Node, `${setting} has no "${word}"${guess ? ` (did you mean "${guess}"?)` : ''}; it takes ${known.join(', ')}`);
+      }
+      if (found.includes(word as T)) fail(item as Node, `${setting} names "${word}" twice`);
+      found.push(word as T);
+    }
+    return found;
+  };
+
+  const script: CallScript = { file, name: path.basename(file).replace(/\.ya?ml$/, ''), at: null, atText: null, from: null, needs: [], changes: [], steps: [] };
   let stepsNode: Node | null = null;
+  let atNode: Node | null = null;
+  let needsNode: Node | null = null;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const value = pair.value as Node | null;
@@ -123,8 +161,16 @@ export function parseCallScript(source: string, file: string): CallScript {
         if (!at) fail(value, `at must be a date and time with its offset, like 2026-11-24T10:00:00-08:00 (Pacific standard time) or -07:00 (daylight time); got "${atText}"`);
         script.at = at;
         script.atText = atText;
+        atNode = value;
         break;
       }
+      case 'needs':
+        script.needs = words(value, 'needs', NEEDS);
+        needsNode = value;
+        break;
+      case 'changes':
+        script.changes = words(value, 'changes', CHANGES);
+        break;
       case 'from': {
         const from = text(value, 'from').trim();
         if (!/^\+[1-9]\d{6,14}$/.test(from)) fail(value, `from must be a phone number in E.164 form, like "+19165550143"; got "${from}"`);
@@ -141,6 +187,7 @@ export function parseCallScript(source: string, file: string): CallScript {
     }
   }
   if (!isSeq(stepsNode) || stepsNode.items.length === 0) return fail(stepsNode ?? root, 'steps must be a list with at least one step ("- expect: ...")');
+  checkClockNeeds(script, (message) => fail(needsNode ?? atNode ?? root, message));
 
   stepsNode.items.forEach((item, index) => {
     const number = index + 1;
@@ -197,6 +244,18 @@ export function parseCallScript(source: string, file: string): CallScript {
     }
   });
   return script;
+}
+
+/** A clock need comes with the `at` that pins it, and that `at` must be on the side of office hours the need names. */
+function checkClockNeeds(script: CallScript, fail: (message: string) => never): void {
+  const clock = script.needs.filter((need) => CLOCK_NEEDS.includes(need));
+  if (clock.length > 1) fail(`needs names ${clock.join(' and ')}: give one (pinned-clock already fixes the time)`);
+  const need = clock[0];
+  if (!need) return;
+  if (!script.at) fail(`needs: ${need} goes with "at:", the line's clock at the start of the call`);
+  const open = representativesAvailable(script.at!);
+  if (need === 'office-hours' && !open) fail(`needs: office-hours, but at: ${script.atText} is outside office hours`);
+  if (need === 'outside-office-hours' && open) fail(`needs: outside-office-hours, but at: ${script.atText} is in office hours`);
 }
 
 // `pay: "4242424242424242"` or `pay: { card: ..., expiry: ..., security-code: ..., postal-code: ... }`.
@@ -264,6 +323,21 @@ export type CallScriptResult = {
   applicationErrors: ApplicationError[];
 };
 
+// California area codes; 555-0100 to 555-0199 are reserved for fiction in every one of them.
+const AREA_CODES = [
+  '209', '213', '279', '310', '323', '341', '350', '408', '415', '424', '442', '510', '530', '559', '562', '619',
+  '626', '628', '650', '657', '661', '669', '707', '714', '747', '760', '805', '818', '820', '831', '840', '858',
+  '909', '916', '925', '949', '951',
+];
+
+/**
+ * The number a script without `from:` calls from: a made-up one, new for each play, so scripts
+ * never share a number's hourly budget of failed identifications, on one line or across plays.
+ */
+export function madeUpCallerNumber(): string {
+  return `+1${AREA_CODES[randomInt(AREA_CODES.length)]}55501${String(randomInt(100)).padStart(2, '0')}`;
+}
+
 /** How expectations compare text: case, spacing and curly quotes do not matter. */
 export function normaliseSpeech(text: string): string {
   return text.normalize('NFC').toLowerCase().replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"').replace(/\s+/g, ' ').trim();
@@ -285,12 +359,14 @@ export async function runCallScript(
     events.push(event);
     options.onEvent?.(event);
   };
+  // One number for the whole script, so a redial is the same caller calling again.
+  const from = script.from ?? madeUpCallerNumber();
   const newPhone = () =>
     new Phone({
       baseUrl: target.baseUrl,
       publicUrl: target.publicUrl ?? target.baseUrl,
       authToken: target.authToken,
-      ...(script.from ? { from: script.from } : {}),
+      from,
       onEntry: (entry) => emit({ kind: entry.who, text: entry.text }),
     });
   let phone = newPhone();
@@ -494,6 +570,24 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+const preparedDemo = new Map<string, Promise<LoadedCaseload>>();
+
+// The demo caseload, its SSNs and PINs hashed once per process: bcrypt at the line's cost takes
+// seconds for every participant together, and each script gets a fresh line.
+function demoCaseload(config: Config): Promise<LoadedCaseload> {
+  const key = `${config.ssnHashKey}\n${config.bcryptCost}`;
+  let prepared = preparedDemo.get(key);
+  if (!prepared) {
+    prepared = readFile(DEMO_CASELOAD_PATH, 'utf8').then((text) => {
+      const parsed = parseCaseloadJson(text);
+      if (!parsed.ok) throw new Error(`${DEMO_CASELOAD_PATH}: ${parsed.error}`);
+      return prepareCaseload(parsed.caseload, config);
+    });
+    preparedDemo.set(key, prepared);
+  }
+  return prepared;
+}
+
 /** Starts the line in this process on a free local port, as `npm start` would but for one test. */
 export async function startLocalLine(options: LocalLineOptions = {}): Promise<LocalLine> {
   const port = await freePort();
@@ -508,7 +602,9 @@ export async function startLocalLine(options: LocalLineOptions = {}): Promise<Lo
   const { at } = options;
   const startedAt = performance.now();
   const clock = at ? () => new Date(at.getTime() + (performance.now() - startedAt)) : undefined;
-  const line = await createLine({ config, logger, ...(clock ? { clock } : {}) });
+  const caseload = config.redis ? undefined : new MemoryCaseloadStore(config.retention);
+  if (caseload) await caseload.replaceCaseload(await demoCaseload(config));
+  const line = await createLine({ config, logger, ...(clock ? { clock } : {}), ...(caseload ? { caseload } : {}) });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
     const listening = line.app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
   });
@@ -527,4 +623,156 @@ export async function startLocalLine(options: LocalLineOptions = {}): Promise<Lo
       await line.close();
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** What the line a script is played against can promise. */
+export type LineConditions = {
+  /** The line's clock starts at the script's `at` (an in-process line); otherwise it is `now`. */
+  clockPinned: boolean;
+  /** The caseload is the demo caseload as loaded, untouched by any earlier call. */
+  freshCaseload: boolean;
+  /** The line's clock when it is not pinned, as this computer sees it. */
+  now: Date;
+  /** Leave out scripts that change the caseload. */
+  readOnly: boolean;
+};
+
+// An office-hours script is played only if the hours do not change while it runs (a call takes seconds).
+const HOURS_MARGIN_MS = 2 * 60_000;
+
+const pacificMoment = new Intl.DateTimeFormat('en-US', {
+  timeZone: PACIFIC, weekday: 'long', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit',
+});
+
+function describeMoment(instant: Date): string {
+  const holiday = holidayOn(instant);
+  return `${pacificMoment.format(instant)} Pacific${holiday ? `, ${holiday}` : ''}`;
+}
+
+export type SkipReason = {
+  /** The need the line cannot meet, or `changes` when --read-only leaves out a script that changes the caseload. */
+  because: Need | 'changes';
+  why: string;
+};
+
+/** Why a script cannot be played faithfully on this line (null: it can). */
+export function whySkip(script: CallScript, line: LineConditions): SkipReason | null {
+  if (line.readOnly && script.changes.includes('caseload')) {
+    return { because: 'changes', why: 'it changes the caseload (changes: caseload), and --read-only leaves such scripts out' };
+  }
+  if (!line.freshCaseload && script.needs.includes('fresh-caseload')) {
+    return { because: 'fresh-caseload', why: 'it needs a caseload no earlier call has changed (needs: fresh-caseload), and this line keeps what earlier calls did' };
+  }
+  if (line.clockPinned) return null;
+  if (script.needs.includes('pinned-clock')) {
+    return { because: 'pinned-clock', why: `it needs the line's clock at ${script.atText} (needs: pinned-clock), and a running line keeps its own clock` };
+  }
+  for (const [need, open] of [['office-hours', true], ['outside-office-hours', false]] as const) {
+    if (!script.needs.includes(need)) continue;
+    const later = new Date(line.now.getTime() + HOURS_MARGIN_MS);
+    const side = open ? 'in office hours' : 'outside office hours';
+    if (representativesAvailable(line.now) !== open) return { because: need, why: `it needs the line's clock ${side} (needs: ${need}), and it is ${describeMoment(line.now)}` };
+    if (representativesAvailable(later) !== open) {
+      return { because: need, why: `it needs the line's clock ${side} (needs: ${need}), and office hours ${open ? 'end' : 'begin'} within ${HOURS_MARGIN_MS / 60_000} minutes` };
+    }
+  }
+  return null;
+}
+
+const SKIPPED_BECAUSE: Readonly<Record<SkipReason['because'], string>> = {
+  'pinned-clock': "they need the line's clock at their at: (needs: pinned-clock), and a running line keeps its own clock",
+  'office-hours': "they need the line's clock in office hours (needs: office-hours), and it is not",
+  'outside-office-hours': "they need the line's clock outside office hours (needs: outside-office-hours), and it is not",
+  'fresh-caseload': 'they need a caseload no earlier call has changed (needs: fresh-caseload), and this line keeps what earlier calls did',
+  changes: 'they change the caseload (changes: caseload), and --read-only leaves them out',
+};
+
+export type PlayOptions = {
+  paths: readonly string[];
+  /** A line that is already running (`--url`); without it each script gets a fresh in-process line. */
+  running?: LineTarget;
+  /** In-process lines use REDIS_URL (whose caseload keeps what earlier calls did) instead of the demo store. */
+  useRedis?: boolean;
+  readOnly?: boolean;
+  /** Print the transcripts of failing scripts only. */
+  quiet?: boolean;
+  out?: (text: string) => void;
+  paint?: Paint;
+  /** The running line's clock as this computer sees it. */
+  now?: () => Date;
+};
+
+export type PlaySummary = {
+  total: number;
+  passed: string[];
+  failed: string[];
+  skipped: { script: string; reason: SkipReason }[];
+};
+
+/** Plays call scripts, prints what happened, and counts: `npm run calls`, and tests of a running line. */
+export async function playCallScripts(options: PlayOptions): Promise<PlaySummary> {
+  const out = options.out ?? ((text: string) => void process.stdout.write(`${text}\n`));
+  const paint = options.paint ?? PLAIN;
+  const now = options.now ?? (() => new Date());
+  const files = await findCallScripts(options.paths);
+  const summary: PlaySummary = { total: files.length, passed: [], failed: [], skipped: [] };
+  const running = options.running ?? null;
+  const conditions = (): LineConditions => ({
+    clockPinned: running === null,
+    freshCaseload: running === null && !options.useRedis,
+    now: now(),
+    readOnly: options.readOnly ?? false,
+  });
+  if (running) out(paint.dim(`Calling the line at ${running.baseUrl}\n`));
+  else out(paint.dim(`Each script calls a fresh in-process line (${options.useRedis ? 'REDIS_URL' : 'the in-process demo store'}).\n`));
+
+  for (const file of files) {
+    let script: CallScript;
+    try {
+      script = await loadCallScript(file);
+    } catch (error) {
+      if (!(error instanceof CallScriptError)) throw error;
+      out(`${paint.red(`✗ ${error.message}`)}\n`);
+      summary.failed.push(file);
+      continue;
+    }
+    const label = `${script.name} (${file})`;
+    const reason = whySkip(script, conditions());
+    if (reason) {
+      out(`${paint.dim(`○ SKIP ${label}: ${reason.why}`)}\n`);
+      summary.skipped.push({ script: label, reason });
+      continue;
+    }
+    const buffered: string[] = [];
+    const print = (text: string) => {
+      if (options.quiet) buffered.push(text);
+      else out(text);
+    };
+    const local = running ? null : await startLocalLine({ ...(script.at ? { at: script.at } : {}), useRedis: options.useRedis ?? false });
+    try {
+      print(formatHeader(script));
+      const result = await runCallScript(script, running ?? local!, { onEvent: (event) => print(formatEvent(event, script, paint)) });
+      if (result.passed) {
+        summary.passed.push(label);
+      } else {
+        summary.failed.push(label);
+        if (options.quiet) out(buffered.join('\n'));
+        const problems = local?.logs.filter((line) => !line.includes('"level":"info"')) ?? [];
+        if (problems.length > 0) out(paint.dim(`  the line logged:\n    ${problems.join('\n    ')}`));
+      }
+      out(`${result.passed ? paint.green(`PASS ${script.name}`) : paint.red(`FAIL ${script.name}`)}\n`);
+    } finally {
+      await local?.close();
+    }
+  }
+
+  out(paint.bold(`${files.length} call script${files.length === 1 ? '' : 's'}${running ? ` against ${running.baseUrl}` : ''}`));
+  const counts = new Map<SkipReason['because'], number>();
+  for (const { reason } of summary.skipped) counts.set(reason.because, (counts.get(reason.because) ?? 0) + 1);
+  for (const [because, count] of counts) out(paint.dim(`  ${count} skipped: ${SKIPPED_BECAUSE[because]}`));
+  for (const name of summary.failed) out(paint.red(`  ✗ ${name}`));
+  out(paint.bold(`${summary.passed.length} passed, ${summary.failed.length} failed, ${summary.skipped.length} skipped`));
+  return summary;
 }
