@@ -9,7 +9,7 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'y
 import { loadConfig, type Config } from '../src/config.ts';
 import { parseCaseloadJson } from '../src/domain/caseload-file.ts';
 import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-loader.ts';
-import type { LoadedCaseload } from '../src/domain/caseload-store.ts';
+import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store.ts';
 import { holidayOn, PACIFIC, representativesAvailable } from '../src/domain/hours.ts';
 import { jsonLogger, type Logger } from '../src/log.ts';
 import { createLine } from '../src/server.ts';
@@ -544,6 +544,8 @@ export function formatRun(result: CallScriptResult, paint: Paint = PLAIN): strin
 export type LocalLine = LineTarget & {
   publicUrl: string;
   storeKind: string;
+  /** The line's caseload (participants, cases and what callers did), for tests to look into. */
+  caseload: CaseloadStore;
   /** The line's own JSON log lines, kept so a failing script can show them. */
   logs: string[];
   close(): Promise<void>;
@@ -614,6 +616,7 @@ export async function startLocalLine(options: LocalLineOptions = {}): Promise<Lo
     publicUrl: config.publicUrl,
     authToken: config.twilioAuthToken,
     storeKind: line.store.kind,
+    caseload: line.caseload,
     logs,
     close: async () => {
       await new Promise<void>((resolve) => {
