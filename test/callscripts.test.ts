@@ -404,6 +404,16 @@ describe('playing a call script', () => {
     }
   });
 
+  it('says when the simulated representative answers a <Dial> and hangs up', async () => {
+    answers['/voice/menu'] = twiml('<Say>Connecting you.</Say><Dial>+19165550199</Dial>');
+    const result = await play('steps:\n  - press: "5"\n  - expect: transferring to +19165550199\n  - expect-ended\n');
+    expect(result.passed, formatRun(result)).to.equal(true);
+    const texts = result.events.map((event) => event.text);
+    const transfer = texts.indexOf('[transferring to +19165550199]');
+    expect(texts.slice(transfer, transfer + 3)).to.deep.equal(['[transferring to +19165550199]', '[a representative answers]', '[the representative hangs up]']);
+    expect(result.events[transfer + 1]?.kind).to.equal('system');
+  });
+
   it('reports the failing step with what was expected and what was heard, and stops there', async () => {
     const result = await play('steps:\n  - press: "5"\n  - expect: closed on Sundays\n  - press: "1"\n');
     expect(result.passed).to.equal(false);
