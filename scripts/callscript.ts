@@ -331,8 +331,8 @@ const AREA_CODES = [
 ];
 
 /**
- * The number a script without `from:` calls from: a made-up one, new for each play, so scripts
- * never share a number's hourly budget of failed identifications, on one line or across plays.
+ * The number a script without `from:` calls from: a made-up one drawn anew for each play (3,700
+ * to draw from), so scripts do not share a number's hourly budget of failed identifications.
  */
 export function madeUpCallerNumber(): string {
   return `+1${AREA_CODES[randomInt(AREA_CODES.length)]}55501${String(randomInt(100)).padStart(2, '0')}`;
@@ -645,13 +645,14 @@ export type LineConditions = {
 // An office-hours script is played only if the hours do not change while it runs (a call takes seconds).
 const HOURS_MARGIN_MS = 2 * 60_000;
 
-const pacificMoment = new Intl.DateTimeFormat('en-US', {
-  timeZone: PACIFIC, weekday: 'long', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit',
-});
+const pacificDay = new Intl.DateTimeFormat('en-US', { timeZone: PACIFIC, weekday: 'long', month: 'long', day: 'numeric' });
+const pacificClock = new Intl.DateTimeFormat('en-US', { timeZone: PACIFIC, hour: 'numeric', minute: '2-digit' });
 
+/** "Tuesday, December 1, 9:47 PM Pacific", and the holiday if it is one. */
 function describeMoment(instant: Date): string {
   const holiday = holidayOn(instant);
-  return `${pacificMoment.format(instant)} Pacific${holiday ? `, ${holiday}` : ''}`;
+  const clock = pacificClock.format(instant).replace(/\s+/g, ' ');
+  return `${pacificDay.format(instant)}, ${clock} Pacific${holiday ? `, ${holiday}` : ''}`;
 }
 
 export type SkipReason = {

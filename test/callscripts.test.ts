@@ -311,9 +311,9 @@ describe('which scripts a line can play faithfully', () => {
     const closed = script('at: 2026-11-24T21:00:00-08:00\nneeds: outside-office-hours\nsteps:\n  - silence\n');
     expect(whySkip(open, running(TUESDAY_MORNING))).to.equal(null);
     expect(whySkip(closed, running(TUESDAY_MORNING))?.why).to.equal(
-      "it needs the line's clock outside office hours (needs: outside-office-hours), and it is Tuesday, December 1 at 10:00 AM Pacific",
+      "it needs the line's clock outside office hours (needs: outside-office-hours), and it is Tuesday, December 1, 10:00 AM Pacific",
     );
-    expect(whySkip(open, running('2026-11-26T10:00:00-08:00'))?.why).to.match(/and it is Thursday, November 26 at 10:00 AM Pacific, Thanksgiving Day$/);
+    expect(whySkip(open, running('2026-11-26T10:00:00-08:00'))?.why).to.match(/and it is Thursday, November 26, 10:00 AM Pacific, Thanksgiving Day$/);
     expect(whySkip(closed, running(TUESDAY_EVENING))).to.equal(null);
     expect(whySkip(open, running('2026-12-01T19:59:00-08:00'))?.why).to.match(/office hours end within 2 minutes/);
     expect(whySkip(closed, running('2026-12-01T06:59:00-08:00'))?.why).to.match(/office hours begin within 2 minutes/);
