@@ -7,7 +7,15 @@ import { loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore, openStore } from '../src/store/index.ts';
 
-const USAGE = 'Usage: npm run seed -- FILE   (loads a caseload file into the Redis named by REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS)';
+const USAGE = `Usage: npm run seed -- FILE
+
+Loads a caseload file (docs/caseload.md: .json, or .jsonl for any size) into the Redis named by
+REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS, under REDIS_PREFIX, replacing the agency's
+side of the caseload there; what callers did on the line is kept. A bad file changes nothing.
+The line and the seed must share SSN_HASH_KEY, or no SSN will match.
+
+  npm run seed -- src/domain/demo-caseload.json     # the demo caseload
+  -h, --help                                        this text`;
 
 const NO_REDIS =
   'REDIS_URL is not set (nor REDIS_CLUSTER_NODES or REDIS_SENTINELS), so there is nothing to seed: without it the line uses its in-process store, ' +
@@ -35,10 +43,15 @@ async function seed(path: string | undefined, config: Config): Promise<string> {
   }
 }
 
-try {
-  process.stdout.write(`${await seed(process.argv[2], loadConfig())}\n`);
-} catch (error) {
-  // The message alone: loader errors name the file and the bad field, never an SSN or PIN.
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+const [file] = process.argv.slice(2);
+if (file === '--help' || file === '-h') {
+  process.stdout.write(`${USAGE}\n`);
+} else {
+  try {
+    process.stdout.write(`${await seed(file, loadConfig())}\n`);
+  } catch (error) {
+    // The message alone: loader errors name the file and the bad field, never an SSN or PIN.
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -452,8 +452,10 @@ describe('the demo caseload', () => {
     expect(result).to.have.property('ok', true);
   });
 
-  it('uses only SSNs the SSA reserves for examples, so none is a real person\'s', () => {
-    for (const { ssn } of demo.participants) expect(Number(ssn)).to.be.within(987654320, 987654329);
+  // 987-65-4320 to 4329 are the SSA's examples; the made-up participants of the call scripts go on
+  // in area 987, and the SSA never issues an area number from 900 up.
+  it('uses only SSNs never issued, so none is a real person\'s', () => {
+    for (const { ssn } of demo.participants) expect(Number(ssn)).to.be.within(987654320, 987654399);
   });
 
   it('gives PINs the line would itself accept: 6 digits, not one digit repeated or a straight run', () => {
@@ -522,9 +524,9 @@ describe('the demo caseload', () => {
   });
 
   it('has a participant with no PIN and Spanish speakers whose shared case is described in Spanish', () => {
-    expect(demo.participants.filter((p) => p.pin === null).map((p) => p.participant.participantId)).to.deep.equal(['8093561274']);
+    expect(demo.participants.filter((p) => p.pin === null).map((p) => p.participant.participantId)).to.include('8093561274');
     const spanish = demo.participants.filter((p) => p.participant.language === 'es').map((p) => p.participant.participantId);
-    expect(spanish).to.have.length(2);
+    expect(spanish).to.include.members(['6148027395', '2957416083']);
     const fresno = demo.cases.find((c) => spanish.includes(c.payingParticipantId) && spanish.includes(c.receivingParticipantId));
     expect(fresno?.appointments.map((a) => a.description).join(' ')).to.match(/manutención/);
   });

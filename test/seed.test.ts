@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -226,7 +226,8 @@ describe('loadCaseloadFile', function () {
 
   it('loads the demo caseload', async function () {
     const store = new MemoryCaseloadStore();
-    expect(await loadCaseloadFile(DEMO_CASELOAD_PATH, store, secrets)).to.include({ participants: 9, cases: 6 });
+    const demo = JSON.parse(await readFile(DEMO_CASELOAD_PATH, 'utf8')) as { participants: unknown[]; cases: unknown[] };
+    expect(await loadCaseloadFile(DEMO_CASELOAD_PATH, store, secrets)).to.include({ participants: demo.participants.length, cases: demo.cases.length });
     expect(await store.participant(id('4821930576'))).to.include({ firstName: 'Dana' });
   });
 

@@ -2,9 +2,11 @@
 // and this plays them on the simulated phone against a line: the terminal's `npm run calls` and
 // the browser phone both run them through here.
 
+import { randomInt } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { representativesAvailable } from '../domain/hours.ts';
 import { Phone, PhoneError, type ApplicationError } from './phone.ts';
 
 export type Step = { line: number } & (
@@ -16,12 +18,25 @@ export type Step = { line: number } & (
 );
 export type StepKind = Step['kind'];
 
+/**
+ * What a script needs of the line to be played faithfully (test/calls/README.md, "Playing
+ * against a running line"): its clock at `at`, or at least on the same side of office hours;
+ * or a caseload no call has changed yet.
+ */
+export const NEEDS = ['pinned-clock', 'office-hours', 'outside-office-hours', 'fresh-caseload'] as const;
+export type Need = (typeof NEEDS)[number];
+/** What a script leaves behind in the line that later calls could hear. */
+export const CHANGES = ['caseload'] as const;
+export type Change = (typeof CHANGES)[number];
+
 export type CallScript = {
   file: string;
   name: string;
   at: Date | null;
   atText: string | null;
   from: string | null;
+  needs: Need[];
+  changes: Change[];
   steps: Step[];
 };
 
@@ -42,7 +57,8 @@ const STEP_KINDS: Readonly<Record<StepKind, ValueShape>> = {
   'expect-ended': 'none',
   redial: 'none',
 };
-const TOP_LEVEL_KEYS = ['name', 'description', 'at', 'from', 'steps'];
+const TOP_LEVEL_KEYS = ['name', 'description', 'at', 'from', 'needs', 'changes', 'steps'];
+const CLOCK_NEEDS: readonly Need[] = ['pinned-clock', 'office-hours', 'outside-office-hours'];
 const PAY_KEYS = { card: 'card', expiry: 'expiry', 'security-code': 'securityCode', 'postal-code': 'postalCode' } as const;
 
 function isStepKind(kind: string): kind is StepKind {
@@ -102,8 +118,26 @@ export function parseCallScript(source: string, file: string): CallScript {
     return node.value;
   };
 
-  const script: CallScript = { file, name: path.basename(file).replace(/\.ya?ml$/, ''), at: null, atText: null, from: null, steps: [] };
+  // `needs: office-hours` or `needs: [pinned-clock, fresh-caseload]`: one word, or a list of them.
+  const words = <T extends string>(node: Node | null, setting: string, known: readonly T[]): T[] => {
+    const nodes = isSeq(node) ? node.items : [node];
+    const found: T[] = [];
+    for (const item of nodes) {
+      const word = text(item, setting).trim();
+      if (!(known as readonly string[]).includes(word)) {
+        const guess = closest(word, known);
+        fail(item as Node, `${setting} has no "${word}"${guess ? ` (did you mean "${guess}"?)` : ''}; it takes ${known.join(', ')}`);
+      }
+      if (found.includes(word as T)) fail(item as Node, `${setting} names "${word}" twice`);
+      found.push(word as T);
+    }
+    return found;
+  };
+
+  const script: CallScript = { file, name: path.basename(file).replace(/\.ya?ml$/, ''), at: null, atText: null, from: null, needs: [], changes: [], steps: [] };
   let stepsNode: Node | null = null;
+  let atNode: Node | null = null;
+  let needsNode: Node | null = null;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const value = pair.value as Node | null;
@@ -120,8 +154,16 @@ export function parseCallScript(source: string, file: string): CallScript {
         if (!at) fail(value, `at must be a date and time with its offset, like 2026-11-24T10:00:00-08:00 (Pacific standard time) or -07:00 (daylight time); got "${atText}"`);
         script.at = at;
         script.atText = atText;
+        atNode = value;
         break;
       }
+      case 'needs':
+        script.needs = words(value, 'needs', NEEDS);
+        needsNode = value;
+        break;
+      case 'changes':
+        script.changes = words(value, 'changes', CHANGES);
+        break;
       case 'from': {
         const from = text(value, 'from').trim();
         if (!/^\+[1-9]\d{6,14}$/.test(from)) fail(value, `from must be a phone number in E.164 form, like "+19165550143"; got "${from}"`);
@@ -138,6 +180,7 @@ export function parseCallScript(source: string, file: string): CallScript {
     }
   }
   if (!isSeq(stepsNode) || stepsNode.items.length === 0) return fail(stepsNode ?? root, 'steps must be a list with at least one step ("- expect: ...")');
+  checkClockNeeds(script, (message) => fail(needsNode ?? atNode ?? root, message));
 
   stepsNode.items.forEach((item, index) => {
     const number = index + 1;
@@ -194,6 +237,18 @@ export function parseCallScript(source: string, file: string): CallScript {
     }
   });
   return script;
+}
+
+/** A clock need comes with the `at` that pins it, and that `at` must be on the side of office hours the need names. */
+function checkClockNeeds(script: CallScript, fail: (message: string) => never): void {
+  const clock = script.needs.filter((need) => CLOCK_NEEDS.includes(need));
+  if (clock.length > 1) fail(`needs names ${clock.join(' and ')}: give one (pinned-clock already fixes the time)`);
+  const need = clock[0];
+  if (!need) return;
+  if (!script.at) fail(`needs: ${need} goes with "at:", the line's clock at the start of the call`);
+  const open = representativesAvailable(script.at!);
+  if (need === 'office-hours' && !open) fail(`needs: office-hours, but at: ${script.atText} is outside office hours`);
+  if (need === 'outside-office-hours' && open) fail(`needs: outside-office-hours, but at: ${script.atText} is in office hours`);
 }
 
 // `pay: "4242424242424242"` or `pay: { card: ..., expiry: ..., security-code: ..., postal-code: ... }`.
@@ -261,6 +316,21 @@ export type CallScriptResult = {
   applicationErrors: ApplicationError[];
 };
 
+// California area codes; 555-0100 to 555-0199 are reserved for fiction in every one of them.
+const AREA_CODES = [
+  '209', '213', '279', '310', '323', '341', '350', '408', '415', '424', '442', '510', '530', '559', '562', '619',
+  '626', '628', '650', '657', '661', '669', '707', '714', '747', '760', '805', '818', '820', '831', '840', '858',
+  '909', '916', '925', '949', '951',
+];
+
+/**
+ * The number a script without `from:` calls from: a made-up one drawn anew for each play (3,700
+ * to draw from), so scripts do not share a number's hourly budget of failed identifications.
+ */
+export function madeUpCallerNumber(): string {
+  return `+1${AREA_CODES[randomInt(AREA_CODES.length)]}55501${String(randomInt(100)).padStart(2, '0')}`;
+}
+
 /** How expectations compare text: case, spacing and curly quotes do not matter. */
 export function normaliseSpeech(text: string): string {
   return text.normalize('NFC').toLowerCase().replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"').replace(/\s+/g, ' ').trim();
@@ -282,12 +352,14 @@ export async function runCallScript(
     events.push(event);
     options.onEvent?.(event);
   };
+  // One number for the whole script, so a redial is the same caller calling again.
+  const from = script.from ?? madeUpCallerNumber();
   const newPhone = () =>
     new Phone({
       baseUrl: target.baseUrl,
       publicUrl: target.publicUrl ?? target.baseUrl,
       authToken: target.authToken,
-      ...(script.from ? { from: script.from } : {}),
+      from,
       onEntry: (entry) => emit({ kind: entry.who, text: entry.text }),
     });
   let phone = newPhone();

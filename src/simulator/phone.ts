@@ -511,6 +511,8 @@ export class Phone {
     const nouns = elementsOf(dial);
     const targets = nouns.length > 0 ? nouns.map((noun) => `${noun.name === 'Number' ? '' : noun.name + ' '}${squash(spokenText(noun))}`) : [squash(spokenText(dial))];
     this.record('line', `[transferring to ${targets.join(', ')}]`);
+    this.note('[a representative answers]');
+    this.note('[the representative hangs up]');
     const action = dial.attributes.action;
     if (action === undefined || action === '') return null;
     const method: HttpMethod = dial.attributes.method?.toUpperCase() === 'GET' ? 'GET' : 'POST';
