@@ -9,7 +9,7 @@ import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-load
 import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store.ts';
 import { holidayOn, PACIFIC, representativesAvailable } from '../src/domain/hours.ts';
 import { jsonLogger, type Logger } from '../src/log.ts';
-import { createLine } from '../src/server.ts';
+import { createLine, listenLine } from '../src/server.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import {
   CallScriptError,
@@ -140,9 +140,7 @@ export async function startLocalLine(options: LocalLineOptions = {}): Promise<Lo
   const caseload = config.redis ? undefined : new MemoryCaseloadStore(config.retention);
   if (caseload) await caseload.replaceCaseload(await demoCaseload(config));
   const line = await createLine({ config, logger, ...(clock ? { clock } : {}), ...(caseload ? { caseload } : {}) });
-  const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const listening = line.app.listen(port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
-  });
+  const server = await listenLine(line, port, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     baseUrl,

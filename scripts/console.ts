@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { SettableClock } from '../src/console/settable-clock.ts';
 import { jsonLogger } from '../src/log.ts';
-import { createLine } from '../src/server.ts';
+import { createLine, listenLine } from '../src/server.ts';
 import { runCli } from './cli.ts';
 
 const USAGE = `Usage: npm run console -- [options]
@@ -60,9 +60,7 @@ async function main(options: Options): Promise<number> {
   if (options.at) clock.set(options.at);
   const line = await createLine({ config, clock, logger });
   // Only this machine: in development the browser phone asks for no token.
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = line.app.listen(options.port, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
-  });
+  const server = await listenLine(line, options.port, '127.0.0.1');
   const store = line.store.kind === 'memory' ? 'the in-process demo store (demo caseload; nothing is kept after it stops)' : `the ${line.store.kind} store at REDIS_URL`;
   process.stdout.write(`Browser phone: http://localhost:${options.port}/console\nThe line uses ${store}. Ctrl-C stops it.\n`);
   await new Promise<void>((resolve) => {

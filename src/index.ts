@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { jsonLogger } from './log.ts';
-import { createLine } from './server.ts';
+import { createLine, listenLine } from './server.ts';
 
 const logger = jsonLogger();
 try {
@@ -13,9 +13,8 @@ try {
         '  *** Sessions live in this process only; fine for trying the line, not for production. ***\n\n',
     );
   }
-  const server = line.app.listen(config.port, () => {
-    logger.info('listening', { port: config.port, publicUrl: config.publicUrl, store: line.store.kind, env: config.env });
-  });
+  const server = await listenLine(line, config.port);
+  logger.info('listening', { port: config.port, publicUrl: config.publicUrl, store: line.store.kind, env: config.env });
   const stop = () => {
     server.close(() => void line.close().then(() => process.exit(0)));
   };

@@ -1,5 +1,6 @@
 // Builds the line: configuration, store, engine and routes. src/index.ts only listens.
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import express, { type ErrorRequestHandler } from 'express';
 import type { Config } from './config.ts';
 import { Accounts } from './domain/accounts.ts';
 import type { SecurityEvents } from './domain/identification.ts';
@@ -36,7 +37,8 @@ export type LineOptions = {
 };
 
 export type Line = {
-  app: Express; config: Config; store: CallStore; caseload: CaseloadStore; accounts: Accounts; payments: Payments; engine: Engine;
+  /** The line's HTTP listener (http.createServer(line.app)): Twilio's webhooks, then the Express app for the rest. */
+  app: RequestListener; config: Config; store: CallStore; caseload: CaseloadStore; accounts: Accounts; payments: Payments; engine: Engine;
   close(): Promise<void>;
 };
 
@@ -108,8 +110,6 @@ export async function createLine(options: LineOptions): Promise<Line> {
 
   const app = express();
   app.disable('x-powered-by');
-  // Twilio's webhooks first, each answered without a walk through the routes below.
-  app.use(voiceWebhooks(engine, { ...rendering, authToken: config.twilioAuthToken, onSignatureRejected: signatureRejected }, logger));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
@@ -129,7 +129,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const browserPhone = consoleRoutes({ config, store, now: clock, settableClock, logger });
   if (browserPhone) app.use('/console', browserPhone);
 
-  // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
+  // Whatever slips past a route: a voice path still gets TwiML, never a 5xx (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {
     logger.error('request failed', { path: req.path, error: describeError(error) });
     if (res.headersSent) return;
@@ -141,6 +141,12 @@ export async function createLine(options: LineOptions): Promise<Line> {
   };
   app.use(lastResort);
 
+  // Twilio's webhooks first, each answered without a walk through Express's router; the rest is the app's.
+  const voice = voiceWebhooks(engine, { ...rendering, authToken: config.twilioAuthToken, onSignatureRejected: signatureRejected, clock }, logger);
+  const listener: RequestListener = (req, res) => {
+    if (!voice(req, res)) app(req, res);
+  };
+
   // Payments spooled while the store was away (by this process, or before a restart) go in as soon as it is back.
   const replay = () => {
     engine.replaySpooledPayments().catch((error: unknown) => logger.error('payment spool replay failed', { error: describeError(error) }));
@@ -150,7 +156,7 @@ export async function createLine(options: LineOptions): Promise<Line> {
   replayTimer.unref();
 
   return {
-    app,
+    app: listener,
     config,
     store,
     caseload,
@@ -162,4 +168,16 @@ export async function createLine(options: LineOptions): Promise<Line> {
       if (ownStore) await store.close();
     },
   };
+}
+
+/** Starts `line` listening on `port` (0: any free one) and `host` (default: every address); resolves once it listens. */
+export function listenLine(line: Line, port: number, host?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(line.app);
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }

@@ -4,7 +4,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import type { Express } from 'express';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -12,7 +11,7 @@ import { CARD_ENTRY_REFUSED } from '../src/console/console-call.ts';
 import { CLOCK_REFUSED, SCRIPT_PAYMENT_REFUSED } from '../src/console/console-routes.ts';
 import { SettableClock, pacificWallTime } from '../src/console/settable-clock.ts';
 import { jsonLogger } from '../src/log.ts';
-import { createLine, type Line } from '../src/server.ts';
+import { createLine, listenLine, type Line } from '../src/server.ts';
 import { MemoryStore } from '../src/store/index.ts';
 import { TestBrowser, type WatchedPage } from './support/browser.ts';
 import { testRedisUrl } from './support/redis.ts';
@@ -22,10 +21,8 @@ const TOKEN = 'console-token-for-tests-4f1c9a';
 
 type Running = { line: Line; base: string; logs: string[]; close(): Promise<void> };
 
-async function listen(app: Express): Promise<{ server: Server; base: string }> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
-  });
+async function listen(line: Line): Promise<{ server: Server; base: string }> {
+  const server = await listenLine(line, 0, '127.0.0.1');
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
@@ -33,7 +30,7 @@ async function listen(app: Express): Promise<{ server: Server; base: string }> {
 async function startLine(env: Record<string, string>, clock: SettableClock | (() => Date)): Promise<Running> {
   const logs: string[] = [];
   const line = await createLine({ config: loadConfig({ PUBLIC_URL, ...env }), clock, store: new MemoryStore(), logger: jsonLogger((entry) => logs.push(entry)) });
-  const { server, base } = await listen(line.app);
+  const { server, base } = await listen(line);
   return {
     line,
     base,

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createLine } from '../../src/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
-import { PhaseMeter, closeServer, type Handler, type ServerPhaseStats } from './phase-meter.ts';
+import { PhaseMeter, closeServer, type ServerPhaseStats } from './phase-meter.ts';
 
 export type LineServerOptions = {
   redisUrl: string;
@@ -73,7 +73,7 @@ export async function startLineServer(options: LineServerOptions): Promise<{
     await store.close();
     throw error;
   });
-  http.serve(line.app as unknown as Handler);
+  http.serve(line.app);
   return {
     info: {
       url: http.url,

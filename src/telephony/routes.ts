@@ -1,17 +1,17 @@
 // The webhook contract (spec section 9): Twilio's parameters in, one typed event to the engine,
 // TwiML out. Only this file knows Twilio's parameter names.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { CallerEvent, DialStatus, HeardSpeech, PayResult } from '../../flows/events.ts';
 import type { PayRequest } from '../../flows/payment.ts';
 import { sealStable, unseal } from '../domain/crypto.ts';
 import { parseCaseNumber } from '../domain/caseload.ts';
 import { callerKeyOf } from '../domain/identification.ts';
 import { parseLanguage, type Language } from '../domain/language.ts';
+import { representativesAvailable } from '../domain/hours.ts';
 import { cents } from '../domain/money.ts';
 import type { Engine, PaymentInFlight } from '../engine/engine.ts';
-import type { PayTicket, Reply } from '../engine/reply.ts';
-import type { Logger } from '../log.ts';
+import { apology, type PayTicket, type Reply } from '../engine/reply.ts';
+import { describeError, type Logger } from '../log.ts';
 import { readForm } from './form-body.ts';
 import { checkSignature, type SignatureRejection } from './signature.ts';
 import { emptyResponse, renderReply, type PaySettings, type ReplyUrls } from './twiml.ts';
@@ -109,14 +109,17 @@ export type VoiceSettings = RenderSettings & {
   onSignatureRejected?: (rejection: SignatureRejection) => void;
   /** The largest body a webhook may have. */
   limitBytes?: number;
+  /** The line's clock: whether the apology after a failure offers a representative. */
+  clock: () => Date;
 };
 
 /**
- * Every Twilio webhook: one handler in front of the app, dispatching by path from a table, so a
- * webhook costs its body, its signature and its turn, not a walk through a router (npm run bench
- * -- --profile). Anything that is not a POST to a voice path goes on to the rest of the app.
+ * Every Twilio webhook: one listener in front of the app, dispatching by path from a table, so a
+ * webhook costs its body, its signature and its turn, not a walk through Express's router (npm run
+ * bench -- --profile). It answers a POST to a voice path and says so (true); anything else is left
+ * to the rest of the app (false).
  */
-export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: Logger): RequestHandler {
+export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: Logger): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { secret } = settings;
   const render = twimlRenderer(settings);
   const limitBytes = settings.limitBytes ?? 64 * 1024;
@@ -193,16 +196,18 @@ export function voiceWebhooks(engine: Engine, settings: VoiceSettings, logger: L
     }],
   ]);
 
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const handler = req.method === 'POST' ? handlers.get(path) : undefined;
-    if (!handler) {
-      next();
-      return;
-    }
-    handle(req, res, path, q < 0 ? '' : url.slice(q + 1), handler).catch(next);
+    if (!handler) return false;
+    handle(req, res, path, q < 0 ? '' : url.slice(q + 1), handler).catch((error: unknown) => {
+      // Whatever slips past the engine: Twilio still gets TwiML, never a 5xx (spec section 3).
+      logger.error('request failed', { path, error: describeError(error) });
+      if (!res.headersSent) sendTwiml(res, 200, render(apology('en', representativesAvailable(settings.clock()))));
+    });
+    return true;
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse, path: string, search: string, handler: Handler): Promise<void> {

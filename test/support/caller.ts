@@ -1,5 +1,5 @@
 // A caller on the line over HTTP (signed webhooks through supertest), for webhook-level tests.
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { AUTH_TOKEN, callParams, newCallSid, nextPath, noInputPath, post, saidIn } from './twilio.ts';
 
 /** `callSid`: a CallSid of the test's choosing; `from`: the calling number (`''` when none is sent, as for some withheld numbers). */
@@ -13,7 +13,7 @@ export class Caller {
   readonly everything: string[] = [];
   private readonly from: string | undefined;
 
-  constructor(readonly app: Express, private readonly token = AUTH_TOKEN, options: CallerOptions = {}) {
+  constructor(readonly app: RequestListener, private readonly token = AUTH_TOKEN, options: CallerOptions = {}) {
     this.callSid = options.callSid ?? newCallSid();
     this.from = options.from;
   }

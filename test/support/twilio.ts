@@ -1,6 +1,6 @@
 // Posts webhooks at the line the way Twilio does: the full parameter set, signed.
 import { randomUUID } from 'node:crypto';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import request from 'supertest';
 import twilio from 'twilio';
 import { callParams, newCallSid } from '../../src/simulator/call-params.ts';
@@ -13,7 +13,7 @@ export const AUTH_TOKEN = 'test-auth-token-7f3a';
 export type Posted = { status: number; text: string };
 
 export async function post(
-  app: Express,
+  app: RequestListener,
   path: string,
   params: Record<string, string>,
   options: { token?: string; publicUrl?: string; signature?: string | null; idempotencyToken?: string } = {},
