@@ -698,14 +698,49 @@ describe('RedisCaseloadStore', function () {
     expect(await store.recordIdentificationFailure('pin', A, CALLER, minutes(1), POLICY)).to.include({ failures: 2, locked: false });
   });
 
-  it('clears away a load that died half-way, once it is old enough to be surely dead', async function () {
+  it('clears away at once a load that died half-way (no heartbeat), and leaves one still writing alone', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
-    const dead = `${(Date.now() - 2 * 3600_000).toString(36)}-deadbeef`;
-    await redis.sadd(`${base()}generations`, dead);
-    await redis.set(`${base()}g:${dead}:p:1000000001`, '{}');
     await store.replaceCaseload(await small());
+    const [dead, writing] = [`${Date.now().toString(36)}-deadbeef`, `${Date.now().toString(36)}-0a11fe00`];
+    for (const generation of [dead, writing]) {
+      await redis.sadd(`${base()}generations`, generation);
+      await redis.set(`${base()}g:${generation}:p:1000000001`, '{}');
+    }
+    await redis.set(`${base()}load:${writing}`, 'another host:1234', 'PX', 10_000);
+
+    await store.replaceCaseload(await small('Mensah'));
+
     expect((await keysUnder(redis, prefix)).filter((key) => key.includes(dead))).to.deep.equal([]);
     expect(await redis.sismember(`${base()}generations`, dead)).to.equal(0);
+    expect(await redis.exists(`${base()}g:${writing}:p:1000000001`)).to.equal(1);
+    // Its heartbeat lapses: the next load, already at its start, takes it for dead.
+    await redis.del(`${base()}load:${writing}`);
+    const next = await store.beginLoad();
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(writing))).to.deep.equal([]);
+    await next.abandon();
+    expect(await redis.smembers(`${base()}generations`)).to.deep.equal([await redis.get(`${base()}generation`)]);
+    expect(await store.participant(A)).to.include({ lastName: 'Mensah' });
+  });
+
+  it('keeps a heartbeat while loading and none after; a load taken for dead fails rather than switch in', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await small());
+    const before = await contents(redis, prefix);
+    const load = await store.beginLoad();
+    const [generation] = (await redis.smembers(`${base()}generations`)).filter((g) => g !== before[`${base()}generation`]);
+    expect(await redis.pttl(`${base()}load:${generation}`)).to.be.within(1, 10_000);
+    await load.addParticipants(bigCaseload('new', 100).participants);
+    // Another load found its heartbeat lapsed (a stall longer than the heartbeat) and cleared it.
+    await redis.del(`${base()}load:${generation}`);
+
+    const error = await rejection(load.commit());
+
+    expect(error.message).to.contain('another load took it for dead').and.contain('nothing was changed');
+    expect(await contents(redis, prefix)).to.deep.equal(before);
+    const fresh = await store.beginLoad();
+    await fresh.addParticipants((await small('Mensah')).participants);
+    await fresh.commit();
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(':load:'))).to.deep.equal([]);
   });
 });
 

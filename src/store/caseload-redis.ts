@@ -3,12 +3,15 @@
 // by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
 // sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
 import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Cluster } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { ParsedCase } from '../domain/caseload-file.ts';
-import type {
-  AuditEntry, CaseloadLoad, CaseloadStore, Credentials, LinePayment, LoadReport, LoadedCaseload, LoadedParticipant, PayTicket,
-  PhoneUpdate, PinReset, RecordedPayment, Retention, UnconfirmedPayment,
+import {
+  MISMATCHES_LISTED,
+  type AuditEntry, type CaseloadLoad, type CaseloadStore, type Credentials, type ExportRange, type LineChanges, type LinePayment, type LoadReport,
+  type LoadedCaseload, type LoadedParticipant, type PayTicket, type PhoneUpdate, type PinReset, type RecordedChange, type RecordedPayment,
+  type Retention, type UnconfirmedPayment,
 } from '../domain/caseload-store.ts';
 import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
 import { linePinStands, paymentsNow, phoneNow, phoneRetired, unconfirmed, withLinePayments, type LinePhone, type LinePin } from '../domain/line-overlay.ts';
@@ -39,22 +42,20 @@ export function budgetOf(caller: CallerKey, policy: IdentificationPolicy): numbe
 /** A change for the agency's export (src/jobs/export.ts): never a PIN, hash, SSN or card detail. */
 const change = (fields: Record<string, string>) => JSON.stringify(fields);
 
-// A load whose process died leaves a generation nobody points at. One started this long ago is
-// surely dead; a younger one may be another load still writing, and is left alone.
-const ABANDONED_AFTER_MS = 3600_000;
+// A load keeps a heartbeat key alive while it writes its generation; a generation listed without
+// one belongs to a load that died (kill -9, a crash, a lost machine) and the next load drops it.
+// A load that stalls longer than this loses its generation and fails rather than switch it in.
+const LOAD_HEARTBEAT_MS = 10_000;
+const HEARTBEAT_EVERY_MS = 2_000;
 /** Commands per pipeline while loading, and pipelines in flight: enough to keep Redis busy, little enough that calls keep being answered. */
 const LOAD_BATCH = 2_000;
 const LOAD_PIPELINES = 4;
-
-function startedAt(generation: string): number {
-  return parseInt(generation.split('-')[0] ?? '', 36);
-}
 
 export const DEFAULT_RETENTION: Retention = { sentDays: 30, auditDays: 400 };
 
 type GenerationMeta = { loadedAt: string };
 
-export class RedisCaseloadStore implements CaseloadStore {
+export class RedisCaseloadStore implements CaseloadStore, LineChanges {
   private readonly base: string;
   private readonly outbox: ReturnType<typeof outboxKeys>;
 
@@ -86,6 +87,11 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private get changes(): string {
     return `${this.base}line:changes`;
+  }
+
+  /** Kept alive by a load while it writes `generation`. */
+  private heartbeat(generation: string): string {
+    return `${this.base}load:${generation}`;
   }
 
   private get audit(): string {
@@ -128,7 +134,19 @@ export class RedisCaseloadStore implements CaseloadStore {
   async beginLoad(): Promise<CaseloadLoad> {
     const loadStarted = new Date();
     const generation = `${loadStarted.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const heartbeat = this.heartbeat(generation);
+    // Alive before listed, so a generation listed without a heartbeat is surely abandoned.
+    await this.redis.set(heartbeat, `${hostname()}:${process.pid}`, 'PX', LOAD_HEARTBEAT_MS);
     await this.redis.sadd(this.generations, generation);
+    await this.dropAbandoned(generation);
+    let lost = false;
+    const beating = setInterval(() => {
+      // XX: a heartbeat that lapsed stays lapsed; another load may be dropping this generation.
+      this.redis.set(heartbeat, `${hostname()}:${process.pid}`, 'PX', LOAD_HEARTBEAT_MS, 'XX').then((ok) => {
+        if (ok === null) lost = true;
+      }, () => {});
+    }, HEARTBEAT_EVERY_MS);
+    beating.unref();
     const key = (kind: string, id = '') => this.key(generation, kind, id);
     const counts = { participants: 0, cases: 0 };
     // Pipelines in flight, each `LOAD_BATCH` commands: bounded, so memory does not grow with the file.
@@ -136,7 +154,9 @@ export class RedisCaseloadStore implements CaseloadStore {
     let queued = 0;
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
+    const abandoned = () => new Error('this load stalled so long that another load took it for dead and cleared it: nothing was changed; load the file again');
     const send = async (force: boolean) => {
+      if (lost) failure ??= abandoned();
       if (failure) throw failure;
       if (queued === 0 || (!force && queued < LOAD_BATCH)) return;
       const sending = batch.exec().then((results) => {
@@ -156,7 +176,12 @@ export class RedisCaseloadStore implements CaseloadStore {
       await Promise.all(inFlight);
       if (failure) throw failure;
     };
-    const drop = () => this.dropGeneration(generation);
+    const drop = async () => {
+      clearInterval(beating);
+      await Promise.allSettled(inFlight);
+      // Nothing points at it, so it can go at once; if Redis is gone, the next load clears it.
+      await this.dropGeneration(generation).catch(() => {});
+    };
 
     return {
       addParticipants: async (participants: readonly LoadedParticipant[]) => {
@@ -185,30 +210,45 @@ export class RedisCaseloadStore implements CaseloadStore {
           await send(false);
         }
       },
-      abandon: async () => {
-        await Promise.allSettled(inFlight);
-        // Nothing points at it yet, so it can go at once; if Redis is gone, a later load clears it.
-        await drop().catch(() => {});
-      },
+      abandon: drop,
       commit: async () => {
+        let status: string;
+        let previous: string | undefined;
         try {
           await drain();
+          if (lost) throw abandoned();
           const meta: GenerationMeta = { loadedAt: loadStarted.toISOString() };
-          await this.redis.set(key('meta'), JSON.stringify(meta));
+          clearInterval(beating);
+          [status, previous] = await runScript<[string, string | undefined]>(this.redis, 'commit-load',
+            [this.pointer, heartbeat, key('meta')], [generation, JSON.stringify(meta)]);
         } catch (error) {
-          await drop().catch(() => {});
+          await drop();
           throw error;
         }
-        const previous = await this.redis.getset(this.pointer, generation);
-        // Only the generation just replaced, and abandoned ones: dropping every other one would also
-        // drop a concurrent load half-way through, and that load would then switch to it.
-        for (const old of await this.redis.smembers(this.generations)) {
-          if (old === generation) continue;
-          if (old === previous || !(Date.now() - startedAt(old) < ABANDONED_AFTER_MS)) await this.dropGeneration(old);
+        if (status !== 'committed') {
+          await drop();
+          throw abandoned();
         }
+        if (previous) await this.dropGeneration(previous);
+        await this.dropAbandoned(generation);
         return { ...counts, ...(await this.retireWhatTheFileHas(generation)) };
       },
     };
+  }
+
+  /**
+   * Drops every generation but `own` and the current one whose load has no heartbeat: it died.
+   * Heartbeats are read before the pointer: a load that finishes in between has switched the
+   * pointer to its generation in the same step that ended its heartbeat.
+   */
+  private async dropAbandoned(own: string): Promise<void> {
+    const others = (await this.redis.smembers(this.generations)).filter((generation) => generation !== own);
+    if (others.length === 0) return;
+    const alive = await Promise.all(others.map((generation) => this.redis.exists(this.heartbeat(generation))));
+    const current = await this.generation();
+    for (const [i, generation] of others.entries()) {
+      if (alive[i] === 0 && generation !== current) await this.dropGeneration(generation);
+    }
   }
 
   /**
@@ -217,7 +257,7 @@ export class RedisCaseloadStore implements CaseloadStore {
    * keeps the line's side small and counts what happened for the load's report.
    */
   private async retireWhatTheFileHas(generation: string): Promise<Omit<LoadReport, 'participants' | 'cases'>> {
-    const report = { paymentsConfirmed: 0, confirmationMismatches: 0, phonesRetired: 0, pinsRetired: 0 };
+    const report: Omit<LoadReport, 'participants' | 'cases'> = { paymentsConfirmed: 0, confirmationMismatches: 0, mismatches: [], phonesRetired: 0, pinsRetired: 0 };
     const keep = this.retention.sentDays * 86_400;
     for await (const key of this.scan(this.line('payments', '*'))) {
       const caseNumber = key.slice(this.line('payments', '').length);
@@ -231,6 +271,9 @@ export class RedisCaseloadStore implements CaseloadStore {
           report.paymentsConfirmed += 1;
         } else if (onFile[i]) {
           report.confirmationMismatches += 1;
+          if (report.mismatches.length < MISMATCHES_LISTED) {
+            report.mismatches.push({ confirmationCode: payment.confirmationCode, lineCase: caseNumber as CaseNumber, fileCase: onFile[i] as CaseNumber });
+          }
         }
       }
     }
@@ -286,6 +329,7 @@ export class RedisCaseloadStore implements CaseloadStore {
     }
     if (keys.length) await this.redis.unlink(...keys);
     await this.redis.srem(this.generations, generation);
+    await this.redis.del(this.heartbeat(generation));
   }
 
   // ---- reading: the file's answers with the line's laid on top ----------------------------------
@@ -520,4 +564,43 @@ export class RedisCaseloadStore implements CaseloadStore {
     const entries = await this.redis.xrevrange(this.audit, '+', '-', 'COUNT', limit);
     return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as AuditEntry);
   }
+
+  // ---- the agency's export (src/jobs/export.ts) -------------------------------------------------
+
+  private get exportCursor(): string {
+    return `${this.base}line:export:cursor`;
+  }
+
+  private get exportPending(): string {
+    return `${this.base}line:export:pending`;
+  }
+
+  async nextExportRange(max: number): Promise<ExportRange | null> {
+    const range = await runScript<string>(this.redis, 'begin-export', [this.exportCursor, this.exportPending, this.changes], [max]);
+    return range ? (JSON.parse(range) as ExportRange) : null;
+  }
+
+  async *changesIn(range: ExportRange, batch: number): AsyncGenerator<RecordedChange[]> {
+    let after = range.after;
+    let left = range.count;
+    while (left > 0) {
+      const entries = await this.redis.xrange(this.changes, `(${after}`, range.last, 'COUNT', Math.min(batch, left));
+      if (entries.length === 0) break;
+      yield entries.map(([id, fields]) => ({ id, change: fieldOf(fields, 'change') ?? '', payer: fieldOf(fields, 'payer') || null }));
+      left -= entries.length;
+      after = entries[entries.length - 1]![0];
+    }
+    // The stream is trimmed only behind the cursor, so a pending range is always whole.
+    if (left !== 0 || after !== range.last) throw new Error(`the line's changes after ${range.after} up to ${range.last} are not all there: ${range.count - left} of ${range.count}`);
+  }
+
+  async exported(range: ExportRange, trimBefore: Date): Promise<'advanced' | 'stale'> {
+    return runScript<'advanced' | 'stale'>(this.redis, 'finish-export', [this.exportCursor, this.exportPending, this.changes], [range.after, range.last, `${trimBefore.getTime()}-0`]);
+  }
+}
+
+/** A stream entry's field, from Redis's flat [name, value, name, value, ...]. */
+function fieldOf(fields: readonly string[], name: string): string | null {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]!;
+  return null;
 }

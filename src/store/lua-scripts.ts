@@ -31,6 +31,9 @@ const SCRIPTS = {
   'use-pending-pin': 3,
   'mark-letter-sent': 4,
   'release-consumer': 1,
+  'commit-load': 3,
+  'begin-export': 3,
+  'finish-export': 3,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

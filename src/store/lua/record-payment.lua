@@ -6,6 +6,7 @@
 -- KEYS[5] the <Pay> ticket   KEYS[6] the line's changes (stream)
 -- ARGV[1] the generation read   ARGV[2] the payment (JSON, with its case)   ARGV[3] the confirmation code
 -- ARGV[4] how long the used ticket is kept (ms)   ARGV[5] the change (JSON)   ARGV[6] the payment as listed (JSON)
+-- The change names the case's paying parent as the case says now (the export's participantId).
 -- Returns {'stale'}, {'duplicate', first payment}, {'replayed', the ticket's first code}, {'no-case'} or {'recorded'}.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'stale'} end
 local first = redis.call('GET', KEYS[3])
@@ -16,5 +17,6 @@ if redis.call('EXISTS', KEYS[2]) == 0 then return {'no-case'} end
 redis.call('SET', KEYS[5], ARGV[3], 'PX', ARGV[4])
 redis.call('SET', KEYS[3], ARGV[2])
 redis.call('RPUSH', KEYS[4], ARGV[6])
-redis.call('XADD', KEYS[6], '*', 'change', ARGV[5])
+local payer = string.match(redis.call('GET', KEYS[2]), '"payingParticipantId":"(%d+)"') or ''
+redis.call('XADD', KEYS[6], '*', 'change', ARGV[5], 'payer', payer)
 return {'recorded'}
