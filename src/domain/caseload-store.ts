@@ -24,6 +24,14 @@ export interface CaseloadLoad {
   abandon(): Promise<void>;
 }
 
+/** A load that stalled so long another load took it for dead and cleared what it wrote: nothing changed. */
+export class LoadAbandonedError extends Error {
+  override readonly name = 'LoadAbandonedError';
+  constructor() {
+    super('this load stalled so long that another load took it for dead and cleared it: nothing was changed; load the file again');
+  }
+}
+
 export type LoadReport = {
   participants: number;
   cases: number;

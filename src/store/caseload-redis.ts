@@ -8,7 +8,7 @@ import { Cluster } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { ParsedCase } from '../domain/caseload-file.ts';
 import {
-  MISMATCHES_LISTED,
+  LoadAbandonedError, MISMATCHES_LISTED,
   type AuditEntry, type CaseloadLoad, type CaseloadStore, type Credentials, type ExportRange, type LineChanges, type LinePayment, type LoadReport,
   type LoadedCaseload, type LoadedParticipant, type PayTicket, type PhoneUpdate, type PinReset, type RecordedChange, type RecordedPayment,
   type Retention, type UnconfirmedPayment,
@@ -154,7 +154,7 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
     let queued = 0;
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
-    const abandoned = () => new Error('this load stalled so long that another load took it for dead and cleared it: nothing was changed; load the file again');
+    const abandoned = () => new LoadAbandonedError();
     const send = async (force: boolean) => {
       if (lost) failure ??= abandoned();
       if (failure) throw failure;
