@@ -13,7 +13,7 @@ import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store
 import { WITHHELD, callerKeyOf, type CallerKey, type IdentificationMethod, type IdentificationPolicy } from '../src/domain/identification.ts';
 import { sealedPinOf, type PinLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
-import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
+import { RedisCaseloadStore, bucketOf, outboxKeys } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
 
@@ -647,7 +647,7 @@ function slow<Client extends Redis | Cluster>(redis: Client): Client {
   return new Proxy(redis, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || typeof property !== 'string' || !/^(get|mget|exists|lrange)$/.test(property)) return value;
+      if (typeof value !== 'function' || typeof property !== 'string' || !/^(get|mget|hget|hmget|hexists|exists|lrange)$/.test(property)) return value;
       return async (...args: unknown[]) => {
         await sleep(2 + Math.random() * 10);
         return (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -666,7 +666,7 @@ function stallingAt(redis: Redis, n: number): { client: Redis; stalled: Promise<
   const client = new Proxy(redis, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || (property !== 'get' && property !== 'mget')) return value;
+      if (typeof value !== 'function' || (property !== 'get' && property !== 'mget' && property !== 'hget')) return value;
       return async (...args: unknown[]) => {
         count += 1;
         if (count === n) {
@@ -680,22 +680,17 @@ function stallingAt(redis: Redis, n: number): { client: Redis; stalled: Promise<
   return { client, stalled: reached, release };
 }
 
-/** A client whose pipelines fail from the `n`th on, as if the connection dropped mid-load. */
-function failingPipelineFrom(redis: Redis, n: number): Redis {
+/** A client whose load commands (load-entries.lua) fail from the `n`th on, as if the connection dropped mid-load. */
+function failingLoadFrom(redis: Redis, n: number): Redis {
   let count = 0;
   return new Proxy(redis, {
     get(target, property, receiver) {
-      if (property !== 'pipeline') return Reflect.get(target, property, receiver) as unknown;
-      return () => {
-        const pipeline = target.pipeline();
-        const exec = pipeline.exec.bind(pipeline);
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'cc_load_entries' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
         count += 1;
-        const failing = count >= n;
-        pipeline.exec = (async () => {
-          if (failing) throw new Error('connection lost');
-          return exec();
-        }) as typeof pipeline.exec;
-        return pipeline;
+        if (count >= n) return Promise.reject(new Error('connection lost'));
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
       };
     },
   });
@@ -712,6 +707,7 @@ async function contents(redis: Redis, prefix: string): Promise<Record<string, un
       : type === 'set' ? (await redis.smembers(key)).sort()
       : type === 'stream' ? await redis.xrange(key, '-', '+')
       : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+      : type === 'hash' ? Object.fromEntries(Object.entries(await redis.hgetall(key)).sort())
       : type;
   }
   return dump;
@@ -796,8 +792,19 @@ describe('RedisCaseloadStore', function () {
     const letterKeys = [outbox.record(letter!.letterId), outbox.secret(letter!.letterId), outbox.idempotency(letter!.idempotencyKey)];
     expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, outbox.stream, outbox.index, ...letterKeys].sort());
     expect(await redis.smembers(`${base()}generations`)).to.deep.equal([current]);
-    // 4 participants, 3 with a PIN, 2 cases: p, ssn, pin, cases-of per participant; case, appointments, payments if any per case.
-    expect(keys.length - loose.length - lineSide.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);
+    // 4 participants, 3 with a PIN, 2 cases, each record a field of its kind's bucket: p, ssn, pin, cases-of per
+    // participant; case, appointments, payments if any per case; then the generation's meta and list of its keys.
+    const file = await small();
+    const g = (kind: string, id: string) => `${base()}g:${current}:${kind}:${bucketOf(id)}`;
+    const buckets = new Set([
+      ...file.participants.flatMap(({ participant: { participantId: p }, ssnHash: h, pinHash }) => [g('p', p), g('ssn', h), ...(pinHash ? [g('pin', p)] : [])]),
+      ...file.cases.flatMap((c) => [g('case', c.caseNumber), g('appointments', c.caseNumber), ...(c.payments.length ? [g('payments', c.caseNumber)] : [])]),
+      ...file.cases.flatMap((c) => [g('cases-of', c.payingParticipantId), g('cases-of', c.receivingParticipantId)]),
+    ]);
+    const generationKeys = keys.filter((key) => key.startsWith(`${base()}g:${current}:`)).sort();
+    expect(generationKeys).to.deep.equal([...buckets, `${base()}g:${current}:meta`, `${base()}g:${current}:keys`].sort());
+    expect((await redis.smembers(`${base()}g:${current}:keys`)).sort()).to.deep.equal([...buckets].sort());
+    expect(await redis.hget(g('p', A), A)).to.equal(JSON.stringify(file.participants[0]!.participant));
   });
 
   it('with nothing loaded, reads find nothing and writes refuse clearly', async function () {
@@ -835,7 +842,7 @@ describe('RedisCaseloadStore', function () {
     await store.recordIdentificationFailure('pin', A, CALLER, AT, POLICY);
     const before = await contents(redis, prefix);
 
-    const error = await rejection(new RedisCaseloadStore(failingPipelineFrom(redis, 5), prefix).replaceCaseload(bigCaseload('new', 1_000)));
+    const error = await rejection(new RedisCaseloadStore(failingLoadFrom(redis, 2), prefix).replaceCaseload(bigCaseload('new', 3_000)));
 
     expect(error.message).to.equal('connection lost');
     expect(await contents(redis, prefix)).to.deep.equal(before);

@@ -112,7 +112,12 @@ describe('npm run seed', function () {
     const dump: Record<string, unknown> = {};
     for (const key of (await keysUnder(redis, prefix)).sort()) {
       const type = await redis.type(key);
-      dump[key] = type === 'string' ? await redis.get(key) : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'set' ? (await redis.smembers(key)).sort() : type;
+      dump[key] =
+        type === 'string' ? await redis.get(key)
+        : type === 'list' ? await redis.lrange(key, 0, -1)
+        : type === 'set' ? (await redis.smembers(key)).sort()
+        : type === 'hash' ? Object.fromEntries(Object.entries(await redis.hgetall(key)).sort())
+        : type;
     }
     return dump;
   }

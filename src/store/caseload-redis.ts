@@ -2,6 +2,14 @@
 // one Lua script, atomic also under Redis Cluster. Two sides (CASELOAD.md): the agency's, written
 // by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
 // sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
+//
+// A generation keeps its records as fields of hashes, each hash a "bucket" of one kind of record
+// (participants, SSN hashes, PINs, cases, ...) chosen by a hash of the record's ID: two million
+// participants are a few hundred thousand keys, not ten million, which takes a fraction of the
+// memory (small hashes are packed), lets a load write two thousand records in one command, and keeps
+// SCAN of the keyspace cheap. The generation lists its keys as it writes them, so it is dropped
+// without a SCAN. (A caseload loaded by a version that kept a key per record is not read: load it
+// again after upgrading; its keys are dropped by the load.)
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Cluster } from 'ioredis';
@@ -47,9 +55,29 @@ const change = (fields: Record<string, string>) => JSON.stringify(fields);
 // A load that stalls longer than this loses its generation and fails rather than switch it in.
 const LOAD_HEARTBEAT_MS = 10_000;
 const HEARTBEAT_EVERY_MS = 2_000;
-/** Commands per pipeline while loading, and pipelines in flight: enough to keep Redis busy, little enough that calls keep being answered. */
-const LOAD_BATCH = 2_000;
-const LOAD_PIPELINES = 4;
+/**
+ * Records (hash fields) per load command, and commands in flight: enough to keep Redis busy; each
+ * runs in a few milliseconds, so calls' commands keep being answered between them.
+ */
+const LOAD_ENTRIES = 2_000;
+const LOAD_IN_FLIGHT = 4;
+
+/** Buckets per kind of record: some 60 participants each at two million, few enough to be packed. */
+export const BUCKETS = 32_768;
+
+/** The records of a generation, each kept as a field (its ID) of a bucket hash. */
+const KINDS = ['p', 'ssn', 'pin', 'cases-of', 'case', 'payments', 'appointments'] as const;
+type Kind = (typeof KINDS)[number];
+/** A generation's single keys: its meta, the confirmation codes on file, resetPin participants, and the list of its keys. */
+type Single = 'meta' | 'confirmed' | 'reset-pin' | 'keys';
+const SINGLES: readonly Single[] = ['meta', 'confirmed', 'reset-pin', 'keys'];
+
+/** The bucket of a record's ID (FNV-1a): any string, spread evenly. */
+export function bucketOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
+  return (hash >>> 0) & (BUCKETS - 1);
+}
 
 export const DEFAULT_RETENTION: Retention = { sentDays: 30, auditDays: 400 };
 
@@ -76,8 +104,17 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
     return `${this.base}generations`;
   }
 
-  private key(generation: string, kind: string, id = ''): string {
-    return `${this.base}g:${generation}:${kind}${id ? `:${id}` : ''}`;
+  /** The bucket hash that holds the record `id` of `kind` in `generation` (the field is `id`). */
+  private bucket(generation: string, kind: Kind, id: string): string {
+    return this.bucketKey(generation, kind, bucketOf(id));
+  }
+
+  private bucketKey(generation: string, kind: Kind, bucket: number): string {
+    return `${this.base}g:${generation}:${kind}:${bucket}`;
+  }
+
+  private single(generation: string, kind: Single): string {
+    return `${this.base}g:${generation}:${kind}`;
   }
 
   /** The line's side: what callers did, outside every generation, so a load never undoes it. */
@@ -147,28 +184,44 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
       }, () => {});
     }, HEARTBEAT_EVERY_MS);
     beating.unref();
-    const key = (kind: string, id = '') => this.key(generation, kind, id);
     const counts = { participants: 0, cases: 0 };
-    // Pipelines in flight, each `LOAD_BATCH` commands: bounded, so memory does not grow with the file.
-    let batch = this.redis.pipeline();
-    let queued = 0;
+    const listOfKeys = this.single(generation, 'keys');
+    // Entries waiting to be sent: fields set, then fields appended to (a participant's cases), and
+    // keys used for the first time (for the generation's list of its keys: a bit per bucket says which).
+    let batch = { setKeys: [] as string[], setArgs: [] as string[], appendKeys: [] as string[], appendArgs: [] as string[], newKeys: [] as string[] };
+    const used = new Map<Kind, Uint8Array>(KINDS.map((kind) => [kind, new Uint8Array(BUCKETS / 8)]));
+    const keyOf = (kind: Kind, id: string) => {
+      const bucket = bucketOf(id);
+      const bits = used.get(kind)!;
+      const key = this.bucketKey(generation, kind, bucket);
+      if (!(bits[bucket >> 3]! & (1 << (bucket & 7)))) {
+        bits[bucket >> 3]! |= 1 << (bucket & 7);
+        batch.newKeys.push(key);
+      }
+      return key;
+    };
+    const set = (key: string, field: string, value: string) => {
+      batch.setKeys.push(key);
+      batch.setArgs.push(field, value);
+    };
+    const full = () => batch.setKeys.length + batch.appendKeys.length >= LOAD_ENTRIES;
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
     const abandoned = () => new LoadAbandonedError();
     const send = async (force: boolean) => {
       if (lost) failure ??= abandoned();
       if (failure) throw failure;
-      if (queued === 0 || (!force && queued < LOAD_BATCH)) return;
-      const sending = batch.exec().then((results) => {
-        for (const [error] of results ?? []) if (error) throw error;
-      });
-      batch = this.redis.pipeline();
-      queued = 0;
+      const { setKeys, setArgs, appendKeys, appendArgs, newKeys } = batch;
+      const size = setKeys.length + appendKeys.length;
+      if (size === 0 || (!force && size < LOAD_ENTRIES)) return;
+      batch = { setKeys: [], setArgs: [], appendKeys: [], appendArgs: [], newKeys: [] };
+      const sending = runScript<number>(this.redis, 'load-entries', [listOfKeys, ...setKeys, ...appendKeys], [setKeys.length, newKeys.length, ...newKeys, ...setArgs, ...appendArgs])
+        .then(() => {});
       const tracked = sending.catch((error: unknown) => {
         failure ??= error;
       }).finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
-      while (inFlight.size >= LOAD_PIPELINES) await Promise.race(inFlight);
+      while (inFlight.size >= LOAD_IN_FLIGHT) await Promise.race(inFlight);
       if (failure) throw failure;
     };
     const drain = async () => {
@@ -187,28 +240,31 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
       addParticipants: async (participants: readonly LoadedParticipant[]) => {
         for (const { participant, ssnHash, pinHash, resetPin } of participants) {
           const id = participant.participantId;
-          batch.set(key('p', id), JSON.stringify(participant));
-          batch.set(key('ssn', ssnHash), id);
-          if (pinHash) batch.set(key('pin', id), pinHash);
-          if (resetPin) batch.sadd(key('reset-pin'), id);
-          queued += 4;
+          set(keyOf('p', id), id, JSON.stringify(participant));
+          set(keyOf('ssn', ssnHash), ssnHash, id);
+          if (pinHash) set(keyOf('pin', id), id, pinHash);
+          if (resetPin) set(this.single(generation, 'reset-pin'), id, '1');
           counts.participants += 1;
-          await send(false);
+          if (full()) await send(false);
         }
+        await send(false);
       },
       addCases: async (cases: readonly ParsedCase[]) => {
         for (const { payments, appointments, ...c } of cases) {
-          batch.set(key('case', c.caseNumber), JSON.stringify(c));
+          const n = c.caseNumber;
+          set(keyOf('case', n), n, JSON.stringify(c));
           const newestFirst = [...payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
-          if (newestFirst.length) batch.rpush(key('payments', c.caseNumber), ...newestFirst.map((p) => JSON.stringify(p)));
-          for (const p of payments) if (p.confirmationCode) batch.hset(key('confirmed'), p.confirmationCode, c.caseNumber);
-          batch.set(key('appointments', c.caseNumber), JSON.stringify(appointments));
-          batch.sadd(key('cases-of', c.payingParticipantId), c.caseNumber);
-          batch.sadd(key('cases-of', c.receivingParticipantId), c.caseNumber);
-          queued += 5 + payments.length;
+          if (newestFirst.length) set(keyOf('payments', n), n, JSON.stringify(newestFirst));
+          for (const p of payments) if (p.confirmationCode) set(this.single(generation, 'confirmed'), p.confirmationCode, n);
+          set(keyOf('appointments', n), n, JSON.stringify(appointments));
+          for (const party of [c.payingParticipantId, c.receivingParticipantId]) {
+            batch.appendKeys.push(keyOf('cases-of', party));
+            batch.appendArgs.push(party, n);
+          }
           counts.cases += 1;
-          await send(false);
+          if (full()) await send(false);
         }
+        await send(false);
       },
       abandon: drop,
       commit: async () => {
@@ -220,7 +276,7 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
           const meta: GenerationMeta = { loadedAt: loadStarted.toISOString() };
           clearInterval(beating);
           [status, previous] = await runScript<[string, string | undefined]>(this.redis, 'commit-load',
-            [this.pointer, heartbeat, key('meta')], [generation, JSON.stringify(meta)]);
+            [this.pointer, heartbeat, this.single(generation, 'meta')], [generation, JSON.stringify(meta)]);
         } catch (error) {
           await drop();
           throw error;
@@ -263,7 +319,7 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
       const caseNumber = key.slice(this.line('payments', '').length);
       const listed = (await this.redis.lrange(key, 0, -1)).map((json) => JSON.parse(json) as LinePayment);
       if (listed.length === 0) continue;
-      const onFile = await this.redis.hmget(this.key(generation, 'confirmed'), ...listed.map((p) => p.confirmationCode));
+      const onFile = await this.redis.hmget(this.single(generation, 'confirmed'), ...listed.map((p) => p.confirmationCode));
       for (const [i, payment] of listed.entries()) {
         if (onFile[i] === caseNumber) {
           await this.redis.lrem(key, 1, JSON.stringify(payment));
@@ -279,7 +335,7 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
     }
     for await (const key of this.scan(this.line('phone', '*'))) {
       const participantId = key.slice(this.line('phone', '').length);
-      const [updateJson, participantJson] = await this.redis.mget(key, this.key(generation, 'p', participantId));
+      const [updateJson, participantJson] = await Promise.all([this.redis.get(key), this.redis.hget(this.bucket(generation, 'p', participantId), participantId)]);
       if (!updateJson) continue;
       const onFile = participantJson ? (JSON.parse(participantJson) as Participant).phone : null;
       if (!participantJson || phoneRetired(onFile, JSON.parse(updateJson) as LinePhone)) {
@@ -287,8 +343,8 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
         report.phonesRetired += 1;
       }
     }
-    const meta = { resetPin: true, loadedAt: (JSON.parse((await this.redis.get(this.key(generation, 'meta'))) ?? '{}') as Partial<GenerationMeta>).loadedAt ?? null };
-    for await (const participantId of this.sscan(this.key(generation, 'reset-pin'))) {
+    const meta = { resetPin: true, loadedAt: (JSON.parse((await this.redis.get(this.single(generation, 'meta'))) ?? '{}') as Partial<GenerationMeta>).loadedAt ?? null };
+    for await (const participantId of this.hashFields(this.single(generation, 'reset-pin'))) {
       for (const kind of ['pin', 'pin-pending']) {
         const json = await this.redis.get(this.line(kind, participantId));
         if (json && !linePinStands(JSON.parse(json) as LinePin, meta)) {
@@ -321,13 +377,26 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
     } while (cursor !== '0');
   }
 
+  private async *hashFields(key: string): AsyncGenerator<string> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 0; i < flat.length; i += 2) yield flat[i]!;
+    } while (cursor !== '0');
+  }
+
+  /** Unlinks a generation's keys: those it listed as it wrote them (no SCAN), its single keys, and its place in the list. */
   private async dropGeneration(generation: string): Promise<void> {
+    const listOfKeys = this.single(generation, 'keys');
+    // A generation written by an earlier version (a key per record) listed nothing: found by SCAN, once.
+    const written = (await this.redis.exists(listOfKeys)) ? this.sscan(listOfKeys) : this.scan(`${this.base}g:${generation}:*`);
     const keys: string[] = [];
-    for await (const key of this.scan(`${this.base}g:${generation}:*`)) {
+    for await (const key of written) {
       keys.push(key);
       if (keys.length >= 1000) await this.redis.unlink(...keys.splice(0));
     }
-    if (keys.length) await this.redis.unlink(...keys);
+    await this.redis.unlink(...keys, ...SINGLES.map((kind) => this.single(generation, kind)));
     await this.redis.srem(this.generations, generation);
     await this.redis.del(this.heartbeat(generation));
   }
@@ -335,22 +404,25 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
   // ---- reading: the file's answers with the line's laid on top ----------------------------------
 
   async participant(participantId: ParticipantId): Promise<Participant | null> {
-    const [json, update] = await this.inCurrent((g) => this.redis.mget(this.key(g, 'p', participantId), this.line('phone', participantId)), [null, null] as (string | null)[]);
+    const [json, update] = await this.inCurrent(
+      (g) => Promise.all([this.redis.hget(this.bucket(g, 'p', participantId), participantId), this.redis.get(this.line('phone', participantId))]),
+      [null, null] as (string | null)[],
+    );
     if (!json) return null;
     const participant = JSON.parse(json) as Participant;
     return { ...participant, phone: phoneNow(participant.phone, update ? (JSON.parse(update) as LinePhone) : null) };
   }
 
   async participantBySsnHash(ssnHash: string): Promise<ParticipantId | null> {
-    return this.inCurrent(async (g) => (await this.redis.get(this.key(g, 'ssn', ssnHash))) as ParticipantId | null, null);
+    return this.inCurrent(async (g) => (await this.redis.hget(this.bucket(g, 'ssn', ssnHash), ssnHash)) as ParticipantId | null, null);
   }
 
   async credentials(participantId: ParticipantId): Promise<Credentials> {
     const read = await this.inCurrent(async (g) => {
       const results = (await this.redis.pipeline()
-        .get(this.key(g, 'pin', participantId))
-        .sismember(this.key(g, 'reset-pin'), participantId)
-        .get(this.key(g, 'meta'))
+        .hget(this.bucket(g, 'pin', participantId), participantId)
+        .hexists(this.single(g, 'reset-pin'), participantId)
+        .get(this.single(g, 'meta'))
         .get(this.line('pin', participantId))
         .get(this.line('pin-pending', participantId))
         .exec()) ?? [];
@@ -382,7 +454,7 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
       return ((list as string[] | null) ?? []).map((json) => JSON.parse(json) as LinePayment);
     });
     const codes = lists.flat().map((p) => p.confirmationCode);
-    const confirmedOn = codes.length ? await this.redis.hmget(this.key(generation, 'confirmed'), ...codes) : [];
+    const confirmedOn = codes.length ? await this.redis.hmget(this.single(generation, 'confirmed'), ...codes) : [];
     const caseOf = new Map(codes.map((code, i) => [code, confirmedOn[i] ?? null]));
     caseNumbers.forEach((n, i) => {
       const listed = lists[i] ?? [];
@@ -393,23 +465,24 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
 
   async casesOf(participantId: ParticipantId): Promise<Case[]> {
     return this.inCurrent(async (g) => {
-      const numbers = (await this.redis.smembers(this.key(g, 'cases-of', participantId))).sort();
+      const listed = await this.redis.hget(this.bucket(g, 'cases-of', participantId), participantId);
+      const numbers = [...new Set(listed ? listed.split(',') : [])].sort();
       if (numbers.length === 0) return [];
-      const [cases, pending] = await Promise.all([this.redis.mget(...numbers.map((n) => this.key(g, 'case', n))), this.pendingOn(g, numbers)]);
+      const [cases, pending] = await Promise.all([Promise.all(numbers.map((n) => this.redis.hget(this.bucket(g, 'case', n), n))), this.pendingOn(g, numbers)]);
       return cases.flatMap((json, i) => (json === null ? [] : [withLinePayments(JSON.parse(json) as Case, pending.get(numbers[i]!) ?? [])]));
     }, []);
   }
 
   async payments(caseNumber: CaseNumber): Promise<Payment[]> {
     return this.inCurrent(async (g) => {
-      const [onFile, pending] = await Promise.all([this.redis.lrange(this.key(g, 'payments', caseNumber), 0, -1), this.pendingOn(g, [caseNumber])]);
-      return paymentsNow(onFile.map((p) => JSON.parse(p) as Payment), pending.get(caseNumber) ?? []).map(({ receivedAt, amount, method, confirmationCode }) =>
+      const [onFile, pending] = await Promise.all([this.redis.hget(this.bucket(g, 'payments', caseNumber), caseNumber), this.pendingOn(g, [caseNumber])]);
+      return paymentsNow(onFile ? (JSON.parse(onFile) as Payment[]) : [], pending.get(caseNumber) ?? []).map(({ receivedAt, amount, method, confirmationCode }) =>
         (confirmationCode ? { receivedAt, amount, method, confirmationCode } : { receivedAt, amount, method }));
     }, []);
   }
 
   async appointments(caseNumber: CaseNumber): Promise<Appointment[]> {
-    return this.inCurrent(async (g) => JSON.parse((await this.redis.get(this.key(g, 'appointments', caseNumber))) ?? '[]') as Appointment[], []);
+    return this.inCurrent(async (g) => JSON.parse((await this.redis.hget(this.bucket(g, 'appointments', caseNumber), caseNumber)) ?? '[]') as Appointment[], []);
   }
 
   async unconfirmedPayments(before: Date): Promise<UnconfirmedPayment[]> {
@@ -519,13 +592,13 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
       if (generation === null) throw new Error('no caseload is loaded');
       const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'record-payment',
         [
-          this.pointer, this.key(generation, 'case', caseNumber), this.line('paid', payment.confirmationCode), this.line('payments', caseNumber),
+          this.pointer, this.bucket(generation, 'case', caseNumber), this.line('paid', payment.confirmationCode), this.line('payments', caseNumber),
           this.line('ticket', ticket.nonce), this.changes,
         ],
         [
           generation, JSON.stringify({ caseNumber, payment }), payment.confirmationCode, ticket.keepMs,
           change({ kind: 'payment', caseNumber, confirmationCode: payment.confirmationCode, amount: String(payment.amount), receivedAt: payment.receivedAt }),
-          listed,
+          listed, caseNumber,
         ],
       );
       if (status === 'recorded') return { status: 'recorded', payment, caseNumber };
