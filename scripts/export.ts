@@ -19,7 +19,8 @@ const USAGE =
   '       npm run export -- --unconfirmed [--days D]\n' +
   '  --out DIR        writes every change the line recorded since the last export (card payments, phone updates,\n' +
   '                   PIN events without the PIN, letters requested) as JSON Lines files in DIR, each named\n' +
-  '                   line-changes_<first>_<last>.jsonl after the changes it holds; a file is complete once it has its name\n' +
+  '                   line-changes_<after>_<last>.jsonl: the changes after the ID <after> up to the ID <last>;\n' +
+  '                   a file is complete once it has its name (it is written under a name starting with ".")\n' +
   `  --per-file N     the most changes one file holds (default ${DEFAULT_PER_FILE})\n` +
   '  --unconfirmed    prints, as JSON Lines on stdout, the card payments the line took that no caseload file has\n' +
   `                   confirmed (by confirmation code, on that case) after D days (default ${UNCONFIRMED_AFTER_DAYS}), oldest first\n` +

@@ -92,7 +92,7 @@ async function seed(path: string | undefined, config: Config): Promise<void> {
       report = await loadCaseloadFile(path, new RedisCaseloadStore(store.redis, config.redisPrefix, config.retention), config, (p) => progress?.update(p));
     } catch (error) {
       if (error instanceof CaseloadFileProblem || error instanceof LoadAbandonedError) throw error;
-      // The message alone (ioredis's say what went wrong); a load never switched in changes nothing.
+      // The client's message says what went wrong; a load that never switched in changed nothing.
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`${describeTopology(config.redis)} failed during the load (${reason}): nothing was changed, the caseload loaded before still serves; load the file again once Redis answers`);
     } finally {

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BcryptGate } from './bcrypt-gate.ts';
-import type { CaseloadStore, LoadReport, LoadedCaseload, LoadedParticipant } from './caseload-store.ts';
+import type { CaseloadLoad, CaseloadStore, LoadReport, LoadedCaseload, LoadedParticipant } from './caseload-store.ts';
 import type { ParsedCaseload, ParsedParticipant } from './caseload-file.ts';
 import { CaseloadFileError, readCaseloadFile, readCaseloadLines, type CaseloadBatch } from './caseload-stream.ts';
 import { ssnHash } from './crypto.ts';
@@ -84,9 +84,10 @@ export async function loadCaseloadFile(
     throw fileProblem(path, error);
   }
   const gate = loaderGate();
-  const load = await store.beginLoad();
   const progress: LoadProgress = { participants: 0, cases: 0, bytesRead: 0, totalBytes };
   const reading = batchesOf(path, progress);
+  // Begun at the first batch: a `.json` document is read and checked whole before anything is written.
+  let load: CaseloadLoad | null = null;
   try {
     for (;;) {
       let next: IteratorResult<CaseloadBatch>;
@@ -97,6 +98,7 @@ export async function loadCaseloadFile(
       }
       if (next.done) break;
       const batch = next.value;
+      load ??= await store.beginLoad();
       if (batch.kind === 'participants') {
         await load.addParticipants(await prepare(batch.items, secrets, gate));
         progress.participants += batch.items.length;
@@ -108,8 +110,9 @@ export async function loadCaseloadFile(
     }
   } catch (error) {
     await reading.return(undefined).catch(() => {});
-    await load.abandon();
+    await load?.abandon();
     throw error;
   }
+  load ??= await store.beginLoad();
   return load.commit();
 }
