@@ -13,7 +13,7 @@ import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store
 import { WITHHELD, callerKeyOf, type CallerKey, type IdentificationMethod, type IdentificationPolicy } from '../src/domain/identification.ts';
 import { sealedPinOf, type PinLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
-import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
+import { RedisCaseloadStore, bucketOf, outboxKeys } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
 
@@ -468,6 +468,151 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         expect(await store.letters()).to.have.length(1);
       });
     });
+
+    describe('what a load keeps (CASELOAD.md: one test per row of "What a load replaces, and what it keeps")', function () {
+      // The line's records are made before each load starts, as they are in life; the times are real ones.
+      const past = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
+      const CASE_1 = caseNo('555000001'); // A pays, B receives: $300.00 due this month
+      const CASE_2 = caseNo('555000002');
+      const cardPayment = (code: string, dollars: number, at = past(30)) => ({ receivedAt: at.toISOString(), amount: cents(dollars * 100), method: 'card' as const, confirmationCode: code });
+      const audit = (who: ParticipantId, newPhone: string, at = past(20)) => ({ at: at.toISOString(), participantId: who, action: 'phone-update' as const, oldPhone: null, newPhone: newPhone.slice(-4), via: 'phone-line' as const });
+      const today = { perDay: 3, day: '2026-11-26' };
+      /** The small file with some participants' fields or some cases changed, as the agency's next file. */
+      const edited = async (edit: { participants?: Record<string, Partial<Participant> & { resetPin?: boolean; pinHash?: string | null }>; cases?: Record<string, Partial<ParsedCase>> }) => {
+        const file = await small();
+        return {
+          participants: file.participants.map((p) => {
+            const { resetPin, pinHash, ...fields } = edit.participants?.[p.participant.participantId] ?? {};
+            return { ...p, participant: { ...p.participant, ...fields }, resetPin: resetPin ?? p.resetPin, pinHash: pinHash === undefined ? p.pinHash : pinHash };
+          }),
+          cases: file.cases.map((c) => ({ ...c, ...edit.cases?.[c.caseNumber] })),
+        };
+      };
+      const caseOf = async (who: ParticipantId, caseNumber: CaseNumber) => (await store.casesOf(who)).find((c) => c.caseNumber === caseNumber);
+
+      beforeEach(async function () {
+        await store.replaceCaseload(await small());
+      });
+
+      it('a PIN changed or reset by phone stands over the file until a file marks the participant resetPin; then the file\'s PIN stands', async function () {
+        await store.changePin(A, 'hash-changed-by-phone', past(10));
+        await store.requestPinReset(B, 'hash-mailed', letterFor((await store.participant(B))!, '271828'), past(9), POLICY);
+        await store.usePendingPin(B, 'hash-mailed', past(8));
+        const unchanged = await small();
+
+        const kept = await store.replaceCaseload(unchanged);
+
+        expect(kept.pinsRetired).to.equal(0);
+        expect(await elsewhere.credentials(A)).to.deep.equal({ pinHash: 'hash-changed-by-phone', pendingPinHash: null });
+        expect(await elsewhere.credentials(B)).to.deep.equal({ pinHash: 'hash-mailed', pendingPinHash: null });
+
+        const resetFile = await edited({ participants: { [A]: { resetPin: true }, [B]: { resetPin: true, pinHash: 'hash-set-at-the-counter' } } });
+        const reset = await store.replaceCaseload(resetFile);
+
+        expect(reset.pinsRetired).to.equal(2);
+        expect(await elsewhere.credentials(A)).to.deep.equal({ pinHash: resetFile.participants[0]!.pinHash, pendingPinHash: null });
+        expect(await elsewhere.credentials(B)).to.deep.equal({ pinHash: 'hash-set-at-the-counter', pendingPinHash: null });
+        // A PIN changed by phone while such a file loads is newer than the agency's reset: it stands.
+        const again = await edited({ participants: { [A]: { resetPin: true } } });
+        const load = await store.beginLoad();
+        await store.changePin(A, 'hash-changed-while-loading', new Date(Date.now() + 1));
+        await load.addParticipants(again.participants);
+        await load.addCases(again.cases);
+        expect((await load.commit()).pinsRetired).to.equal(0);
+        expect((await elsewhere.credentials(A)).pinHash).to.equal('hash-changed-while-loading');
+      });
+
+      it('a first PIN from "Forgot my PIN" (mailed, used or not yet) stands over a file without one, until a file marks resetPin; then none stands', async function () {
+        await store.requestPinReset(D, 'hash-first-pin', letterFor((await store.participant(D))!, '314159'), past(10), POLICY);
+        await store.replaceCaseload(await small());
+        expect(await elsewhere.credentials(D)).to.deep.equal({ pinHash: null, pendingPinHash: 'hash-first-pin' });
+        await store.usePendingPin(D, 'hash-first-pin', past(5));
+
+        const kept = await store.replaceCaseload(await small());
+
+        expect(kept.pinsRetired).to.equal(0);
+        expect(await elsewhere.credentials(D)).to.deep.equal({ pinHash: 'hash-first-pin', pendingPinHash: null });
+
+        const reset = await store.replaceCaseload(await edited({ participants: { [D]: { resetPin: true } } }));
+
+        expect(reset.pinsRetired).to.equal(1);
+        expect(await elsewhere.credentials(D)).to.deep.equal({ pinHash: null, pendingPinHash: null });
+      });
+
+      it('a card payment stays in the balance and the history until a file lists its code on that case; then it counts once, from the file', async function () {
+        const taken = cardPayment('ch_KEPT', 50);
+        expect(await store.recordPayment(CASE_1, taken, { nonce: 'keep-1', keepMs: 60_000 })).to.include({ status: 'recorded' });
+
+        const kept = await store.replaceCaseload(await small());
+
+        expect(kept).to.include({ paymentsConfirmed: 0, confirmationMismatches: 0 });
+        expect(await caseOf(A, CASE_1)).to.include({ currentMonthDue: 25_000 });
+        expect((await elsewhere.payments(CASE_1)).filter((p) => p.confirmationCode === 'ch_KEPT')).to.deep.equal([taken]);
+
+        // The agency took it in: the file lists it with its code on that case, and has applied it (and a check since).
+        const confirming = await edited({ cases: { [CASE_1]: { currentMonthDue: cents(20_000), payments: [{ ...taken, receivedAt: taken.receivedAt }, { receivedAt: past(1).toISOString(), amount: cents(5_000), method: 'check' }] } } });
+        const confirmed = await store.replaceCaseload(confirming);
+
+        expect(confirmed).to.include({ paymentsConfirmed: 1, confirmationMismatches: 0 });
+        expect(await caseOf(A, CASE_1), 'the balance is the file\'s, the payment not applied again').to.include({ currentMonthDue: 20_000 });
+        const history = await elsewhere.payments(CASE_1);
+        expect(history.filter((p) => p.confirmationCode === 'ch_KEPT'), 'listed once').to.have.length(1);
+        expect(history).to.have.length(2);
+        expect((await store.replaceCaseload(confirming)).paymentsConfirmed, 'counted once, not at every load').to.equal(0);
+        expect((await elsewhere.payments(CASE_1)).filter((p) => p.confirmationCode === 'ch_KEPT')).to.have.length(1);
+        expect(await store.unconfirmedPayments(new Date())).to.deep.equal([]);
+      });
+
+      it('a card payment whose code a file lists on another case is reported, and stays on the case the line took it on', async function () {
+        const taken = cardPayment('ch_ELSEWHERE', 50);
+        await store.recordPayment(CASE_1, taken, { nonce: 'keep-2', keepMs: 60_000 });
+
+        const report = await store.replaceCaseload(await edited({ cases: { [CASE_2]: { payments: [{ ...taken }] } } }));
+
+        expect(report).to.include({ paymentsConfirmed: 0, confirmationMismatches: 1 });
+        expect(report.mismatches).to.deep.equal([{ confirmationCode: 'ch_ELSEWHERE', lineCase: CASE_1, fileCase: CASE_2 }]);
+        expect(await caseOf(A, CASE_1)).to.include({ currentMonthDue: 25_000 });
+        expect((await elsewhere.payments(CASE_1)).filter((p) => p.confirmationCode === 'ch_ELSEWHERE')).to.have.length(1);
+        expect(await store.unconfirmedPayments(new Date())).to.deep.equal([{ ...taken, caseNumber: CASE_1 }]);
+      });
+
+      it('a phone update stands until the file carries that number, or another than the one it replaced; then the file\'s stands', async function () {
+        expect(await store.updatePhone(A, '+12095550111', audit(A, '+12095550111'), today)).to.deep.equal({ ok: true, previous: null });
+        expect((await store.replaceCaseload(await small())).phonesRetired).to.equal(0);
+        expect(await elsewhere.participant(A)).to.include({ phone: '+12095550111' });
+
+        // The file carries it now: nothing changes for the caller, and the line's record is retired.
+        expect((await store.replaceCaseload(await edited({ participants: { [A]: { phone: '+12095550111' } } }))).phonesRetired).to.equal(1);
+        expect(await elsewhere.participant(A)).to.include({ phone: '+12095550111' });
+
+        await store.updatePhone(A, '+12095550122', audit(A, '+12095550122'), today);
+        // A file still carrying the number the update replaced: the update stands.
+        expect((await store.replaceCaseload(await edited({ participants: { [A]: { phone: '+12095550111' } } }))).phonesRetired).to.equal(0);
+        expect(await elsewhere.participant(A)).to.include({ phone: '+12095550122' });
+        // A file with yet another number (a newer change at the agency): the file's stands.
+        expect((await store.replaceCaseload(await edited({ participants: { [A]: { phone: '+12095550133' } } }))).phonesRetired).to.equal(1);
+        expect(await elsewhere.participant(A)).to.include({ phone: '+12095550133' });
+      });
+
+      it('lockouts, reset limits, letters and the audit trail are never touched by a load', async function () {
+        for (let i = 0; i < POLICY.lockAfter; i++) await store.recordIdentificationFailure('pin', A, CALLER, past(10 - i), POLICY);
+        await store.requestPinReset(B, 'hash-mailed', letterFor((await store.participant(B))!, '271828'), past(6), POLICY);
+        const { encryptedPin, ...addressee } = letterFor((await store.participant(C))!, '000000');
+        void encryptedPin;
+        await store.queueLetter({ ...addressee, kind: 'form', form: 'payment-coupons' }, 'coupons-1');
+        await store.updatePhone(C, '+12095550144', audit(C, '+12095550144'), today);
+        const before = { letters: await store.letters(), audit: await store.auditTrail(10) };
+
+        for (const file of [await small(), await small('Mensah'), await demo(), await small()]) await store.replaceCaseload(file);
+
+        expect(await elsewhere.identificationState('pin', A, CALLER, new Date(), POLICY)).to.deep.equal({ locked: true, throttled: false });
+        expect(await store.requestPinReset(B, 'hash-again', letterFor((await store.participant(B))!, '314159'), new Date(), POLICY)).to.include({ ok: false, reason: 'recently-reset' });
+        expect(await elsewhere.letters()).to.deep.equal(before.letters);
+        expect(before.letters).to.have.length(2);
+        expect(await elsewhere.auditTrail(10)).to.deep.equal(before.audit);
+        expect(before.audit).to.have.length(1);
+      });
+    });
   });
 }
 
@@ -502,7 +647,7 @@ function slow<Client extends Redis | Cluster>(redis: Client): Client {
   return new Proxy(redis, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || typeof property !== 'string' || !/^(get|mget|exists|lrange)$/.test(property)) return value;
+      if (typeof value !== 'function' || typeof property !== 'string' || !/^(get|mget|hget|hmget|hexists|exists|lrange)$/.test(property)) return value;
       return async (...args: unknown[]) => {
         await sleep(2 + Math.random() * 10);
         return (value as (...a: unknown[]) => unknown).apply(target, args);
@@ -521,7 +666,7 @@ function stallingAt(redis: Redis, n: number): { client: Redis; stalled: Promise<
   const client = new Proxy(redis, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver) as unknown;
-      if (typeof value !== 'function' || (property !== 'get' && property !== 'mget')) return value;
+      if (typeof value !== 'function' || (property !== 'get' && property !== 'mget' && property !== 'hget')) return value;
       return async (...args: unknown[]) => {
         count += 1;
         if (count === n) {
@@ -535,22 +680,17 @@ function stallingAt(redis: Redis, n: number): { client: Redis; stalled: Promise<
   return { client, stalled: reached, release };
 }
 
-/** A client whose pipelines fail from the `n`th on, as if the connection dropped mid-load. */
-function failingPipelineFrom(redis: Redis, n: number): Redis {
+/** A client whose load commands (load-entries.lua) fail from the `n`th on, as if the connection dropped mid-load. */
+function failingLoadFrom(redis: Redis, n: number): Redis {
   let count = 0;
   return new Proxy(redis, {
     get(target, property, receiver) {
-      if (property !== 'pipeline') return Reflect.get(target, property, receiver) as unknown;
-      return () => {
-        const pipeline = target.pipeline();
-        const exec = pipeline.exec.bind(pipeline);
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (property !== 'cc_load_entries' || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
         count += 1;
-        const failing = count >= n;
-        pipeline.exec = (async () => {
-          if (failing) throw new Error('connection lost');
-          return exec();
-        }) as typeof pipeline.exec;
-        return pipeline;
+        if (count >= n) return Promise.reject(new Error('connection lost'));
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
       };
     },
   });
@@ -567,6 +707,7 @@ async function contents(redis: Redis, prefix: string): Promise<Record<string, un
       : type === 'set' ? (await redis.smembers(key)).sort()
       : type === 'stream' ? await redis.xrange(key, '-', '+')
       : type === 'zset' ? await redis.zrange(key, '0', '-1', 'WITHSCORES')
+      : type === 'hash' ? Object.fromEntries(Object.entries(await redis.hgetall(key)).sort())
       : type;
   }
   return dump;
@@ -651,8 +792,19 @@ describe('RedisCaseloadStore', function () {
     const letterKeys = [outbox.record(letter!.letterId), outbox.secret(letter!.letterId), outbox.idempotency(letter!.idempotencyKey)];
     expect(loose).to.deep.equal([`${base()}generation`, `${base()}generations`, outbox.stream, outbox.index, ...letterKeys].sort());
     expect(await redis.smembers(`${base()}generations`)).to.deep.equal([current]);
-    // 4 participants, 3 with a PIN, 2 cases: p, ssn, pin, cases-of per participant; case, appointments, payments if any per case.
-    expect(keys.length - loose.length - lineSide.length).to.equal(4 * 3 + 3 + 2 * 2 + 1);
+    // 4 participants, 3 with a PIN, 2 cases, each record a field of its kind's bucket: p, ssn, pin, cases-of per
+    // participant; case, appointments, payments if any per case; then the generation's meta and list of its keys.
+    const file = await small();
+    const g = (kind: string, id: string) => `${base()}g:${current}:${kind}:${bucketOf(id)}`;
+    const buckets = new Set([
+      ...file.participants.flatMap(({ participant: { participantId: p }, ssnHash: h, pinHash }) => [g('p', p), g('ssn', h), ...(pinHash ? [g('pin', p)] : [])]),
+      ...file.cases.flatMap((c) => [g('case', c.caseNumber), g('appointments', c.caseNumber), ...(c.payments.length ? [g('payments', c.caseNumber)] : [])]),
+      ...file.cases.flatMap((c) => [g('cases-of', c.payingParticipantId), g('cases-of', c.receivingParticipantId)]),
+    ]);
+    const generationKeys = keys.filter((key) => key.startsWith(`${base()}g:${current}:`)).sort();
+    expect(generationKeys).to.deep.equal([...buckets, `${base()}g:${current}:meta`, `${base()}g:${current}:keys`].sort());
+    expect((await redis.smembers(`${base()}g:${current}:keys`)).sort()).to.deep.equal([...buckets].sort());
+    expect(await redis.hget(g('p', A), A)).to.equal(JSON.stringify(file.participants[0]!.participant));
   });
 
   it('with nothing loaded, reads find nothing and writes refuse clearly', async function () {
@@ -690,7 +842,7 @@ describe('RedisCaseloadStore', function () {
     await store.recordIdentificationFailure('pin', A, CALLER, AT, POLICY);
     const before = await contents(redis, prefix);
 
-    const error = await rejection(new RedisCaseloadStore(failingPipelineFrom(redis, 5), prefix).replaceCaseload(bigCaseload('new', 1_000)));
+    const error = await rejection(new RedisCaseloadStore(failingLoadFrom(redis, 2), prefix).replaceCaseload(bigCaseload('new', 3_000)));
 
     expect(error.message).to.equal('connection lost');
     expect(await contents(redis, prefix)).to.deep.equal(before);
@@ -698,14 +850,49 @@ describe('RedisCaseloadStore', function () {
     expect(await store.recordIdentificationFailure('pin', A, CALLER, minutes(1), POLICY)).to.include({ failures: 2, locked: false });
   });
 
-  it('clears away a load that died half-way, once it is old enough to be surely dead', async function () {
+  it('clears away at once a load that died half-way (no heartbeat), and leaves one still writing alone', async function () {
     const store = new RedisCaseloadStore(redis, prefix);
-    const dead = `${(Date.now() - 2 * 3600_000).toString(36)}-deadbeef`;
-    await redis.sadd(`${base()}generations`, dead);
-    await redis.set(`${base()}g:${dead}:p:1000000001`, '{}');
     await store.replaceCaseload(await small());
+    const [dead, writing] = [`${Date.now().toString(36)}-deadbeef`, `${Date.now().toString(36)}-0a11fe00`];
+    for (const generation of [dead, writing]) {
+      await redis.sadd(`${base()}generations`, generation);
+      await redis.set(`${base()}g:${generation}:p:1000000001`, '{}');
+    }
+    await redis.set(`${base()}load:${writing}`, 'another host:1234', 'PX', 10_000);
+
+    await store.replaceCaseload(await small('Mensah'));
+
     expect((await keysUnder(redis, prefix)).filter((key) => key.includes(dead))).to.deep.equal([]);
     expect(await redis.sismember(`${base()}generations`, dead)).to.equal(0);
+    expect(await redis.exists(`${base()}g:${writing}:p:1000000001`)).to.equal(1);
+    // Its heartbeat lapses: the next load, already at its start, takes it for dead.
+    await redis.del(`${base()}load:${writing}`);
+    const next = await store.beginLoad();
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(writing))).to.deep.equal([]);
+    await next.abandon();
+    expect(await redis.smembers(`${base()}generations`)).to.deep.equal([await redis.get(`${base()}generation`)]);
+    expect(await store.participant(A)).to.include({ lastName: 'Mensah' });
+  });
+
+  it('keeps a heartbeat while loading and none after; a load taken for dead fails rather than switch in', async function () {
+    const store = new RedisCaseloadStore(redis, prefix);
+    await store.replaceCaseload(await small());
+    const before = await contents(redis, prefix);
+    const load = await store.beginLoad();
+    const [generation] = (await redis.smembers(`${base()}generations`)).filter((g) => g !== before[`${base()}generation`]);
+    expect(await redis.pttl(`${base()}load:${generation}`)).to.be.within(1, 10_000);
+    await load.addParticipants(bigCaseload('new', 100).participants);
+    // Another load found its heartbeat lapsed (a stall longer than the heartbeat) and cleared it.
+    await redis.del(`${base()}load:${generation}`);
+
+    const error = await rejection(load.commit());
+
+    expect(error.message).to.contain('another load took it for dead').and.contain('nothing was changed');
+    expect(await contents(redis, prefix)).to.deep.equal(before);
+    const fresh = await store.beginLoad();
+    await fresh.addParticipants((await small('Mensah')).participants);
+    await fresh.commit();
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(':load:'))).to.deep.equal([]);
   });
 });
 

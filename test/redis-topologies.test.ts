@@ -18,7 +18,7 @@ import type { CaseNumber, ParticipantId } from '../src/domain/caseload.ts';
 import { silentLogger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import type { LoadedCaseload } from '../src/domain/caseload-store.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
+import { RedisCaseloadStore, bucketOf } from '../src/store/caseload-redis.ts';
 import { connectRedis, openStore, RedisStore, untilReady } from '../src/store/index.ts';
 import { Caller } from './support/caller.ts';
 import { flushPrefix, keysUnder, uniquePrefix } from './support/redis.ts';
@@ -192,8 +192,9 @@ describe('the line on a Redis Cluster', function () {
     for (const name of ['First', 'Second', 'Third', 'Fourth']) await store.replaceCaseload(caseload(name));
     const current = await admin.get(`${prefix}{caseload}:generation`);
     const generationKeys = (await keysUnder(admin, prefix)).filter((key) => key.includes(':g:'));
-    // Per participant its record and its SSN hash (no PIN, no case here), and the generation's meta.
-    expect(generationKeys).to.have.length(30 * 2 + 1);
+    // The buckets of each participant's record and SSN hash (no PIN, no case here), the generation's meta and its list of keys.
+    const buckets = new Set(caseload('Fourth').participants.flatMap((p) => [`p:${bucketOf(p.participant.participantId)}`, `ssn:${bucketOf(p.ssnHash)}`]));
+    expect(generationKeys).to.have.length(buckets.size + 2);
     for (const key of generationKeys) expect(key).to.include(`:g:${current}:`);
     expect(await admin.smembers(`${prefix}{caseload}:generations`)).to.deep.equal([current]);
   });

@@ -1,17 +1,22 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import type { ParticipantId } from '../src/domain/caseload.ts';
+import type { CaseNumber, ParticipantId } from '../src/domain/caseload.ts';
+import { cents } from '../src/domain/money.ts';
+import { generateCaseload } from '../scripts/caseload-generator.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { ssnHash } from '../src/domain/crypto.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
-import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { flushPrefix, keysUnder, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SSN_HASH_KEY = 'seed-test-ssn-hash-key';
@@ -48,11 +53,15 @@ const SECOND: Person[] = [
 
 type Run = { code: number; stdout: string; stderr: string };
 
-function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
+function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const clean = { ...process.env };
   for (const name of ['REDIS_URL', 'REDIS_PREFIX', 'SSN_HASH_KEY', 'BCRYPT_COST', 'NODE_ENV']) delete clean[name];
+  return { ...clean, ...env };
+}
+
+function run(command: string, args: string[], env: Record<string, string | undefined>): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: ROOT, env: { ...clean, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: ROOT, env: cleanEnv(env), timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -103,7 +112,12 @@ describe('npm run seed', function () {
     const dump: Record<string, unknown> = {};
     for (const key of (await keysUnder(redis, prefix)).sort()) {
       const type = await redis.type(key);
-      dump[key] = type === 'string' ? await redis.get(key) : type === 'list' ? await redis.lrange(key, 0, -1) : type === 'set' ? (await redis.smembers(key)).sort() : type;
+      dump[key] =
+        type === 'string' ? await redis.get(key)
+        : type === 'list' ? await redis.lrange(key, 0, -1)
+        : type === 'set' ? (await redis.smembers(key)).sort()
+        : type === 'hash' ? Object.fromEntries(Object.entries(await redis.hgetall(key)).sort())
+        : type;
     }
     return dump;
   }
@@ -114,7 +128,10 @@ describe('npm run seed', function () {
 
     expect(result.stderr).to.equal('');
     expect(result.code).to.equal(0);
-    expect(result.stdout).to.match(new RegExp(`^Loaded 2 participants and 1 case from ${path} \\(prefix ${prefix}\\) in \\d+\\.\\d\\d s\\n$`));
+    expect(result.stdout).to.match(new RegExp(
+      `^Loaded 2 participants and 1 case from ${path} \\(prefix ${prefix}\\) in \\d+\\.\\d\\d s; ` +
+      "the line's records: 0 card payments confirmed, 0 confirmation codes on another case, 0 phone updates and 0 PINs retired\\n$",
+    ));
     expect(await store.participant(id('1000000001'))).to.include({ firstName: 'Ada' });
     expect(await store.participantBySsnHash(ssnHash('627384756', SSN_HASH_KEY))).to.equal('1000000002');
     const { pinHash } = await store.credentials(id('1000000002'));
@@ -203,6 +220,122 @@ describe('npm run seed', function () {
     expect(unnamed.stderr).to.match(/^Usage: npm run seed -- FILE/);
 
     for (const result of [unreachable, missing, unnamed]) expect(result.stderr).to.not.match(/\n\s+at /);
+  });
+
+  /** A made-up caseload of `participants` people in the JSON Lines form (npm run caseload -- generate). */
+  async function generated(participants: number, name: string): Promise<string> {
+    const path = join(dir, `${counter}-${name}`);
+    const out = createWriteStream(path);
+    await generateCaseload({ participants, seed: 'seed-test', pinShare: 0.6, cost: 4, asOf: '2026-11-26' }, out);
+    out.end();
+    await finished(out);
+    return path;
+  }
+
+  const generationKeys = async (generation: string) => (await keysUnder(redis, `${prefix}{caseload}:g:${generation}:`)).length;
+
+  it('says what the load did to the line\'s records: payments confirmed, codes on another case (one line each), phones and PINs retired', async function () {
+    expect((await seed(await file('first.json', caseloadFile(FIRST, ['555000001', '555000002'])))).code).to.equal(0);
+    const payment = (code: string) => ({ receivedAt: new Date(Date.now() - 3600_000).toISOString(), amount: cents(30_000), method: 'card' as const, confirmationCode: code });
+    await store.recordPayment('555000001' as CaseNumber, payment('ch_CONFIRMED'), { nonce: 'n-1', keepMs: 60_000 });
+    await store.recordPayment('555000001' as CaseNumber, payment('ch_ELSEWHERE'), { nonce: 'n-2', keepMs: 60_000 });
+    const update = { at: new Date(Date.now() - 60_000).toISOString(), participantId: id('1000000001'), action: 'phone-update' as const, oldPhone: null, newPhone: '0199', via: 'phone-line' as const };
+    await store.updatePhone(id('1000000001'), '+12095550199', update, { perDay: 3, day: '2026-11-26' });
+    await store.changePin(id('1000000002'), 'hash-changed-by-phone', new Date(Date.now() - 60_000));
+
+    const next = caseloadFile(FIRST, ['555000001', '555000002']);
+    next.version = 2;
+    next.participants[0].phone = '+12095550199';
+    next.participants[1].resetPin = true;
+    next.cases[0].payments.push({ ...payment('ch_CONFIRMED'), amount: '300.00' });
+    next.cases[1].payments.push({ ...payment('ch_ELSEWHERE'), amount: '300.00' });
+    const result = await seed(await file('second.json', next));
+
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/; the line's records: 1 card payment confirmed, 1 confirmation code on another case, 1 phone update and 1 PIN retired\n$/);
+    expect(result.stderr).to.equal(
+      'warning: confirmation code ch_ELSEWHERE, a card payment the line took on case 555000001, is on case 555000002 in the file: the line\'s payment stays on 555000001; reconcile it\n',
+    );
+    for (const secret of ['518273645', '627384756', '604281', '57193046']) expect(result.stdout + result.stderr).to.not.contain(secret);
+  });
+
+  it('shows progress on a terminal: records, records a second, the share of the file and the time left', async function () {
+    const path = await generated(20_000, 'progress.jsonl');
+    const shell = `${JSON.stringify(process.execPath)} --import tsx scripts/seed.ts ${JSON.stringify(path)}`;
+    const result = await run('script', ['-qec', shell, '/dev/null'], env());
+    expect(result.code, result.stdout).to.equal(0);
+    const frames = result.stdout.split(/\r\x1b\[K/).map((f) => f.trim()).filter(Boolean);
+    const progress = frames.filter((f) => f.startsWith('Loading: '));
+    expect(progress.length, result.stdout).to.be.at.least(2);
+    for (const frame of progress) expect(frame).to.match(/^Loading: [\d,]+ participants? and [\d,]+ cases? \(\d+% of the file\), [\d,]+ records\/s(, about [\d a-z]+ left)?$/);
+    expect(frames.at(-1)).to.match(/^Loaded 20,000 participants and 10,000 cases from .* in \d+\.\d\d s; the line's records: /);
+  });
+
+  it('a file that fails at its last record changes nothing and names the line and the field', async function () {
+    expect((await seed(await file('first.json', caseloadFile(FIRST, ['555000001'])))).code).to.equal(0);
+    const before = await snapshot();
+    const path = await generated(4_000, 'late-error.jsonl');
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    const last = JSON.parse(lines.at(-1)!) as { case: { payments: { amount: string }[] } };
+    last.case.payments[0]!.amount = '12.5';
+    lines[lines.length - 1] = JSON.stringify(last);
+    await writeFile(path, `${lines.join('\n')}\n`);
+
+    const result = await seed(path);
+
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.equal(`${path}: line ${lines.length}: case.payments[0].amount: expected "123.45"\n`);
+    expect(result.stdout).to.equal('');
+    expect(await snapshot()).to.deep.equal(before);
+  });
+
+  it('Redis going away during a load: one clear line and exit 1', async function () {
+    const server = await startRedisServer();
+    try {
+      const path = await generated(100_000, 'big.jsonl');
+      const throwaway = await testRedisClient(server.url);
+      const loading = seed(path, { REDIS_URL: server.url });
+      while ((await throwaway.dbsize()) < 5_000) await sleep(50);
+      throwaway.disconnect();
+      server.stop();
+      const result = await loading;
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr).to.match(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/? failed during the load \(.+\): nothing was changed, the caseload loaded before still serves; load the file again once Redis answers\n$/);
+    } finally {
+      server.stop();
+    }
+  });
+
+  it('a load killed with kill -9: the caseload before still serves, and the next load clears what it wrote', async function () {
+    this.timeout(120_000);
+    expect((await seed(await file('first.json', caseloadFile(FIRST, ['555000001'])))).code).to.equal(0);
+    const current = await redis.get(`${prefix}{caseload}:generation`);
+    const path = await generated(100_000, 'killed.jsonl');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/seed.ts', path], { cwd: ROOT, env: cleanEnv(env()), stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    let killed: string | undefined;
+    for (;;) {
+      killed = (await redis.smembers(`${prefix}{caseload}:generations`)).find((g) => g !== current);
+      if (killed && (await generationKeys(killed)) > 5_000) break;
+      await sleep(50);
+    }
+    child.kill('SIGKILL');
+    expect(await exited).to.equal('SIGKILL');
+
+    expect(await store.participant(id('1000000001'))).to.include({ firstName: 'Ada' });
+    expect(await redis.get(`${prefix}{caseload}:generation`)).to.equal(current);
+    expect(await generationKeys(killed)).to.be.greaterThan(5_000);
+    // Its heartbeat lapses within seconds; from then on it is abandoned.
+    while (await redis.exists(`${prefix}{caseload}:load:${killed}`)) await sleep(200);
+
+    const again = await seed(await file('second.json', caseloadFile(SECOND, ['666000001'])));
+
+    expect(again.code, again.stderr).to.equal(0);
+    expect(await generationKeys(killed)).to.equal(0);
+    expect((await keysUnder(redis, prefix)).filter((key) => key.includes(killed!))).to.deep.equal([]);
+    expect(await redis.smembers(`${prefix}{caseload}:generations`)).to.deep.equal([await redis.get(`${prefix}{caseload}:generation`)]);
+    expect(await store.participant(id('2000000001'))).to.include({ firstName: 'Cy' });
   });
 
   it('warns when SSNs would be hashed with the development key', async function () {

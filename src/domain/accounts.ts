@@ -73,6 +73,11 @@ export type ForgotPinResult =
   | { ok: false; reason: 'mismatch' | 'throttled' }
   | { ok: false; reason: 'recently-reset'; lastResetAt: string };
 
+/** Only the parent an appointment is for hears it; one that does not say (`both`, or a file before version 2) is for both. */
+function isFor(appointment: Appointment, role: Role): boolean {
+  return appointment.attendee === undefined || appointment.attendee === 'both' || appointment.attendee === role;
+}
+
 /** Stands in for an unknown participant so that every attempt reads and writes as much as a real one. */
 const NOBODY = '0000000000' as ParticipantId;
 export type ProposedPin = { ok: true; digest: string } | { ok: false; reason: PinProblem };
@@ -260,7 +265,7 @@ export class Accounts {
   async caseInformation(participantId: ParticipantId): Promise<CaseInformation> {
     const cases = await this.partyCases(participantId);
     const appointments = await Promise.all(
-      cases.map(async ({ c }) => (await this.store.appointments(c.caseNumber)).map((a) => ({ ...a, caseNumber: c.caseNumber }))),
+      cases.map(async ({ c, role }) => (await this.store.appointments(c.caseNumber)).filter((a) => isFor(a, role)).map((a) => ({ ...a, caseNumber: c.caseNumber }))),
     );
     return {
       cases: cases

@@ -24,6 +24,14 @@ export interface CaseloadLoad {
   abandon(): Promise<void>;
 }
 
+/** A load that stalled so long another load took it for dead and cleared what it wrote: nothing changed. */
+export class LoadAbandonedError extends Error {
+  override readonly name = 'LoadAbandonedError';
+  constructor() {
+    super('this load stalled so long that another load took it for dead and cleared it: nothing was changed; load the file again');
+  }
+}
+
 export type LoadReport = {
   participants: number;
   cases: number;
@@ -31,10 +39,16 @@ export type LoadReport = {
   paymentsConfirmed: number;
   /** A file's confirmation code found on a line payment of another case: the line's payment stays; reported. */
   confirmationMismatches: number;
+  /** Each of those (the first MISMATCHES_LISTED), for the person who reconciles them. */
+  mismatches: ConfirmationMismatch[];
   /** Phone numbers the file now carries (or overtook), and line PINs a `resetPin` replaced. */
   phonesRetired: number;
   pinsRetired: number;
 };
+
+/** A card payment the line took on `lineCase` whose confirmation code the file lists on `fileCase`. */
+export type ConfirmationMismatch = { confirmationCode: string; lineCase: CaseNumber; fileCase: CaseNumber };
+export const MISMATCHES_LISTED = 100;
 
 /**
  * A participant's PINs as the line holds them: the one that works, and a PIN mailed after "Forgot
@@ -128,4 +142,31 @@ export interface CaseloadStore {
   updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate>;
   /** Most recent first. */
   auditTrail(limit: number): Promise<AuditEntry[]>;
+}
+
+/**
+ * A change the line recorded (spec section 12), as the store keeps it for the agency's export:
+ * `id` orders the changes and never changes; `change` is the JSON the store wrote (never a PIN,
+ * hash, SSN or card detail); `payer` the paying parent of a card payment's case when it was taken.
+ */
+export type RecordedChange = { id: string; change: string; payer: string | null };
+
+/** The changes for one export file: those after `after` up to and including `last`. */
+export type ExportRange = { after: string; last: string; count: number };
+
+/**
+ * The export's side of the line's changes. A range is fixed (kept pending) before its file is
+ * written and the cursor moves past it only once its file exists, so a run that stops anywhere
+ * leaves a range the next run writes again, or finds written: each change lands in one file.
+ */
+export interface LineChanges {
+  /** The range left pending by a run that did not finish it, else a new one of at most `max` changes after the cursor; null when every change is exported. */
+  nextExportRange(max: number): Promise<ExportRange | null>;
+  /** The range's changes in order, `batch` at a time. */
+  changesIn(range: ExportRange, batch: number): AsyncGenerator<RecordedChange[]>;
+  /**
+   * The range's file is written: the cursor moves past it, unless another run did already
+   * (`stale`); exported changes recorded before `trimBefore` are dropped.
+   */
+  exported(range: ExportRange, trimBefore: Date): Promise<'advanced' | 'stale'>;
 }

@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { ParsedCase } from '../domain/caseload-file.ts';
-import type {
-  AuditEntry, CaseloadLoad, CaseloadStore, Credentials, LinePayment, LoadReport, LoadedCaseload, LoadedParticipant, PayTicket,
-  PhoneUpdate, PinReset, RecordedPayment, Retention, UnconfirmedPayment,
+import {
+  MISMATCHES_LISTED,
+  type AuditEntry, type CaseloadLoad, type CaseloadStore, type Credentials, type ExportRange, type LineChanges, type LinePayment, type LoadReport,
+  type LoadedCaseload, type LoadedParticipant, type PayTicket, type PhoneUpdate, type PinReset, type RecordedChange, type RecordedPayment,
+  type Retention, type UnconfirmedPayment,
 } from '../domain/caseload-store.ts';
 import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
 import { linePinStands, paymentsNow, phoneNow, phoneRetired, unconfirmed, withLinePayments, type LinePhone, type LinePin } from '../domain/line-overlay.ts';
@@ -42,7 +44,11 @@ type LineSide = {
   locks: Map<string, number>;
   callerFailures: Map<string, number[]>;
   lineFailuresByMinute: Map<number, number>;
-  changes: string[];
+  /** The changes for the agency's export, as the Redis stream keeps them (IDs `ms-seq`, rising). */
+  changes: RecordedChange[];
+  /** The export's cursor (the last change exported) and the range a run has begun and not finished. */
+  exportCursor: string;
+  exportPending: ExportRange | null;
 };
 
 function emptyWorld(): World {
@@ -56,6 +62,7 @@ function emptyLineSide(): LineSide {
   return {
     pins: new Map(), pendingPins: new Map(), paid: new Map(), payments: new Map(), tickets: new Map(), phones: new Map(), phoneUpdates: new Map(),
     lastReset: new Map(), failures: new Map(), locks: new Map(), callerFailures: new Map(), lineFailuresByMinute: new Map(), changes: [],
+    exportCursor: '0-0', exportPending: null,
   };
 }
 
@@ -112,7 +119,7 @@ export class MemoryLetterQueue {
   }
 }
 
-export class MemoryCaseloadStore implements CaseloadStore {
+export class MemoryCaseloadStore implements CaseloadStore, LineChanges {
   private world = emptyWorld();
   private readonly lineSide = emptyLineSide();
   private readonly audit: { at: number; json: string }[] = [];
@@ -170,13 +177,16 @@ export class MemoryCaseloadStore implements CaseloadStore {
   /** As in Redis: line records the file has taken in are retired after the switch, and counted. */
   private retireWhatTheFileHas(): Omit<LoadReport, 'participants' | 'cases'> {
     const { world, lineSide } = this;
-    const report = { paymentsConfirmed: 0, confirmationMismatches: 0, phonesRetired: 0, pinsRetired: 0 };
+    const report: Omit<LoadReport, 'participants' | 'cases'> = { paymentsConfirmed: 0, confirmationMismatches: 0, mismatches: [], phonesRetired: 0, pinsRetired: 0 };
     for (const [caseNumber, listed] of lineSide.payments) {
       const kept = listed.filter((json) => {
         const code = (JSON.parse(json) as LinePayment).confirmationCode;
         const on = world.confirmed.get(code);
         if (on === caseNumber) report.paymentsConfirmed += 1;
-        else if (on) report.confirmationMismatches += 1;
+        else if (on) {
+          report.confirmationMismatches += 1;
+          if (report.mismatches.length < MISMATCHES_LISTED) report.mismatches.push({ confirmationCode: code, lineCase: caseNumber as CaseNumber, fileCase: on as CaseNumber });
+        }
         return on !== caseNumber;
       });
       lineSide.payments.set(caseNumber, kept);
@@ -292,7 +302,7 @@ export class MemoryCaseloadStore implements CaseloadStore {
   async changePin(participantId: ParticipantId, pinHash: string, at: Date): Promise<void> {
     this.lineSide.pins.set(participantId, { hash: pinHash, at: at.toISOString() });
     this.lineSide.pendingPins.delete(participantId);
-    this.lineSide.changes.push(JSON.stringify({ kind: 'pin', event: 'changed', participantId, at: at.toISOString() }));
+    this.recordChange(JSON.stringify({ kind: 'pin', event: 'changed', participantId, at: at.toISOString() }));
   }
 
   async requestPinReset(participantId: ParticipantId, pendingPinHash: string, letter: PinLetter, at: Date, policy: IdentificationPolicy): Promise<PinReset> {
@@ -306,7 +316,7 @@ export class MemoryCaseloadStore implements CaseloadStore {
     side.failures.delete(`pin:${participantId}`);
     side.locks.delete(`pin:${participantId}`);
     side.lastReset.set(participantId, { at: at.getTime(), iso: at.toISOString() });
-    side.changes.push(JSON.stringify({ kind: 'pin', event: 'reset-requested', participantId, at: at.toISOString() }));
+    this.recordChange(JSON.stringify({ kind: 'pin', event: 'reset-requested', participantId, at: at.toISOString() }));
     return { ok: true, letterId: this.outbox.add(letter, idempotencyKey) };
   }
 
@@ -315,13 +325,13 @@ export class MemoryCaseloadStore implements CaseloadStore {
     if (!pending || pending.hash !== pendingPinHash) return;
     this.lineSide.pins.set(participantId, { hash: pendingPinHash, at: at.toISOString() });
     this.lineSide.pendingPins.delete(participantId);
-    this.lineSide.changes.push(JSON.stringify({ kind: 'pin', event: 'first-used', participantId, at: at.toISOString() }));
+    this.recordChange(JSON.stringify({ kind: 'pin', event: 'first-used', participantId, at: at.toISOString() }));
   }
 
   async queueLetter(letter: Letter, idempotencyKey: string): Promise<QueuedLetterId> {
     const first = this.outbox.queued(idempotencyKey);
     if (first) return { letterId: first, queued: false };
-    if (letter.kind === 'form') this.lineSide.changes.push(JSON.stringify({ kind: 'letter', form: letter.form, participantId: letter.participantId, at: letter.createdAt }));
+    if (letter.kind === 'form') this.recordChange(JSON.stringify({ kind: 'letter', form: letter.form, participantId: letter.participantId, at: letter.createdAt }));
     return { letterId: this.outbox.add(letter, idempotencyKey), queued: true };
   }
 
@@ -345,7 +355,8 @@ export class MemoryCaseloadStore implements CaseloadStore {
     side.tickets.set(ticket.nonce, payment.confirmationCode);
     side.paid.set(payment.confirmationCode, JSON.stringify({ caseNumber, payment }));
     side.payments.set(caseNumber, [...(side.payments.get(caseNumber) ?? []), JSON.stringify(payment)]);
-    side.changes.push(JSON.stringify({ kind: 'payment', caseNumber, confirmationCode: payment.confirmationCode, amount: String(payment.amount), receivedAt: payment.receivedAt }));
+    const payer = read<Case>(this.world.cases.get(caseNumber))?.payingParticipantId ?? null;
+    this.recordChange(JSON.stringify({ kind: 'payment', caseNumber, confirmationCode: payment.confirmationCode, amount: String(payment.amount), receivedAt: payment.receivedAt }), payer);
     return { status: 'recorded', payment, caseNumber };
   }
 
@@ -363,7 +374,7 @@ export class MemoryCaseloadStore implements CaseloadStore {
     // The audit trail is kept by age, so no number of updates can push history out of it.
     while (this.audit.length && this.audit[0]!.at < at - this.retention.auditDays * 86_400_000) this.audit.shift();
     this.audit.push({ at, json: JSON.stringify(audit) });
-    this.lineSide.changes.push(JSON.stringify({ kind: 'phone', participantId, phone, at: audit.at }));
+    this.recordChange(JSON.stringify({ kind: 'phone', participantId, phone, at: audit.at }));
     return { ok: true, previous: before };
   }
 
@@ -371,10 +382,60 @@ export class MemoryCaseloadStore implements CaseloadStore {
     return this.audit.slice(-Math.max(0, limit)).reverse().map((a) => JSON.parse(a.json) as AuditEntry);
   }
 
-  /** The changes for the agency's export, oldest first (src/jobs/export.ts reads the Redis stream; this is its in-process twin). */
+  /** The changes for the agency's export, oldest first, as the store wrote them. */
   changes(): readonly string[] {
-    return this.lineSide.changes;
+    return this.lineSide.changes.map((c) => c.change);
   }
+
+  // IDs as Redis gives stream entries: the time in ms and a sequence within that ms, always rising.
+  private recordChange(change: string, payer: string | null = null): void {
+    const last = this.lineSide.changes.at(-1)?.id ?? this.lineSide.exportCursor;
+    const [lastMs, lastSeq] = changeIdParts(last);
+    const now = Date.now();
+    const id = now > lastMs ? `${now}-0` : `${lastMs}-${lastSeq + 1}`;
+    this.lineSide.changes.push({ id, change, payer });
+  }
+
+  // ---- the agency's export (src/jobs/export.ts), as in Redis ------------------------------------
+
+  async nextExportRange(max: number): Promise<ExportRange | null> {
+    const side = this.lineSide;
+    if (!side.exportPending) {
+      const next = side.changes.filter((c) => changeIdBefore(side.exportCursor, c.id)).slice(0, max);
+      if (next.length === 0) return null;
+      side.exportPending = { after: side.exportCursor, last: next.at(-1)!.id, count: next.length };
+    }
+    return { ...side.exportPending };
+  }
+
+  async *changesIn(range: ExportRange, batch: number): AsyncGenerator<RecordedChange[]> {
+    const inRange = this.lineSide.changes.filter((c) => changeIdBefore(range.after, c.id) && !changeIdBefore(range.last, c.id));
+    if (inRange.length !== range.count) throw new Error(`the line's changes after ${range.after} up to ${range.last} are not all there: ${inRange.length} of ${range.count}`);
+    for (let i = 0; i < inRange.length; i += batch) yield inRange.slice(i, i + batch).map((c) => ({ ...c }));
+  }
+
+  async exported(range: ExportRange, trimBefore: Date): Promise<'advanced' | 'stale'> {
+    const side = this.lineSide;
+    if (side.exportPending?.after !== range.after || side.exportPending.last !== range.last) return 'stale';
+    side.exportCursor = range.last;
+    side.exportPending = null;
+    // Only what is exported may go (up to and including the cursor), whatever the retention says.
+    const oldest = `${trimBefore.getTime()}-0`;
+    side.changes = side.changes.filter((c) => changeIdBefore(range.last, c.id) || !changeIdBefore(c.id, oldest));
+    return 'advanced';
+  }
+}
+
+function changeIdParts(id: string): [number, number] {
+  const [ms, seq] = id.split('-').map(Number);
+  return [ms ?? 0, seq ?? 0];
+}
+
+/** Whether change ID `a` comes before `b`. */
+function changeIdBefore(a: string, b: string): boolean {
+  const [am, as] = changeIdParts(a);
+  const [bm, bs] = changeIdParts(b);
+  return am < bm || (am === bm && as < bs);
 }
 
 /** The failures a calling number may have in its window: withheld numbers share one, larger budget. */

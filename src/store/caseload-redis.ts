@@ -2,13 +2,24 @@
 // one Lua script, atomic also under Redis Cluster. Two sides (CASELOAD.md): the agency's, written
 // by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
 // sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
+//
+// A generation keeps its records as fields of hashes, each hash a "bucket" of one kind of record
+// (participants, SSN hashes, PINs, cases, ...) chosen by a hash of the record's ID: two million
+// participants are a few hundred thousand keys, not ten million, which takes a fraction of the
+// memory (small hashes are packed), lets a load write two thousand records in one command, and keeps
+// SCAN of the keyspace cheap. The generation lists its keys as it writes them, so it is dropped
+// without a SCAN. (A caseload loaded by a version that kept a key per record is not read: load it
+// again after upgrading; its keys are dropped by the load.)
 import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Cluster, type Redis } from 'ioredis';
 import type { Appointment, Case, CaseNumber, Participant, ParticipantId, Payment } from '../domain/caseload.ts';
 import type { ParsedCase } from '../domain/caseload-file.ts';
-import type {
-  AuditEntry, CaseloadLoad, CaseloadStore, Credentials, LinePayment, LoadReport, LoadedCaseload, LoadedParticipant, PayTicket,
-  PhoneUpdate, PinReset, RecordedPayment, Retention, UnconfirmedPayment,
+import {
+  LoadAbandonedError, MISMATCHES_LISTED,
+  type AuditEntry, type CaseloadLoad, type CaseloadStore, type Credentials, type ExportRange, type LineChanges, type LinePayment, type LoadReport,
+  type LoadedCaseload, type LoadedParticipant, type PayTicket, type PhoneUpdate, type PinReset, type RecordedChange, type RecordedPayment,
+  type Retention, type UnconfirmedPayment,
 } from '../domain/caseload-store.ts';
 import { isWithheld, type AttemptState, type CallerKey, type FailureCounted, type IdentificationMethod, type IdentificationPolicy } from '../domain/identification.ts';
 import { linePinStands, paymentsNow, phoneNow, phoneRetired, unconfirmed, withLinePayments, type LinePhone, type LinePin } from '../domain/line-overlay.ts';
@@ -39,15 +50,33 @@ export function budgetOf(caller: CallerKey, policy: IdentificationPolicy): numbe
 /** A change for the agency's export (src/jobs/export.ts): never a PIN, hash, SSN or card detail. */
 const change = (fields: Record<string, string>) => JSON.stringify(fields);
 
-// A load whose process died leaves a generation nobody points at. One started this long ago is
-// surely dead; a younger one may be another load still writing, and is left alone.
-const ABANDONED_AFTER_MS = 3600_000;
-/** Commands per pipeline while loading, and pipelines in flight: enough to keep Redis busy, little enough that calls keep being answered. */
-const LOAD_BATCH = 2_000;
-const LOAD_PIPELINES = 4;
+// A load keeps a heartbeat key alive while it writes its generation; a generation listed without
+// one belongs to a load that died (kill -9, a crash, a lost machine) and the next load drops it.
+// A load that stalls longer than this loses its generation and fails rather than switch it in.
+const LOAD_HEARTBEAT_MS = 10_000;
+const HEARTBEAT_EVERY_MS = 2_000;
+/**
+ * Records (hash fields) per load command, and commands in flight: enough to keep Redis busy; each
+ * runs in a few milliseconds, so calls' commands keep being answered between them.
+ */
+const LOAD_ENTRIES = 2_000;
+const LOAD_IN_FLIGHT = 4;
 
-function startedAt(generation: string): number {
-  return parseInt(generation.split('-')[0] ?? '', 36);
+/** Buckets per kind of record: some 60 participants each at two million, few enough to be packed. */
+export const BUCKETS = 32_768;
+
+/** The records of a generation, each kept as a field (its ID) of a bucket hash. */
+const KINDS = ['p', 'ssn', 'pin', 'cases-of', 'case', 'payments', 'appointments'] as const;
+type Kind = (typeof KINDS)[number];
+/** A generation's single keys: its meta, the confirmation codes on file, resetPin participants, and the list of its keys. */
+type Single = 'meta' | 'confirmed' | 'reset-pin' | 'keys';
+const SINGLES: readonly Single[] = ['meta', 'confirmed', 'reset-pin', 'keys'];
+
+/** The bucket of a record's ID (FNV-1a): any string, spread evenly. */
+export function bucketOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 16777619);
+  return (hash >>> 0) & (BUCKETS - 1);
 }
 
 export const DEFAULT_RETENTION: Retention = { sentDays: 30, auditDays: 400 };
@@ -65,7 +94,7 @@ const REPLICAS_KNOWN_FOR_MS = 5_000;
 
 type GenerationMeta = { loadedAt: string };
 
-export class RedisCaseloadStore implements CaseloadStore {
+export class RedisCaseloadStore implements CaseloadStore, LineChanges {
   private readonly base: string;
   private readonly outbox: ReturnType<typeof outboxKeys>;
 
@@ -94,8 +123,17 @@ export class RedisCaseloadStore implements CaseloadStore {
     return `${this.base}generations`;
   }
 
-  private key(generation: string, kind: string, id = ''): string {
-    return `${this.base}g:${generation}:${kind}${id ? `:${id}` : ''}`;
+  /** The bucket hash that holds the record `id` of `kind` in `generation` (the field is `id`). */
+  private bucket(generation: string, kind: Kind, id: string): string {
+    return this.bucketKey(generation, kind, bucketOf(id));
+  }
+
+  private bucketKey(generation: string, kind: Kind, bucket: number): string {
+    return `${this.base}g:${generation}:${kind}:${bucket}`;
+  }
+
+  private single(generation: string, kind: Single): string {
+    return `${this.base}g:${generation}:${kind}`;
   }
 
   /** The line's side: what callers did, outside every generation, so a load never undoes it. */
@@ -105,6 +143,11 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   private get changes(): string {
     return `${this.base}line:changes`;
+  }
+
+  /** Kept alive by a load while it writes `generation`. */
+  private heartbeat(generation: string): string {
+    return `${this.base}load:${generation}`;
   }
 
   private get audit(): string {
@@ -147,27 +190,57 @@ export class RedisCaseloadStore implements CaseloadStore {
   async beginLoad(): Promise<CaseloadLoad> {
     const loadStarted = new Date();
     const generation = `${loadStarted.getTime().toString(36)}-${randomUUID().slice(0, 8)}`;
+    const heartbeat = this.heartbeat(generation);
+    // Alive before listed, so a generation listed without a heartbeat is surely abandoned.
+    await this.redis.set(heartbeat, `${hostname()}:${process.pid}`, 'PX', LOAD_HEARTBEAT_MS);
     await this.redis.sadd(this.generations, generation);
-    const key = (kind: string, id = '') => this.key(generation, kind, id);
+    await this.dropAbandoned(generation);
+    let lost = false;
+    const beating = setInterval(() => {
+      // XX: a heartbeat that lapsed stays lapsed; another load may be dropping this generation.
+      this.redis.set(heartbeat, `${hostname()}:${process.pid}`, 'PX', LOAD_HEARTBEAT_MS, 'XX').then((ok) => {
+        if (ok === null) lost = true;
+      }, () => {});
+    }, HEARTBEAT_EVERY_MS);
+    beating.unref();
     const counts = { participants: 0, cases: 0 };
-    // Pipelines in flight, each `LOAD_BATCH` commands: bounded, so memory does not grow with the file.
-    let batch = this.redis.pipeline();
-    let queued = 0;
+    const listOfKeys = this.single(generation, 'keys');
+    // Entries waiting to be sent: fields set, then fields appended to (a participant's cases), and
+    // keys used for the first time (for the generation's list of its keys: a bit per bucket says which).
+    let batch = { setKeys: [] as string[], setArgs: [] as string[], appendKeys: [] as string[], appendArgs: [] as string[], newKeys: [] as string[] };
+    const used = new Map<Kind, Uint8Array>(KINDS.map((kind) => [kind, new Uint8Array(BUCKETS / 8)]));
+    const keyOf = (kind: Kind, id: string) => {
+      const bucket = bucketOf(id);
+      const bits = used.get(kind)!;
+      const key = this.bucketKey(generation, kind, bucket);
+      if (!(bits[bucket >> 3]! & (1 << (bucket & 7)))) {
+        bits[bucket >> 3]! |= 1 << (bucket & 7);
+        batch.newKeys.push(key);
+      }
+      return key;
+    };
+    const set = (key: string, field: string, value: string) => {
+      batch.setKeys.push(key);
+      batch.setArgs.push(field, value);
+    };
+    const full = () => batch.setKeys.length + batch.appendKeys.length >= LOAD_ENTRIES;
     const inFlight = new Set<Promise<void>>();
     let failure: unknown = null;
+    const abandoned = () => new LoadAbandonedError();
     const send = async (force: boolean) => {
+      if (lost) failure ??= abandoned();
       if (failure) throw failure;
-      if (queued === 0 || (!force && queued < LOAD_BATCH)) return;
-      const sending = batch.exec().then((results) => {
-        for (const [error] of results ?? []) if (error) throw error;
-      });
-      batch = this.redis.pipeline();
-      queued = 0;
+      const { setKeys, setArgs, appendKeys, appendArgs, newKeys } = batch;
+      const size = setKeys.length + appendKeys.length;
+      if (size === 0 || (!force && size < LOAD_ENTRIES)) return;
+      batch = { setKeys: [], setArgs: [], appendKeys: [], appendArgs: [], newKeys: [] };
+      const sending = runScript<number>(this.redis, 'load-entries', [listOfKeys, ...setKeys, ...appendKeys], [setKeys.length, newKeys.length, ...newKeys, ...setArgs, ...appendArgs])
+        .then(() => {});
       const tracked = sending.catch((error: unknown) => {
         failure ??= error;
       }).finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
-      while (inFlight.size >= LOAD_PIPELINES) await Promise.race(inFlight);
+      while (inFlight.size >= LOAD_IN_FLIGHT) await Promise.race(inFlight);
       if (failure) throw failure;
     };
     const drain = async () => {
@@ -175,59 +248,82 @@ export class RedisCaseloadStore implements CaseloadStore {
       await Promise.all(inFlight);
       if (failure) throw failure;
     };
-    const drop = () => this.dropGeneration(generation);
+    const drop = async () => {
+      clearInterval(beating);
+      await Promise.allSettled(inFlight);
+      // Nothing points at it, so it can go at once; if Redis is gone, the next load clears it.
+      await this.dropGeneration(generation).catch(() => {});
+    };
 
     return {
       addParticipants: async (participants: readonly LoadedParticipant[]) => {
         for (const { participant, ssnHash, pinHash, resetPin } of participants) {
           const id = participant.participantId;
-          batch.set(key('p', id), JSON.stringify(participant));
-          batch.set(key('ssn', ssnHash), id);
-          if (pinHash) batch.set(key('pin', id), pinHash);
-          if (resetPin) batch.sadd(key('reset-pin'), id);
-          queued += 4;
+          set(keyOf('p', id), id, JSON.stringify(participant));
+          set(keyOf('ssn', ssnHash), ssnHash, id);
+          if (pinHash) set(keyOf('pin', id), id, pinHash);
+          if (resetPin) set(this.single(generation, 'reset-pin'), id, '1');
           counts.participants += 1;
-          await send(false);
+          if (full()) await send(false);
         }
+        await send(false);
       },
       addCases: async (cases: readonly ParsedCase[]) => {
         for (const { payments, appointments, ...c } of cases) {
-          batch.set(key('case', c.caseNumber), JSON.stringify(c));
+          const n = c.caseNumber;
+          set(keyOf('case', n), n, JSON.stringify(c));
           const newestFirst = [...payments].sort((a, b) => Date.parse(b.receivedAt) - Date.parse(a.receivedAt));
-          if (newestFirst.length) batch.rpush(key('payments', c.caseNumber), ...newestFirst.map((p) => JSON.stringify(p)));
-          for (const p of payments) if (p.confirmationCode) batch.hset(key('confirmed'), p.confirmationCode, c.caseNumber);
-          batch.set(key('appointments', c.caseNumber), JSON.stringify(appointments));
-          batch.sadd(key('cases-of', c.payingParticipantId), c.caseNumber);
-          batch.sadd(key('cases-of', c.receivingParticipantId), c.caseNumber);
-          queued += 5 + payments.length;
+          if (newestFirst.length) set(keyOf('payments', n), n, JSON.stringify(newestFirst));
+          for (const p of payments) if (p.confirmationCode) set(this.single(generation, 'confirmed'), p.confirmationCode, n);
+          set(keyOf('appointments', n), n, JSON.stringify(appointments));
+          for (const party of [c.payingParticipantId, c.receivingParticipantId]) {
+            batch.appendKeys.push(keyOf('cases-of', party));
+            batch.appendArgs.push(party, n);
+          }
           counts.cases += 1;
-          await send(false);
+          if (full()) await send(false);
         }
+        await send(false);
       },
-      abandon: async () => {
-        await Promise.allSettled(inFlight);
-        // Nothing points at it yet, so it can go at once; if Redis is gone, a later load clears it.
-        await drop().catch(() => {});
-      },
+      abandon: drop,
       commit: async () => {
+        let status: string;
+        let previous: string | undefined;
         try {
           await drain();
+          if (lost) throw abandoned();
           const meta: GenerationMeta = { loadedAt: loadStarted.toISOString() };
-          await this.redis.set(key('meta'), JSON.stringify(meta));
+          clearInterval(beating);
+          [status, previous] = await runScript<[string, string | undefined]>(this.redis, 'commit-load',
+            [this.pointer, heartbeat, this.single(generation, 'meta')], [generation, JSON.stringify(meta)]);
         } catch (error) {
-          await drop().catch(() => {});
+          await drop();
           throw error;
         }
-        const previous = await this.redis.getset(this.pointer, generation);
-        // Only the generation just replaced, and abandoned ones: dropping every other one would also
-        // drop a concurrent load half-way through, and that load would then switch to it.
-        for (const old of await this.redis.smembers(this.generations)) {
-          if (old === generation) continue;
-          if (old === previous || !(Date.now() - startedAt(old) < ABANDONED_AFTER_MS)) await this.dropGeneration(old);
+        if (status !== 'committed') {
+          await drop();
+          throw abandoned();
         }
+        if (previous) await this.dropGeneration(previous);
+        await this.dropAbandoned(generation);
         return { ...counts, ...(await this.retireWhatTheFileHas(generation)) };
       },
     };
+  }
+
+  /**
+   * Drops every generation but `own` and the current one whose load has no heartbeat: it died.
+   * Heartbeats are read before the pointer: a load that finishes in between has switched the
+   * pointer to its generation in the same step that ended its heartbeat.
+   */
+  private async dropAbandoned(own: string): Promise<void> {
+    const others = (await this.redis.smembers(this.generations)).filter((generation) => generation !== own);
+    if (others.length === 0) return;
+    const alive = await Promise.all(others.map((generation) => this.redis.exists(this.heartbeat(generation))));
+    const current = await this.generation();
+    for (const [i, generation] of others.entries()) {
+      if (alive[i] === 0 && generation !== current) await this.dropGeneration(generation);
+    }
   }
 
   /**
@@ -236,13 +332,13 @@ export class RedisCaseloadStore implements CaseloadStore {
    * keeps the line's side small and counts what happened for the load's report.
    */
   private async retireWhatTheFileHas(generation: string): Promise<Omit<LoadReport, 'participants' | 'cases'>> {
-    const report = { paymentsConfirmed: 0, confirmationMismatches: 0, phonesRetired: 0, pinsRetired: 0 };
+    const report: Omit<LoadReport, 'participants' | 'cases'> = { paymentsConfirmed: 0, confirmationMismatches: 0, mismatches: [], phonesRetired: 0, pinsRetired: 0 };
     const keep = this.retention.sentDays * 86_400;
     for await (const key of this.scan(this.line('payments', '*'))) {
       const caseNumber = key.slice(this.line('payments', '').length);
       const listed = (await this.redis.lrange(key, 0, -1)).map((json) => JSON.parse(json) as LinePayment);
       if (listed.length === 0) continue;
-      const onFile = await this.redis.hmget(this.key(generation, 'confirmed'), ...listed.map((p) => p.confirmationCode));
+      const onFile = await this.redis.hmget(this.single(generation, 'confirmed'), ...listed.map((p) => p.confirmationCode));
       for (const [i, payment] of listed.entries()) {
         if (onFile[i] === caseNumber) {
           await this.redis.lrem(key, 1, JSON.stringify(payment));
@@ -250,12 +346,15 @@ export class RedisCaseloadStore implements CaseloadStore {
           report.paymentsConfirmed += 1;
         } else if (onFile[i]) {
           report.confirmationMismatches += 1;
+          if (report.mismatches.length < MISMATCHES_LISTED) {
+            report.mismatches.push({ confirmationCode: payment.confirmationCode, lineCase: caseNumber as CaseNumber, fileCase: onFile[i] as CaseNumber });
+          }
         }
       }
     }
     for await (const key of this.scan(this.line('phone', '*'))) {
       const participantId = key.slice(this.line('phone', '').length);
-      const [updateJson, participantJson] = await this.redis.mget(key, this.key(generation, 'p', participantId));
+      const [updateJson, participantJson] = await Promise.all([this.redis.get(key), this.redis.hget(this.bucket(generation, 'p', participantId), participantId)]);
       if (!updateJson) continue;
       const onFile = participantJson ? (JSON.parse(participantJson) as Participant).phone : null;
       if (!participantJson || phoneRetired(onFile, JSON.parse(updateJson) as LinePhone)) {
@@ -263,8 +362,8 @@ export class RedisCaseloadStore implements CaseloadStore {
         report.phonesRetired += 1;
       }
     }
-    const meta = { resetPin: true, loadedAt: (JSON.parse((await this.redis.get(this.key(generation, 'meta'))) ?? '{}') as Partial<GenerationMeta>).loadedAt ?? null };
-    for await (const participantId of this.sscan(this.key(generation, 'reset-pin'))) {
+    const meta = { resetPin: true, loadedAt: (JSON.parse((await this.redis.get(this.single(generation, 'meta'))) ?? '{}') as Partial<GenerationMeta>).loadedAt ?? null };
+    for await (const participantId of this.hashFields(this.single(generation, 'reset-pin'))) {
       for (const kind of ['pin', 'pin-pending']) {
         const json = await this.redis.get(this.line(kind, participantId));
         if (json && !linePinStands(JSON.parse(json) as LinePin, meta)) {
@@ -297,35 +396,52 @@ export class RedisCaseloadStore implements CaseloadStore {
     } while (cursor !== '0');
   }
 
+  private async *hashFields(key: string): AsyncGenerator<string> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.redis.hscan(key, cursor, 'COUNT', 1000);
+      cursor = next;
+      for (let i = 0; i < flat.length; i += 2) yield flat[i]!;
+    } while (cursor !== '0');
+  }
+
+  /** Unlinks a generation's keys: those it listed as it wrote them (no SCAN), its single keys, and its place in the list. */
   private async dropGeneration(generation: string): Promise<void> {
+    const listOfKeys = this.single(generation, 'keys');
+    // A generation written by an earlier version (a key per record) listed nothing: found by SCAN, once.
+    const written = (await this.redis.exists(listOfKeys)) ? this.sscan(listOfKeys) : this.scan(`${this.base}g:${generation}:*`);
     const keys: string[] = [];
-    for await (const key of this.scan(`${this.base}g:${generation}:*`)) {
+    for await (const key of written) {
       keys.push(key);
       if (keys.length >= 1000) await this.redis.unlink(...keys.splice(0));
     }
-    if (keys.length) await this.redis.unlink(...keys);
+    await this.redis.unlink(...keys, ...SINGLES.map((kind) => this.single(generation, kind)));
     await this.redis.srem(this.generations, generation);
+    await this.redis.del(this.heartbeat(generation));
   }
 
   // ---- reading: the file's answers with the line's laid on top ----------------------------------
 
   async participant(participantId: ParticipantId): Promise<Participant | null> {
-    const [json, update] = await this.inCurrent((g) => this.redis.mget(this.key(g, 'p', participantId), this.line('phone', participantId)), [null, null] as (string | null)[]);
+    const [json, update] = await this.inCurrent(
+      (g) => Promise.all([this.redis.hget(this.bucket(g, 'p', participantId), participantId), this.redis.get(this.line('phone', participantId))]),
+      [null, null] as (string | null)[],
+    );
     if (!json) return null;
     const participant = JSON.parse(json) as Participant;
     return { ...participant, phone: phoneNow(participant.phone, update ? (JSON.parse(update) as LinePhone) : null) };
   }
 
   async participantBySsnHash(ssnHash: string): Promise<ParticipantId | null> {
-    return this.inCurrent(async (g) => (await this.redis.get(this.key(g, 'ssn', ssnHash))) as ParticipantId | null, null);
+    return this.inCurrent(async (g) => (await this.redis.hget(this.bucket(g, 'ssn', ssnHash), ssnHash)) as ParticipantId | null, null);
   }
 
   async credentials(participantId: ParticipantId): Promise<Credentials> {
     const read = await this.inCurrent(async (g) => {
       const results = (await this.redis.pipeline()
-        .get(this.key(g, 'pin', participantId))
-        .sismember(this.key(g, 'reset-pin'), participantId)
-        .get(this.key(g, 'meta'))
+        .hget(this.bucket(g, 'pin', participantId), participantId)
+        .hexists(this.single(g, 'reset-pin'), participantId)
+        .get(this.single(g, 'meta'))
         .get(this.line('pin', participantId))
         .get(this.line('pin-pending', participantId))
         .exec()) ?? [];
@@ -357,7 +473,7 @@ export class RedisCaseloadStore implements CaseloadStore {
       return ((list as string[] | null) ?? []).map((json) => JSON.parse(json) as LinePayment);
     });
     const codes = lists.flat().map((p) => p.confirmationCode);
-    const confirmedOn = codes.length ? await this.redis.hmget(this.key(generation, 'confirmed'), ...codes) : [];
+    const confirmedOn = codes.length ? await this.redis.hmget(this.single(generation, 'confirmed'), ...codes) : [];
     const caseOf = new Map(codes.map((code, i) => [code, confirmedOn[i] ?? null]));
     caseNumbers.forEach((n, i) => {
       const listed = lists[i] ?? [];
@@ -368,23 +484,24 @@ export class RedisCaseloadStore implements CaseloadStore {
 
   async casesOf(participantId: ParticipantId): Promise<Case[]> {
     return this.inCurrent(async (g) => {
-      const numbers = (await this.redis.smembers(this.key(g, 'cases-of', participantId))).sort();
+      const listed = await this.redis.hget(this.bucket(g, 'cases-of', participantId), participantId);
+      const numbers = [...new Set(listed ? listed.split(',') : [])].sort();
       if (numbers.length === 0) return [];
-      const [cases, pending] = await Promise.all([this.redis.mget(...numbers.map((n) => this.key(g, 'case', n))), this.pendingOn(g, numbers)]);
+      const [cases, pending] = await Promise.all([Promise.all(numbers.map((n) => this.redis.hget(this.bucket(g, 'case', n), n))), this.pendingOn(g, numbers)]);
       return cases.flatMap((json, i) => (json === null ? [] : [withLinePayments(JSON.parse(json) as Case, pending.get(numbers[i]!) ?? [])]));
     }, []);
   }
 
   async payments(caseNumber: CaseNumber): Promise<Payment[]> {
     return this.inCurrent(async (g) => {
-      const [onFile, pending] = await Promise.all([this.redis.lrange(this.key(g, 'payments', caseNumber), 0, -1), this.pendingOn(g, [caseNumber])]);
-      return paymentsNow(onFile.map((p) => JSON.parse(p) as Payment), pending.get(caseNumber) ?? []).map(({ receivedAt, amount, method, confirmationCode }) =>
+      const [onFile, pending] = await Promise.all([this.redis.hget(this.bucket(g, 'payments', caseNumber), caseNumber), this.pendingOn(g, [caseNumber])]);
+      return paymentsNow(onFile ? (JSON.parse(onFile) as Payment[]) : [], pending.get(caseNumber) ?? []).map(({ receivedAt, amount, method, confirmationCode }) =>
         (confirmationCode ? { receivedAt, amount, method, confirmationCode } : { receivedAt, amount, method }));
     }, []);
   }
 
   async appointments(caseNumber: CaseNumber): Promise<Appointment[]> {
-    return this.inCurrent(async (g) => JSON.parse((await this.redis.get(this.key(g, 'appointments', caseNumber))) ?? '[]') as Appointment[], []);
+    return this.inCurrent(async (g) => JSON.parse((await this.redis.hget(this.bucket(g, 'appointments', caseNumber), caseNumber)) ?? '[]') as Appointment[], []);
   }
 
   async unconfirmedPayments(before: Date): Promise<UnconfirmedPayment[]> {
@@ -494,13 +611,13 @@ export class RedisCaseloadStore implements CaseloadStore {
       if (generation === null) throw new Error('no caseload is loaded');
       const [status, detail] = await runScript<[string, string | undefined]>(this.redis, 'record-payment',
         [
-          this.pointer, this.key(generation, 'case', caseNumber), this.line('paid', payment.confirmationCode), this.line('payments', caseNumber),
+          this.pointer, this.bucket(generation, 'case', caseNumber), this.line('paid', payment.confirmationCode), this.line('payments', caseNumber),
           this.line('ticket', ticket.nonce), this.changes,
         ],
         [
           generation, JSON.stringify({ caseNumber, payment }), payment.confirmationCode, ticket.keepMs,
           change({ kind: 'payment', caseNumber, confirmationCode: payment.confirmationCode, amount: String(payment.amount), receivedAt: payment.receivedAt }),
-          listed,
+          listed, caseNumber,
         ],
       );
       if (status === 'recorded') {
@@ -569,7 +686,10 @@ export class RedisCaseloadStore implements CaseloadStore {
   async updatePhone(participantId: ParticipantId, phone: string, audit: AuditEntry, limits: { perDay: number; day: string }): Promise<PhoneUpdate> {
     const key = this.line('phone', participantId);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const [fileJson, current] = await this.inCurrent((g) => this.redis.mget(this.key(g, 'p', participantId), key), [null, null] as (string | null)[]);
+      const [fileJson, current] = await this.inCurrent(
+        (g) => Promise.all([this.redis.hget(this.bucket(g, 'p', participantId), participantId), this.redis.get(key)]),
+        [null, null] as (string | null)[],
+      );
       if (!fileJson) return { ok: false, reason: 'no-participant' };
       const onFile = (JSON.parse(fileJson) as Participant).phone;
       // What the update replaced on file (phoneNow compares the file with it), not the line's last update.
@@ -592,4 +712,43 @@ export class RedisCaseloadStore implements CaseloadStore {
     const entries = await this.redis.xrevrange(this.audit, '+', '-', 'COUNT', limit);
     return entries.map(([, fields]) => JSON.parse(fields[1] ?? '{}') as AuditEntry);
   }
+
+  // ---- the agency's export (src/jobs/export.ts) -------------------------------------------------
+
+  private get exportCursor(): string {
+    return `${this.base}line:export:cursor`;
+  }
+
+  private get exportPending(): string {
+    return `${this.base}line:export:pending`;
+  }
+
+  async nextExportRange(max: number): Promise<ExportRange | null> {
+    const range = await runScript<string>(this.redis, 'begin-export', [this.exportCursor, this.exportPending, this.changes], [max]);
+    return range ? (JSON.parse(range) as ExportRange) : null;
+  }
+
+  async *changesIn(range: ExportRange, batch: number): AsyncGenerator<RecordedChange[]> {
+    let after = range.after;
+    let left = range.count;
+    while (left > 0) {
+      const entries = await this.redis.xrange(this.changes, `(${after}`, range.last, 'COUNT', Math.min(batch, left));
+      if (entries.length === 0) break;
+      yield entries.map(([id, fields]) => ({ id, change: fieldOf(fields, 'change') ?? '', payer: fieldOf(fields, 'payer') || null }));
+      left -= entries.length;
+      after = entries[entries.length - 1]![0];
+    }
+    // The stream is trimmed only behind the cursor, so a pending range is always whole.
+    if (left !== 0 || after !== range.last) throw new Error(`the line's changes after ${range.after} up to ${range.last} are not all there: ${range.count - left} of ${range.count}`);
+  }
+
+  async exported(range: ExportRange, trimBefore: Date): Promise<'advanced' | 'stale'> {
+    return runScript<'advanced' | 'stale'>(this.redis, 'finish-export', [this.exportCursor, this.exportPending, this.changes], [range.after, range.last, `${trimBefore.getTime()}-0`]);
+  }
+}
+
+/** A stream entry's field, from Redis's flat [name, value, name, value, ...]. */
+function fieldOf(fields: readonly string[], name: string): string | null {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1]!;
+  return null;
 }

@@ -14,7 +14,7 @@ function source(file: string, seen: readonly string[] = []): string {
   return text.replace(/^-- @include (\S+\.lua)$/gm, (_, included: string) => source(included, [...seen, file]));
 }
 
-/** How many KEYS each script takes; the rest of its arguments are ARGV. */
+/** How many KEYS each script takes; the rest of its arguments are ARGV. `any`: as many as the caller gives. */
 const SCRIPTS = {
   'begin-turn': 3,
   'renew-lock': 1,
@@ -31,7 +31,11 @@ const SCRIPTS = {
   'use-pending-pin': 3,
   'mark-letter-sent': 4,
   'release-consumer': 1,
-} as const;
+  'commit-load': 3,
+  'begin-export': 3,
+  'finish-export': 3,
+  'load-entries': 'any',
+} satisfies Record<string, number | 'any'>;
 
 export type ScriptName = keyof typeof SCRIPTS;
 
@@ -43,8 +47,9 @@ const defined = new WeakSet<object>();
 /** Defines every script on `redis` (once per client). */
 function define(redis: RedisClient): void {
   if (defined.has(redis)) return;
-  for (const [name, numberOfKeys] of Object.entries(SCRIPTS)) {
-    redis.defineCommand(commandName(name as ScriptName), { numberOfKeys, lua: source(`${name}.lua`) });
+  for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number | 'any'][]) {
+    // Without numberOfKeys ioredis takes the count as the first argument (runScript passes it).
+    redis.defineCommand(commandName(name), { lua: source(`${name}.lua`), ...(numberOfKeys === 'any' ? {} : { numberOfKeys }) });
   }
   defined.add(redis);
 }
@@ -58,9 +63,10 @@ function commandName(name: ScriptName): string {
  * caller cannot shift an argument into the keys (or lose a key into ARGV) by miscounting.
  */
 export function runScript<T>(redis: RedisClient, name: ScriptName, keys: readonly string[], args: readonly Arg[]): Promise<T> {
-  if (keys.length !== SCRIPTS[name]) throw new Error(`lua ${name} takes ${SCRIPTS[name]} keys, got ${keys.length}`);
+  const expected: number | 'any' = SCRIPTS[name];
+  if (expected === 'any' ? keys.length === 0 : keys.length !== expected) throw new Error(`lua ${name} takes ${expected === 'any' ? 'at least one' : expected} keys, got ${keys.length}`);
   define(redis);
   const command = (redis as unknown as Record<string, Command>)[commandName(name)];
   if (!command) throw new Error(`lua ${name} is not defined`);
-  return command.call(redis, ...keys, ...args) as Promise<T>;
+  return (expected === 'any' ? command.call(redis, keys.length, ...keys, ...args) : command.call(redis, ...keys, ...args)) as Promise<T>;
 }
