@@ -1,7 +1,8 @@
 // The line as `npm run bench` measures it: createLine on a RedisStore over real Redis, as in
 // production, with a silent logger and a pinned clock, in a process of its own.
 import { loadConfig, type Config } from '../../src/config.ts';
-import { silentLogger } from '../../src/log.ts';
+import { openSync } from 'node:fs';
+import { asyncLineWriter, jsonLogger, type Logger } from '../../src/log.ts';
 import { createLine } from '../../src/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
 import { PhaseMeter, closeServer, type ServerPhaseStats } from './phase-meter.ts';
@@ -49,6 +50,15 @@ export function lineConfig(options: LineServerOptions, publicUrl: string): Confi
   });
 }
 
+/**
+ * The line logs as in production (a JSON line per webhook, written asynchronously), to /dev/null:
+ * the cost of logging is part of a webhook's, what reads the log is not.
+ */
+function discardedLog(): Logger {
+  const writer = asyncLineWriter(openSync('/dev/null', 'w'));
+  return jsonLogger((line) => writer.write(line));
+}
+
 export async function startLineServer(options: LineServerOptions): Promise<{
   info: LineInfo;
   begin(): void;
@@ -69,7 +79,7 @@ export async function startLineServer(options: LineServerOptions): Promise<{
   });
   await store.ping();
   const pinned = new Date(options.at).getTime();
-  const line = await createLine({ config, store, logger: silentLogger, clock: () => new Date(pinned) }).catch(async (error: unknown) => {
+  const line = await createLine({ config, store, logger: jsonLogger(asyncLineWriter(openSync('/dev/null', 'w')).write), clock: () => new Date(pinned) }).catch(async (error: unknown) => {
     await store.close();
     throw error;
   });
