@@ -36,7 +36,14 @@ export const BUDGETS = {
     account: { en: 45, es: 50 },
     other: { en: 60, es: 75 },
   },
+  /** What a path may say once the main menu begins (its title on): the issue's "<Pay> from the main menu", in both languages. */
+  fromMainMenu: {
+    pay: { en: 180, es: 180 },
+  },
 } as const;
+
+/** The prompt a path is counted from for BUDGETS.fromMainMenu. */
+const MAIN_MENU_BEGINS: PromptId = 'main.title';
 
 export type PathName = keyof typeof BUDGETS.paths;
 
@@ -159,7 +166,11 @@ class AuditCall {
 }
 
 export type Heard = { id: PromptId; text: string; words: number };
-export type PathFigure = { name: PathName; language: Language; what: string; caller: string; heard: Heard[]; words: number; seconds: number; budget: number };
+export type PathFigure = {
+  name: PathName; language: Language; what: string; caller: string; heard: Heard[]; words: number; seconds: number; budget: number;
+  /** The words from the main menu on, where BUDGETS.fromMainMenu has a budget for the path. */
+  fromMainMenu: { words: number; budget: number } | null;
+};
 export type MenuFigure = { name: string; language: Language; heard: Heard[]; words: number; seconds: number; budget: number };
 
 const heardOf = (reply: Reply): Heard[] =>
@@ -231,7 +242,9 @@ export async function auditPrompts(at: Date = new Date(AUDIT_AT)): Promise<Audit
         const { before, last } = await walk(line, spec.keys);
         const heard = [...before, ...endOfPath(spec, last)];
         const words = total(heard);
-        paths.push({ name: spec.name, language, what: spec.what, caller: spec.caller, heard, words, seconds: secondsFor(words, language), budget: BUDGETS.paths[spec.name][language] });
+        const menuBudget = spec.name in BUDGETS.fromMainMenu ? BUDGETS.fromMainMenu[spec.name as keyof typeof BUDGETS.fromMainMenu][language] : null;
+        const fromMainMenu = menuBudget === null ? null : { words: total(heard.slice(heard.findIndex((line) => line.id === MAIN_MENU_BEGINS))), budget: menuBudget };
+        paths.push({ name: spec.name, language, what: spec.what, caller: spec.caller, heard, words, seconds: secondsFor(words, language), budget: BUDGETS.paths[spec.name][language], fromMainMenu });
       }
       for (const spec of menuSpecs(language)) {
         if (spec.name === 'language' && language === 'es') continue; // one bilingual menu
@@ -252,6 +265,8 @@ export async function auditPrompts(at: Date = new Date(AUDIT_AT)): Promise<Audit
 export function overBudget(audit: Pick<Audit, 'menus' | 'paths'>): string[] {
   return [
     ...audit.paths.filter((p) => p.words > p.budget).map((p) => `${p.language} path ${p.what}: ${p.words} words, over its budget of ${p.budget}`),
+    ...audit.paths.filter((p) => p.fromMainMenu && p.fromMainMenu.words > p.fromMainMenu.budget)
+      .map((p) => `${p.language} path ${p.what}, from the main menu: ${p.fromMainMenu?.words} words, over its budget of ${p.fromMainMenu?.budget}`),
     ...audit.menus.filter((m) => m.words > m.budget).map((m) => `${m.language} ${m.name} menu: ${m.words} words, over its budget of ${m.budget}`),
   ];
 }
@@ -299,6 +314,8 @@ export function formatAudit(audit: Audit, options: { prompts?: boolean; transcri
   out.push('A first-time caller who listens to every prompt to the end:');
   for (const p of audit.paths) {
     out.push(`  ${p.language}  ${p.what.padEnd(50)} ${pad(p.words, 4)} words ${pad(p.seconds.toFixed(1), 6)} s   budget ${pad(p.budget, 3)}${p.words > p.budget ? '  OVER' : ''}   caller: ${p.caller}`);
+    const menuPart = p.fromMainMenu;
+    if (menuPart) out.push(`        ${'from the main menu on'.padEnd(50)} ${pad(menuPart.words, 4)} words ${pad(secondsFor(menuPart.words, p.language).toFixed(1), 6)} s   budget ${pad(menuPart.budget, 3)}${menuPart.words > menuPart.budget ? '  OVER' : ''}`);
     if (options.transcripts) for (const line of p.heard) out.push(`        ${pad(line.words, 3)}  ${line.id}: ${line.text}`);
   }
   out.push('', 'Menus (what 9 says again):');

@@ -30,10 +30,17 @@ describe('prompt audit', () => {
     expect(overBudget(audit)).to.deep.equal([]);
   });
 
-  it("holds the issue's figures: the balance in 115 English and 135 Spanish words, <Pay> in 180, each menu in 45", () => {
+  it("holds the issue's figures: the balance in 115 English and 135 Spanish words, <Pay> in 180 from the main menu, each menu in 45", () => {
     expect(path('balance', 'en').words).to.be.at.most(115);
     expect(path('balance', 'es').words).to.be.at.most(135);
-    expect(path('pay', 'en').words).to.be.at.most(180);
+    expect(path('pay', 'en').words, 'English, from the greeting').to.be.at.most(180);
+    for (const language of LANGUAGES) {
+      const fromMenu = path('pay', language).fromMainMenu;
+      expect(fromMenu?.words, language).to.be.at.most(180);
+      // From the main menu's title: the greeting, the language choice and the privacy notice are left out.
+      const heard = path('pay', language).heard;
+      expect(fromMenu?.words, language).to.equal(heard.slice(heard.findIndex((line) => line.id === 'main.title')).reduce((sum, line) => sum + line.words, 0));
+    }
     expect(menu('main', 'en').words).to.be.at.most(45);
     expect(menu('account', 'en').words).to.be.at.most(45);
   });
