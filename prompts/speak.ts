@@ -81,7 +81,7 @@ function time(at: string, language: Language): string {
 /**
  * A stretch the voice reads as written, or digits it is told how to read (SSML <say-as>, which
  * Polly's neural voices support for `digits` and `telephone`; `characters` they do not, so codes
- * with letters are spelled out in plain text instead). PLATFORM-NOTES.md, "Speech output".
+ * with letters are spelled out in plain text instead): Amazon Polly developer guide, "say-as".
  */
 export type SayAs = { sayAs: 'digits' | 'telephone'; value: string };
 export type Piece = string | SayAs;

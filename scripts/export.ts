@@ -11,7 +11,7 @@ import { DEFAULT_PER_FILE, exportChanges, type ExportSummary, type ExportedFile 
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore, openStore } from '../src/store/index.ts';
 
-/** A card payment no file has confirmed this long after it was taken is listed for reconciliation (CASELOAD.md). */
+/** A card payment no file has confirmed this long after it was taken is listed for reconciliation (docs/caseload.md). */
 const UNCONFIRMED_AFTER_DAYS = 45;
 
 const USAGE =

@@ -23,7 +23,7 @@ export const LANGUAGES: readonly Language[] = ['en', 'es'];
  */
 export const WORDS_PER_MINUTE: Record<Language, number> = { en: 175, es: 175 };
 
-/** What a caller may be made to hear, in words (the figures; README "How the line talks"). */
+/** What a caller may be made to hear, in words (the figures; docs/performance.md, "How long callers listen"). */
 export const BUDGETS = {
   paths: {
     balance: { en: 115, es: 135 },

@@ -1,4 +1,4 @@
-// What the domain needs from wherever the caseload is kept. Two sides (CASELOAD.md, spec section
+// What the domain needs from wherever the caseload is kept. Two sides (docs/caseload.md, spec section
 // 12): the agency's (participants, cases, posted payments and appointments, as the last file said;
 // each load replaces it whole) and the line's (what callers did: PINs, card payments, phone
 // updates, failures and locks, letters, the changes for the agency's export), which no load

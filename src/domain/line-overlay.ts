@@ -1,4 +1,4 @@
-// What a load keeps (CASELOAD.md, "What a load replaces, and what it keeps"): the rules that lay
+// What a load keeps (docs/caseload.md, "What a load replaces, and what it keeps"): the rules that lay
 // what callers did on the line over what the agency's last file says. Pure, and shared by both
 // stores, so the in-process and the Redis caseload read the same answers.
 import type { Case, Payment } from './caseload.ts';

@@ -1,5 +1,5 @@
 // The caseload in Redis. Every key sits in one hash slot ({caseload}) so the multi-key steps run as
-// one Lua script, atomic also under Redis Cluster. Two sides (CASELOAD.md): the agency's, written
+// one Lua script, atomic also under Redis Cluster. Two sides (docs/caseload.md): the agency's, written
 // by a load as a new generation beside the old one and switched in by a pointer, so no reader ever
 // sees half a caseload; and the line's (`line:`), which no load touches and which reads lay on top.
 //
@@ -458,7 +458,7 @@ export class RedisCaseloadStore implements CaseloadStore, LineChanges {
       const pin = json ? (JSON.parse(json) as LinePin) : null;
       return linePinStands(pin, file) ? pin.hash : null;
     };
-    // A PIN set on the line stands over the file's (CASELOAD.md: what a load keeps).
+    // A PIN set on the line stands over the file's (docs/caseload.md: what a load keeps).
     return { pinHash: standing(read.onLine) ?? read.fromFile, pendingPinHash: standing(read.pending) };
   }
 
