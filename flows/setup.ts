@@ -79,7 +79,7 @@ export const PAY_ID_TRIES = { counter: 'payIdFailures', limit: PIN_TRIES_PER_CAL
 export const NEW_PIN_TRIES = { counter: 'pinProblems', limit: PIN_TRIES_PER_CALL } as const satisfies Limit;
 export const AMOUNT_TRIES = { counter: 'amountProblems', limit: MAX_STRIKES } as const satisfies Limit;
 export const PAY_ATTEMPTS = { counter: 'payAttempts', limit: MAX_PAY_ATTEMPTS } as const satisfies Limit;
-/** Phone numbers a caller may save in one call: a script changing numbers again and again is refused (spec section 9). */
+/** Phone numbers a caller may save in one call: a script changing numbers again and again is refused (spec section 8). */
 export const PHONE_UPDATES = { counter: 'phoneUpdates', limit: 2 } as const satisfies Limit;
 
 const provided = (name: string) => async (): Promise<never> => {

@@ -1,5 +1,5 @@
 // Accounts.caseInformation over both stores: each parent hears their cases and, of the
-// appointments to come, only those for them (CASELOAD.md, appointments[].attendee).
+// appointments to come, only those for them (docs/caseload.md, appointments[].attendee).
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { Accounts } from '../src/domain/accounts.ts';

@@ -241,7 +241,7 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
         expect(await store.payments(caseNo('555000002'))).to.have.length(1);
       });
 
-      it('keeps what callers did on the line: PINs changed or mailed, failures, locks and reset limits (CASELOAD.md)', async function () {
+      it('keeps what callers did on the line: PINs changed or mailed, failures, locks and reset limits (docs/caseload.md)', async function () {
         await store.replaceCaseload(await small());
         for (let i = 0; i < POLICY.lockAfter; i++) await store.recordIdentificationFailure('pin', A, CALLER, minutes(i), POLICY);
         await store.recordIdentificationFailure('ssn', C, CALLER, minutes(0), POLICY);
@@ -469,7 +469,7 @@ function caseloadStoreContract(name: string, open: () => Promise<Opened>): void 
       });
     });
 
-    describe('what a load keeps (CASELOAD.md: one test per row of "What a load replaces, and what it keeps")', function () {
+    describe('what a load keeps (docs/caseload.md: one test per row of "What a load replaces, and what it keeps")', function () {
       // The line's records are made before each load starts, as they are in life; the times are real ones.
       const past = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
       const CASE_1 = caseNo('555000001'); // A pays, B receives: $300.00 due this month

@@ -1,4 +1,4 @@
-// What callers did on the line outlives the nightly load (spec section 12, CASELOAD.md), heard
+// What callers did on the line outlives the nightly load (spec section 12, docs/caseload.md), heard
 // over HTTP: the line on a real Redis, a caller changes a PIN, pays by card and updates a phone
 // number; the unchanged demo caseload is loaded again (as every night) and the next calls still
 // hear it; then a file that confirms the payment, which is counted once.

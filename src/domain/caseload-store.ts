@@ -80,7 +80,7 @@ export type PhoneUpdate =
   | { ok: true; previous: string | null }
   | { ok: false; reason: 'no-participant' | 'daily-limit' };
 
-/** How long what the line keeps about finished things is kept (spec section 9, retention). */
+/** How long what the line keeps about finished things is kept (spec sections 8 and 9, retention). */
 export type Retention = {
   /** Letters printed, their idempotency keys; card payments a file confirmed. */
   sentDays: number;

@@ -10,7 +10,7 @@ export const PRINT_AND_MAIL_GROUP = 'print-and-mail';
 /** A letter another consumer has held this long is taken to be abandoned by a run that stopped. */
 export const DEFAULT_MIN_IDLE_MS = 60_000;
 
-/** `retentionDays`: how long a sent letter's record and idempotency key are kept (spec section 9). */
+/** `retentionDays`: how long a sent letter's record and idempotency key are kept (spec section 8). */
 export type OutboxOptions = { minIdleMs?: number; retentionDays?: number };
 export const DEFAULT_LETTER_RETENTION_DAYS = 30;
 
