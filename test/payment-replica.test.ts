@@ -9,9 +9,10 @@ import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import type { CaseNumber } from '../src/domain/caseload.ts';
-import type { LogFields, Logger } from '../src/log.ts';
+import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { Caller } from './support/caller.ts';
+import { recordingLogger, type LoggedLine, type RecordingLogger } from './support/recording-logger.ts';
 import { startRedisServer, uniquePrefix, type RedisServer } from './support/redis.ts';
 import { startCluster, startSentinelSet, type Address, type RedisCluster, type SentinelSet } from './support/redis-servers.ts';
 import { AUTH_TOKEN, PUBLIC_URL, callParams, nextPath, post, saidIn } from './support/twilio.ts';
@@ -27,14 +28,6 @@ function success(code: string): Record<string, string> {
     Result: 'success', PaymentConfirmationCode: code, PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', PaymentCardType: 'visa', ExpirationDate: '0931',
     PaymentCardPostalCode: '96161', SecurityCode: 'xxx', PaymentMethod: 'credit-card', PaymentToken: '', ProfileId: '', PaymentError: '', PayErrorCode: '0', ConnectorError: '',
   };
-}
-
-type Logged = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields: LogFields };
-
-function recordingLogger(): Logger & { lines: Logged[] } {
-  const lines: Logged[] = [];
-  const log = (level: Logged['level']) => (msg: string, fields: LogFields = {}) => void lines.push({ level, msg, fields });
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 async function lineConfig(env: Record<string, string>): Promise<Config> {
@@ -87,7 +80,7 @@ async function waitsOn(address: Address): Promise<number> {
   return Number(/^cmdstat_wait:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
 }
 
-function notOnReplica(logger: { lines: Logged[] }): Logged[] {
+function notOnReplica(logger: RecordingLogger): LoggedLine[] {
   return logger.lines.filter((line) => line.msg === NOT_ON_REPLICA);
 }
 

@@ -9,9 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { loadConfig } from '../src/config.ts';
-import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { READY_PROBE_TTL_MS, RedisStore } from '../src/store/redis.ts';
+import { recordingLogger, type RecordingLogger } from './support/recording-logger.ts';
 import { startRedisServer, testRedisClient, uniquePrefix, watchCommands, type RedisServer } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
 
@@ -20,11 +20,11 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
   const servers: RedisServer[] = [];
   const clients: Redis[] = [];
   const lines: Line[] = [];
-  let warned: { msg: string; fields: Record<string, unknown> }[];
-  const logger: Logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (msg, fields = {}) => warned.push({ msg, fields }) };
+  let logger: RecordingLogger;
+  const warned = (msg: string) => logger.lines.find((line) => line.level === 'warn' && line.msg === msg);
 
   beforeEach(() => {
-    warned = [];
+    logger = recordingLogger();
   });
   afterEach(async () => {
     for (const line of lines.splice(0)) {
@@ -96,7 +96,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
     expect(await admin.get('kept')).to.equal('still readable');
     expect(await line.store.getSession('CA00000000000000000000000000000000')).to.equal(null);
     // The operator learns why from the log.
-    expect(warned.find((w) => w.msg === 'not ready')?.fields.error).to.match(/OOM/);
+    expect(warned('not ready')?.fields.error).to.match(/OOM/);
 
     await admin.flushall();
     expect((await request(line.app).get('/readyz')).status).to.equal(200);
@@ -114,7 +114,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
     const line = await lineOn(replica.url);
     const notReady = await request(line.app).get('/readyz');
     expect(notReady.status).to.equal(503);
-    expect(warned.find((w) => w.msg === 'not ready')?.fields.error).to.match(/READONLY/);
+    expect(warned('not ready')?.fields.error).to.match(/READONLY/);
     expect((await request(line.app).get('/healthz')).status).to.equal(200);
     expect((await request(await lineOn(primary.url).then((l) => l.app)).get('/readyz')).status).to.equal(200);
   });
