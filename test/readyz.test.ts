@@ -2,18 +2,14 @@
 // that still answers reads but refuses writes (full under noeviction, or a read-only replica)
 // takes the line out of the load balancer.
 import { expect } from 'chai';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { loadConfig } from '../src/config.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { READY_PROBE_TTL_MS, RedisStore } from '../src/store/redis.ts';
+import { testLineConfig } from './support/lines.ts';
 import { recordingLogger, type RecordingLogger } from './support/recording-logger.ts';
 import { startRedisServer, testRedisClient, uniquePrefix, watchCommands, type RedisServer } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
 
 describe('GET /readyz proves the store takes a write (own redis-servers)', function () {
   this.timeout(30_000);
@@ -48,8 +44,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
   }
 
   async function lineOn(url: string, prefix = uniquePrefix()): Promise<Line> {
-    const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-    const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, PAYMENT_SPOOL_FILE: spool, REDIS_PREFIX: prefix });
+    const config = await testLineConfig({ REDIS_PREFIX: prefix });
     const line = await createLine({ config, store: RedisStore.connect(url, prefix), logger });
     lines.push(line);
     return line;
