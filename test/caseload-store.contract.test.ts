@@ -16,6 +16,7 @@ import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, bucketOf, outboxKeys } from '../src/store/caseload-redis.ts';
 import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
+import { rejection } from './support/rejection.ts';
 
 const SECRETS = { ssnHashKey: 'contract-test-ssn-key', bcryptCost: 4 };
 const LETTER_KEY = 'contract-test-pin-letter-key-0123456789';
@@ -104,15 +105,6 @@ function letterFor(participant: Participant, pin: string, at = AT): PinLetter {
     createdAt: at.toISOString(),
     encryptedPin: encryptForLetter(pin, LETTER_KEY),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 // A caseload big enough that loading it takes many round trips; `version` changes every name,

@@ -23,6 +23,7 @@ import { Caller } from './support/caller.ts';
 import { testLineConfig } from './support/lines.ts';
 import { flushPrefix, keysUnder, uniquePrefix } from './support/redis.ts';
 import { clusterAdmin, sharedCluster, startCluster, startSentinelSet, type RedisCluster, type SentinelSet } from './support/redis-servers.ts';
+import { rejection } from './support/rejection.ts';
 import { callParams, nextPath, post, saidIn } from './support/twilio.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -60,15 +61,6 @@ async function toAmount(caller: Caller): Promise<Caller> {
   await caller.press(DEVIN.ssn);
   expect(caller.heard).to.include('Enter the amount in dollars and cents');
   return caller;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 describe('the line on a Redis Cluster', function () {

@@ -21,6 +21,7 @@ import {
   type RedisServer,
 } from './support/redis.ts';
 import { clusterAdmin, lineClient, sharedCluster, type RedisCluster } from './support/redis-servers.ts';
+import { rejection } from './support/rejection.ts';
 import type { CallRecord } from '../src/domain/call-record.ts';
 
 type Harness = {
@@ -79,15 +80,6 @@ function deferred<T = void>(): Deferred<T> {
     resolve = r;
   });
   return { promise, resolve };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 /** Starts a holder of CALL's lock and resolves once its work is running. */
