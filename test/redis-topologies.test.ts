@@ -21,7 +21,7 @@ import { RedisCaseloadStore, bucketOf } from '../src/store/caseload-redis.ts';
 import { connectRedis, openStore, RedisStore, untilReady } from '../src/store/index.ts';
 import { Caller } from './support/caller.ts';
 import { testLineConfig } from './support/lines.ts';
-import { flushPrefix, keysUnder, uniquePrefix } from './support/redis.ts';
+import { keysUnder, RedisRun, uniquePrefix } from './support/redis.ts';
 import { clusterAdmin, sharedCluster, startCluster, startSentinelSet, type RedisCluster, type SentinelSet } from './support/redis-servers.ts';
 import { rejection } from './support/rejection.ts';
 import { callParams, nextPath, post, saidIn } from './support/twilio.ts';
@@ -65,26 +65,19 @@ async function toAmount(caller: Caller): Promise<Caller> {
 
 describe('the line on a Redis Cluster', function () {
   this.timeout(30_000);
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(async () => clusterAdmin(await sharedCluster()));
   let cluster: RedisCluster;
   let admin: Cluster;
-  let counter = 0;
   let prefix: string;
 
   before(async function () {
     cluster = await sharedCluster();
-    admin = await clusterAdmin(cluster);
+    admin = await run.connect();
   });
-
-  after(async function () {
-    if (!admin) return;
-    await flushPrefix(admin, runPrefix);
-    admin.disconnect();
-  });
+  after(() => run.end());
 
   beforeEach(function () {
-    counter += 1;
-    prefix = `${runPrefix}${counter}:`;
+    prefix = run.nextPrefix();
   });
 
   it('answers a whole call over HTTP, seeded by npm run seed, its letter printed by npm run outbox, every multi-key step in one slot', async function () {
