@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createLine } from '../../src/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
-import { PhaseMeter, closeServer, type ServerPhaseStats } from './phase-meter.ts';
+import { PhaseMeter, closeServer, type MeteredServer } from './phase-meter.ts';
 
 export type LineServerOptions = {
   redisUrl: string;
@@ -49,12 +49,7 @@ export function lineConfig(options: LineServerOptions, publicUrl: string): Confi
   });
 }
 
-export async function startLineServer(options: LineServerOptions): Promise<{
-  info: LineInfo;
-  begin(): void;
-  end(): Promise<ServerPhaseStats>;
-  close(): Promise<void>;
-}> {
+export async function startLineServer(options: LineServerOptions): Promise<MeteredServer<LineInfo>> {
   const meter = await PhaseMeter.create('line', options.profileDir);
   // Listening first (on port 0) tells us the address before the line is built, so PUBLIC_URL is
   // the real one and the signatures the load generator computes are the ones the line checks.
