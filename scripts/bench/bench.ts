@@ -38,6 +38,7 @@ import { Redis } from 'ioredis';
 import { runCli } from '../cli.ts';
 import { fmt, latency, progress, thousands, type Latency } from './figures.ts';
 import { BenchProcess } from './bench-process.ts';
+import { deleteKeysUnder } from './delete-keys.ts';
 import { Fleet, type Load, type Phase } from './fleet.ts';
 import { lineConfig, type LineServerOptions } from './line-server.ts';
 import type { RunResult } from './load-generator.ts';
@@ -415,18 +416,6 @@ function redisHost(url: string): string {
   } catch {
     return '(unparseable REDIS_URL)';
   }
-}
-
-async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 // --- The report -----------------------------------------------------------------------------
