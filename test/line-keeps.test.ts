@@ -39,13 +39,7 @@ describe('what callers did on the line outlives a load (HTTP, real Redis)', func
   const load = (path = DEMO_CASELOAD_PATH): Promise<LoadReport> => loadCaseloadFile(path, line.caseload, line.config);
 
   async function pay(dollars: string, code: string): Promise<void> {
-    const caller = new Caller(line.app);
-    await caller.toMainMenu();
-    await caller.press('2');
-    await caller.press(DEVIN.id);
-    await caller.press(DEVIN.ssn);
-    await caller.press(dollars.replace('.', ''));
-    await caller.press('1');
+    const caller = await new Caller(line.app).toPay(DEVIN, dollars.replace('.', ''));
     expect(caller.twiml).to.include('<Pay ');
     const paid = await post(line.app, nextPath(caller.twiml), callParams(caller.callSid, {
       Result: 'success', PaymentConfirmationCode: code, PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', PaymentCardType: 'visa', ExpirationDate: '0931',

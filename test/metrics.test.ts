@@ -48,15 +48,6 @@ async function scrape(line: Line): Promise<string> {
   return res.text;
 }
 
-async function toPay(caller: Caller, cents = '10000'): Promise<Caller> {
-  await caller.toMainMenu();
-  await caller.press('2');
-  await caller.press(DEVIN.id);
-  await caller.press(DEVIN.ssn);
-  await caller.press(cents);
-  return caller.press('1');
-}
-
 describe('metrics (real Redis)', function () {
   this.timeout(30_000);
   let fleet: LineFleet;
@@ -81,7 +72,7 @@ describe('metrics (real Redis)', function () {
     await terrence.press('1');
     await terrence.hangUp();
     // A card payment, recorded; its URL tried again by another call.
-    const devin = await toPay(new Caller(line.app));
+    const devin = await new Caller(line.app).toPay(DEVIN, '10000');
     const payUrl = nextPath(devin.twiml);
     await devin.pay(success('ch_METRICS'));
     await post(line.app, payUrl, callParams(newCallSid(), success('ch_OTHER')));
@@ -205,7 +196,7 @@ describe('metrics when Redis is away', function () {
     await loadDemoCaseload(server.url, config);
     const line = await createLine({ config, store: RedisStore.connect(server.url, config.redisPrefix), clock: () => NOW, logger: silentLogger });
     try {
-      const c = await toPay(new Caller(line.app));
+      const c = await new Caller(line.app).toPay(DEVIN, '10000');
       expect(value(await scrape(line), 'ivr_payment_spool_pending')).to.equal(0);
       server.stop();
       await new Promise((resolve) => setTimeout(resolve, 300));
