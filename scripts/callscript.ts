@@ -9,7 +9,7 @@ import { DEMO_CASELOAD_PATH, prepareCaseload } from '../src/domain/caseload-load
 import type { CaseloadStore, LoadedCaseload } from '../src/domain/caseload-store.ts';
 import { holidayOn, PACIFIC, representativesAvailable } from '../src/domain/hours.ts';
 import { jsonLogger, type Logger } from '../src/log.ts';
-import { createLine, listenLine } from '../src/server.ts';
+import { createLine } from '../src/server.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import {
   CallScriptError,
@@ -22,6 +22,7 @@ import {
   type Need,
   type RunEvent,
 } from '../src/simulator/call-script.ts';
+import { listenLocally } from './listen-locally.ts';
 
 export type Paint = { dim(text: string): string; green(text: string): string; red(text: string): string; bold(text: string): string };
 const ansi = (code: number) => (text: string) => `\u001b[${code}m${text}\u001b[0m`;
@@ -140,8 +141,7 @@ export async function startLocalLine(options: LocalLineOptions = {}): Promise<Lo
   const caseload = config.redis ? undefined : new MemoryCaseloadStore(config.retention);
   if (caseload) await caseload.replaceCaseload(await demoCaseload(config));
   const line = await createLine({ config, logger, ...(clock ? { clock } : {}), ...(caseload ? { caseload } : {}) });
-  const server = await listenLine(line, port, '127.0.0.1');
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const { baseUrl, close } = await listenLocally(line, port);
   return {
     baseUrl,
     publicUrl: config.publicUrl,
@@ -149,13 +149,7 @@ export async function startLocalLine(options: LocalLineOptions = {}): Promise<Lo
     storeKind: line.store.kind,
     caseload: line.caseload,
     logs,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await line.close();
-    },
+    close,
   };
 }
 

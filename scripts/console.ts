@@ -2,13 +2,13 @@
 // line with the in-process demo store and its demo caseload, on a clock the page can set, and
 // serves the page at http://localhost:$PORT/console.
 
-import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import { SettableClock } from '../src/console/settable-clock.ts';
 import { jsonLogger } from '../src/log.ts';
-import { createLine, listenLine } from '../src/server.ts';
+import { createLine } from '../src/server.ts';
 import { runCli } from './cli.ts';
+import { listenLocally } from './listen-locally.ts';
 
 const USAGE = `Usage: npm run console -- [options]
 
@@ -60,18 +60,14 @@ async function main(options: Options): Promise<number> {
   if (options.at) clock.set(options.at);
   const line = await createLine({ config, clock, logger });
   // Only this machine: in development the browser phone asks for no token.
-  const server = await listenLine(line, options.port, '127.0.0.1');
+  const listener = await listenLocally(line, options.port);
   const store = line.store.kind === 'memory' ? 'the in-process demo store (demo caseload; nothing is kept after it stops)' : `the ${line.store.kind} store at REDIS_URL`;
   process.stdout.write(`Browser phone: http://localhost:${options.port}/console\nThe line uses ${store}. Ctrl-C stops it.\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
-  await line.close();
+  await listener.close();
   return 0;
 }
 

@@ -1,33 +1,22 @@
 // One record per call, built by the engine from what the caller went through and written when
 // Twilio's final status callback comes: real calls over HTTP against a real Redis.
 import { expect } from 'chai';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../src/config.ts';
 import { EMPTY_TRAIL, MAX_TRAIL_MENUS, MENUS, callRecordOf, trailMenus, type CallEnding, type CallRecord, type CallTrail } from '../src/domain/call-record.ts';
-import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { menuOfState } from '../src/domain/menu-of-state.ts';
 import { silentLogger } from '../src/log.ts';
 import { menuMap } from '../src/map/menu-map.ts';
 import { createLine, type Line } from '../src/server.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import type { CallStore } from '../src/store/store.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, keysUnder, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
+import { LineFleet, testLineConfig } from './support/lines.ts';
+import { keysUnder, startRedisServer, testRedisClient, uniquePrefix } from './support/redis.ts';
+import { AUTH_TOKEN } from './support/twilio.ts';
 
 const OPEN = new Date('2026-11-24T10:00:00-08:00'); // a Tuesday morning: representatives are in
 const CLOSED = new Date('2026-11-24T21:00:00-08:00'); // the same evening
 const DEVIN = { id: '1586049327', ssn: '987654328', pin: '548217' }; // pays on 37004512
 const TERRENCE = { id: '7719203846', pin: '482615' };
-
-async function configFor(prefix: string): Promise<Config> {
-  const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-  return loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', REDIS_PREFIX: prefix, PAYMENT_SPOOL_FILE: spool });
-}
 
 async function recordOf(store: CallStore, callSid: string): Promise<CallRecord | undefined> {
   for await (const record of store.callRecords(new Date(OPEN.getTime() - 86_400_000), new Date(CLOSED.getTime() + 86_400_000))) {
@@ -85,28 +74,14 @@ describe('the outcome of a call', () => {
 
 describe('call records (real Redis)', function () {
   this.timeout(30_000);
-  let redis: Redis;
-  let prefix: string;
+  let fleet: LineFleet;
   let line: Line;
-  let now: Date;
-
-  before(async () => {
-    redis = await testRedisClient(await testRedisUrl());
-  });
-  after(() => redis.disconnect());
 
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    now = OPEN;
-    const config = await configFor(prefix);
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
-    line = await createLine({ config, store: RedisStore.connect(await testRedisUrl(), prefix), clock: () => now, logger: silentLogger });
+    fleet = new LineFleet(OPEN);
+    line = await fleet.start();
   });
-  afterEach(async () => {
-    await line.close();
-    await line.store.close();
-    await flushPrefix(redis, prefix);
-  });
+  afterEach(() => fleet.stop());
 
   it('a caller who logs in and hears the balance: self-served, verified, the menus in order', async () => {
     const c = await new Caller(line.app).login(TERRENCE.id, TERRENCE.pin);
@@ -144,14 +119,14 @@ describe('call records (real Redis)', function () {
   });
 
   it('three wrong keys after hours: gave up; in office hours: transferred for that reason', async () => {
-    now = CLOSED;
+    fleet.now = CLOSED;
     const late = await new Caller(line.app).toMainMenu();
     for (const key of ['8', '8', '8']) await late.press(key);
     expect(late.twiml).to.include('<Hangup/>');
     await late.hangUp();
     expect(await recordOf(line.store, late.callSid)).to.include({ outcome: 'gave_up', transferReason: null }).and.to.have.deep.property('menus', ['language', 'main']);
 
-    now = OPEN;
+    fleet.now = OPEN;
     const early = await new Caller(line.app).toMainMenu();
     for (const key of ['8', '8', '8']) await early.press(key);
     expect(early.twiml).to.include('<Dial');
@@ -213,7 +188,7 @@ describe('call records when Redis hangs mid-call', function () {
     it(`${label}; the menus before it are kept, whichever instance takes the status callback`, async () => {
       const server = await startRedisServer();
       const prefix = uniquePrefix();
-      const config = await configFor(prefix);
+      const config = await testLineConfig({ REDIS_PREFIX: prefix });
       const lines = [
         await createLine({ config, store: RedisStore.connect(server.url, prefix), clock: () => at, logger: silentLogger }),
         await createLine({ config, store: RedisStore.connect(server.url, prefix), clock: () => at, logger: silentLogger }),

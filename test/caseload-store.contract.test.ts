@@ -14,8 +14,9 @@ import { WITHHELD, callerKeyOf, type CallerKey, type IdentificationMethod, type 
 import { sealedPinOf, type PinLetter } from '../src/domain/outbox.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, bucketOf, outboxKeys } from '../src/store/caseload-redis.ts';
-import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { keysUnder, RedisRun, testRedisClient } from './support/redis.ts';
 import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
+import { rejection } from './support/rejection.ts';
 
 const SECRETS = { ssnHashKey: 'contract-test-ssn-key', bcryptCost: 4 };
 const LETTER_KEY = 'contract-test-pin-letter-key-0123456789';
@@ -104,15 +105,6 @@ function letterFor(participant: Participant, pin: string, at = AT): PinLetter {
     createdAt: at.toISOString(),
     encryptedPin: encryptForLetter(pin, LETTER_KEY),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 // A caseload big enough that loading it takes many round trips; `version` changes every name,
@@ -714,29 +706,20 @@ async function contents(redis: Redis, prefix: string): Promise<Record<string, un
 }
 
 describe('RedisCaseloadStore', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(() => testRedisClient());
   let redis: Redis;
   let otherConnection: Redis;
-  let counter = 0;
   let prefix: string;
   const base = () => `${prefix}{caseload}:`;
 
   before(async function () {
-    redis = await testRedisClient(await testRedisUrl());
-    otherConnection = await testRedisClient(await testRedisUrl());
+    redis = await run.connect();
+    otherConnection = await run.connect();
   });
-
-  after(async function () {
-    if (!redis) return;
-    await flushPrefix(redis, runPrefix);
-    expect(await keysUnder(redis, runPrefix)).to.deep.equal([]);
-    redis.disconnect();
-    otherConnection.disconnect();
-  });
+  after(() => run.end());
 
   beforeEach(function () {
-    counter += 1;
-    prefix = `${runPrefix}${counter}:`;
+    prefix = run.nextPrefix();
   });
 
   caseloadStoreContract('RedisCaseloadStore', async () => ({
@@ -897,28 +880,19 @@ describe('RedisCaseloadStore', function () {
 });
 
 describe('RedisCaseloadStore on a Redis Cluster', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(async () => clusterAdmin(await sharedCluster()));
   let cluster: Cluster;
   let otherConnection: Cluster;
-  let counter = 0;
 
   before(async function () {
     this.timeout(30_000);
-    cluster = await clusterAdmin(await sharedCluster());
-    otherConnection = await clusterAdmin(await sharedCluster());
+    cluster = await run.connect();
+    otherConnection = await run.connect();
   });
-
-  after(async function () {
-    if (!cluster) return;
-    await flushPrefix(cluster, runPrefix);
-    expect(await keysUnder(cluster, runPrefix)).to.deep.equal([]);
-    cluster.disconnect();
-    otherConnection.disconnect();
-  });
+  after(() => run.end());
 
   caseloadStoreContract('RedisCaseloadStore on a Cluster', async () => {
-    counter += 1;
-    const prefix = `${runPrefix}${counter}:`;
+    const prefix = run.nextPrefix();
     return { store: new RedisCaseloadStore(cluster, prefix), elsewhere: new RedisCaseloadStore(slow(otherConnection), prefix) };
   });
 });

@@ -1,8 +1,6 @@
 // The browser phone (/console) as staff use it, in headless Chromium: a call placed with the
 // page's buttons, what the line says in the transcript, the caller's state lit on the menu map,
 // the line's clock set for office hours, and a call script played; then who may open it.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
@@ -11,8 +9,9 @@ import { CARD_ENTRY_REFUSED } from '../src/console/console-call.ts';
 import { CLOCK_REFUSED, SCRIPT_PAYMENT_REFUSED } from '../src/console/console-routes.ts';
 import { SettableClock, pacificWallTime } from '../src/console/settable-clock.ts';
 import { jsonLogger } from '../src/log.ts';
-import { createLine, listenLine, type Line } from '../src/server.ts';
+import { createLine, type Line } from '../src/server.ts';
 import { MemoryStore } from '../src/store/index.ts';
+import { listenLocally } from '../scripts/listen-locally.ts';
 import { TestBrowser, type WatchedPage } from './support/browser.ts';
 import { testRedisUrl } from './support/redis.ts';
 
@@ -21,28 +20,12 @@ const TOKEN = 'console-token-for-tests-4f1c9a';
 
 type Running = { line: Line; base: string; logs: string[]; close(): Promise<void> };
 
-async function listen(line: Line): Promise<{ server: Server; base: string }> {
-  const server = await listenLine(line, 0, '127.0.0.1');
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
 /** A line on a loopback port; its public URL is not that address, as behind a proxy. */
 async function startLine(env: Record<string, string>, clock: SettableClock | (() => Date)): Promise<Running> {
   const logs: string[] = [];
   const line = await createLine({ config: loadConfig({ PUBLIC_URL, ...env }), clock, store: new MemoryStore(), logger: jsonLogger((entry) => logs.push(entry)) });
-  const { server, base } = await listen(line);
-  return {
-    line,
-    base,
-    logs,
-    close: async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await line.close();
-    },
-  };
+  const { baseUrl, close } = await listenLocally(line);
+  return { line, base: baseUrl, logs, close };
 }
 
 /** What a production line needs to start, with or without the console token. */

@@ -18,7 +18,7 @@ import { encryptForLetter } from '../src/domain/pin.ts';
 import { exportChanges, exportedChange, type ExportOptions, type ExportSummary, type ExportedChange } from '../src/jobs/export.ts';
 import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
-import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { RedisRun, testRedisClient, testRedisUrl } from './support/redis.ts';
 import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -284,35 +284,23 @@ function redisExport(name: string, clients: () => { redis: Redis | Cluster; othe
 }
 
 describe('RedisCaseloadStore: the export', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(() => testRedisClient());
   let redis: Redis;
   let other: Redis;
-  let counter = 0;
-  let prefix = runPrefix;
+  let prefix = run.prefix;
 
   before(async function () {
-    redis = await testRedisClient(await testRedisUrl());
-    other = await testRedisClient(await testRedisUrl());
+    redis = await run.connect();
+    other = await run.connect();
   });
+  after(() => run.end());
 
-  after(async function () {
-    if (!redis) return;
-    await flushPrefix(redis, runPrefix);
-    redis.disconnect();
-    other.disconnect();
-  });
-
-  redisExport('Redis', () => ({ redis, other }), () => {
-    counter += 1;
-    prefix = `${runPrefix}${counter}:`;
-    return prefix;
-  });
+  redisExport('Redis', () => ({ redis, other }), () => (prefix = run.nextPrefix()));
 
   describe('a change the export does not know', function () {
     let dir: string;
     beforeEach(async function () {
-      counter += 1;
-      prefix = `${runPrefix}${counter}:`;
+      prefix = run.nextPrefix();
       dir = await mkdtemp(join(tmpdir(), 'export-'));
     });
     afterEach(async function () {
@@ -333,25 +321,18 @@ describe('RedisCaseloadStore: the export', function () {
 });
 
 describe('RedisCaseloadStore on a Redis Cluster: the export', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(async () => clusterAdmin(await sharedCluster()));
   let cluster: Cluster;
   let other: Cluster;
-  let counter = 0;
 
   before(async function () {
     this.timeout(30_000);
-    cluster = await clusterAdmin(await sharedCluster());
-    other = await clusterAdmin(await sharedCluster());
+    cluster = await run.connect();
+    other = await run.connect();
   });
+  after(() => run.end());
 
-  after(async function () {
-    if (!cluster) return;
-    await flushPrefix(cluster, runPrefix);
-    cluster.disconnect();
-    other.disconnect();
-  });
-
-  redisExport('Redis Cluster', () => ({ redis: cluster, other }), () => `${runPrefix}${(counter += 1)}:`);
+  redisExport('Redis Cluster', () => ({ redis: cluster, other }), () => run.nextPrefix());
 });
 
 describe('exportedChange', function () {
@@ -394,15 +375,15 @@ function npmRun(args: string[], env: Record<string, string | undefined>): Promis
 
 describe('npm run export', function () {
   this.timeout(60_000);
-  const prefix = uniquePrefix();
-  let redis: Redis;
+  const run = new RedisRun(() => testRedisClient());
+  const prefix = run.prefix;
   let url: string;
   let dir: string;
   let store: RedisCaseloadStore;
 
   before(async function () {
     url = await testRedisUrl();
-    redis = await testRedisClient(url);
+    const redis = await run.connect();
     store = new RedisCaseloadStore(redis, prefix);
     await store.replaceCaseload(await caseload());
   });
@@ -415,12 +396,7 @@ describe('npm run export', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  after(async function () {
-    if (!redis) return;
-    await flushPrefix(redis, prefix);
-    expect(await keysUnder(redis, prefix)).to.deep.equal([]);
-    redis.disconnect();
-  });
+  after(() => run.end());
 
   const env = () => ({ REDIS_URL: url, REDIS_PREFIX: prefix });
 

@@ -6,17 +6,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import type { LoadReport } from '../src/domain/caseload-store.ts';
-import { silentLogger } from '../src/log.ts';
-import { createLine, type Line } from '../src/server.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
-import { RedisStore } from '../src/store/redis.ts';
+import type { Line } from '../src/server.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL, callParams, nextPath, post } from './support/twilio.ts';
+import { LineFleet } from './support/lines.ts';
+import { callParams, nextPath, post } from './support/twilio.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00');
 const DEVIN = { id: '1586049327', ssn: '987654328', pin: '548217' }; // pays on 37004512: $260.00 due this month
@@ -25,45 +20,26 @@ const DEVINS_CASE = '37004512';
 
 describe('what callers did on the line outlives a load (HTTP, real Redis)', function () {
   this.timeout(60_000);
-  let redis: Redis;
-  let prefix: string;
-  let config: Config;
+  let fleet: LineFleet;
   let line: Line;
-  let caseload: RedisCaseloadStore;
   let dir: string;
 
-  before(async function () {
-    redis = await testRedisClient(await testRedisUrl());
-  });
-  after(() => redis.disconnect());
-
   beforeEach(async function () {
-    prefix = uniquePrefix();
+    fleet = new LineFleet(NOW);
+    line = await fleet.start();
     dir = await mkdtemp(join(tmpdir(), 'line-keeps-'));
-    config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', REDIS_PREFIX: prefix, PAYMENT_SPOOL_FILE: join(dir, 'spool.jsonl') });
-    caseload = new RedisCaseloadStore(redis, prefix, config.retention);
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, caseload, config);
-    line = await createLine({ config, store: RedisStore.connect(await testRedisUrl(), prefix), caseload, clock: () => NOW, logger: silentLogger });
   });
 
   afterEach(async function () {
-    await line.close();
-    await line.store.close();
-    await flushPrefix(redis, prefix);
+    await fleet.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
   /** The nightly load, as `npm run seed` does it. */
-  const load = (path = DEMO_CASELOAD_PATH): Promise<LoadReport> => loadCaseloadFile(path, caseload, config);
+  const load = (path = DEMO_CASELOAD_PATH): Promise<LoadReport> => loadCaseloadFile(path, line.caseload, line.config);
 
   async function pay(dollars: string, code: string): Promise<void> {
-    const caller = new Caller(line.app);
-    await caller.toMainMenu();
-    await caller.press('2');
-    await caller.press(DEVIN.id);
-    await caller.press(DEVIN.ssn);
-    await caller.press(dollars.replace('.', ''));
-    await caller.press('1');
+    const caller = await new Caller(line.app).toPay(DEVIN, dollars.replace('.', ''));
     expect(caller.twiml).to.include('<Pay ');
     const paid = await post(line.app, nextPath(caller.twiml), callParams(caller.callSid, {
       Result: 'success', PaymentConfirmationCode: code, PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', PaymentCardType: 'visa', ExpirationDate: '0931',
@@ -135,6 +111,6 @@ describe('what callers did on the line outlives a load (HTTP, real Redis)', func
     await next.press('5');
     await next.press('1');
     expect(next.heard).to.include('ends in 0 1 8 8');
-    expect((await caseload.participant(DANA.id as never))?.phone).to.equal('+12795550188');
+    expect((await line.caseload.participant(DANA.id as never))?.phone).to.equal('+12795550188');
   });
 });

@@ -2,20 +2,15 @@
 // the right labels, no label names a person or a call, the histogram has its buckets, the backlog
 // gauges see a spooled payment and a letter waiting, and only the token opens it in production.
 import { expect } from 'chai';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { loadConfig, type Config } from '../src/config.ts';
-import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { silentLogger } from '../src/log.ts';
 import { WEBHOOK_BUCKETS } from '../src/metrics.ts';
 import { createLine, type Line } from '../src/server.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { LineFleet, loadDemoCaseload, testLineConfig } from './support/lines.ts';
+import { startRedisServer, uniquePrefix } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL, callParams, newCallSid, nextPath, post } from './support/twilio.ts';
 import { DEFAULT_FROM } from '../src/simulator/call-params.ts';
 
@@ -24,11 +19,6 @@ const TOKEN = 'metrics-scrape-token-5be1';
 const DEVIN = { id: '1586049327', ssn: '987654328', pin: '548217' }; // pays on 37004512
 const TERRENCE = { id: '7719203846', ssn: '987654321', pin: '482615' };
 const KEVIN = { id: '5302184967', ssn: '987654322' };
-
-async function configFor(prefix: string, extra: Record<string, string> = {}): Promise<Config> {
-  const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-  return loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', REDIS_PREFIX: prefix, PAYMENT_SPOOL_FILE: spool, METRICS_TOKEN: TOKEN, ...extra });
-}
 
 const success = (code: string) => ({ Result: 'success', PaymentConfirmationCode: code, PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', PaymentCardType: 'visa' });
 
@@ -58,37 +48,16 @@ async function scrape(line: Line): Promise<string> {
   return res.text;
 }
 
-async function toPay(caller: Caller, cents = '10000'): Promise<Caller> {
-  await caller.toMainMenu();
-  await caller.press('2');
-  await caller.press(DEVIN.id);
-  await caller.press(DEVIN.ssn);
-  await caller.press(cents);
-  return caller.press('1');
-}
-
 describe('metrics (real Redis)', function () {
   this.timeout(30_000);
-  let redis: Redis;
-  let prefix: string;
+  let fleet: LineFleet;
   let line: Line;
 
-  before(async () => {
-    redis = await testRedisClient(await testRedisUrl());
-  });
-  after(() => redis.disconnect());
-
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    const config = await configFor(prefix);
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
-    line = await createLine({ config, store: RedisStore.connect(await testRedisUrl(), prefix), clock: () => NOW, logger: silentLogger });
+    fleet = new LineFleet(NOW, { METRICS_TOKEN: TOKEN });
+    line = await fleet.start();
   });
-  afterEach(async () => {
-    await line.close();
-    await line.store.close();
-    await flushPrefix(redis, prefix);
-  });
+  afterEach(() => fleet.stop());
 
   it('counts webhooks, menus, calls, identification, payments and signatures by their labels, after real calls', async () => {
     const before = await scrape(line);
@@ -103,7 +72,7 @@ describe('metrics (real Redis)', function () {
     await terrence.press('1');
     await terrence.hangUp();
     // A card payment, recorded; its URL tried again by another call.
-    const devin = await toPay(new Caller(line.app));
+    const devin = await new Caller(line.app).toPay(DEVIN, '10000');
     const payUrl = nextPath(devin.twiml);
     await devin.pay(success('ch_METRICS'));
     await post(line.app, payUrl, callParams(newCallSid(), success('ch_OTHER')));
@@ -223,14 +192,11 @@ describe('metrics when Redis is away', function () {
 
   it('a spooled payment shows in the spool gauge, and the outbox gauge says NaN without holding up the scrape', async () => {
     const server = await startRedisServer();
-    const prefix = uniquePrefix();
-    const config = await configFor(prefix);
-    const own = await testRedisClient(server.url);
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(own, prefix), config);
-    own.disconnect();
-    const line = await createLine({ config, store: RedisStore.connect(server.url, prefix), clock: () => NOW, logger: silentLogger });
+    const config = await testLineConfig({ REDIS_PREFIX: uniquePrefix(), METRICS_TOKEN: TOKEN });
+    await loadDemoCaseload(server.url, config);
+    const line = await createLine({ config, store: RedisStore.connect(server.url, config.redisPrefix), clock: () => NOW, logger: silentLogger });
     try {
-      const c = await toPay(new Caller(line.app));
+      const c = await new Caller(line.app).toPay(DEVIN, '10000');
       expect(value(await scrape(line), 'ivr_payment_spool_pending')).to.equal(0);
       server.stop();
       await new Promise((resolve) => setTimeout(resolve, 300));

@@ -16,7 +16,7 @@ import { MemoryCaseloadStore } from '../src/store/caseload-memory.ts';
 import { RedisCaseloadStore, outboxKeys } from '../src/store/caseload-redis.ts';
 import { printAndMail, type LetterOutcome, type PrintAndMailOptions, type PrintSummary } from '../src/jobs/print-and-mail.ts';
 import { MemoryOutbox, PRINT_AND_MAIL_GROUP, RedisOutbox } from '../src/store/outbox.ts';
-import { flushPrefix, keysUnder, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
+import { keysUnder, RedisRun, testRedisClient, testRedisUrl } from './support/redis.ts';
 import { clusterAdmin, sharedCluster } from './support/redis-servers.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -369,27 +369,19 @@ function runScript(args: string[], env: Record<string, string | undefined>): Pro
 }
 
 describe('mail outbox in Redis', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(() => testRedisClient());
   let redis: Redis;
   let jobConnection: Redis;
-  let counter = 0;
   let prefix: string;
 
   before(async function () {
-    redis = await testRedisClient(await testRedisUrl());
-    jobConnection = await testRedisClient(await testRedisUrl());
+    redis = await run.connect();
+    jobConnection = await run.connect();
   });
-
-  after(async function () {
-    if (!redis) return;
-    await flushPrefix(redis, runPrefix);
-    redis.disconnect();
-    jobConnection.disconnect();
-  });
+  after(() => run.end());
 
   beforeEach(function () {
-    counter += 1;
-    prefix = `${runPrefix}${counter}:`;
+    prefix = run.nextPrefix();
   });
 
   outboxContract('Redis', async () => ({
@@ -486,27 +478,19 @@ describe('mail outbox in Redis', function () {
 });
 
 describe('mail outbox on a Redis Cluster', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(async () => clusterAdmin(await sharedCluster()));
   let redis: Cluster;
   let jobConnection: Cluster;
-  let counter = 0;
 
   before(async function () {
     this.timeout(30_000);
-    redis = await clusterAdmin(await sharedCluster());
-    jobConnection = await clusterAdmin(await sharedCluster());
+    redis = await run.connect();
+    jobConnection = await run.connect();
   });
-
-  after(async function () {
-    if (!redis) return;
-    await flushPrefix(redis, runPrefix);
-    redis.disconnect();
-    jobConnection.disconnect();
-  });
+  after(() => run.end());
 
   outboxContract('Redis Cluster', async () => {
-    counter += 1;
-    const prefix = `${runPrefix}${counter}:`;
+    const prefix = run.nextPrefix();
     return {
       store: new RedisCaseloadStore(redis, prefix),
       outbox: (options) => new RedisOutbox(jobConnection, prefix, options),

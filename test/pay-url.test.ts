@@ -35,13 +35,8 @@ describe('a <Pay> action URL is good for one payment of one call (real Redis, tw
   });
 
   /** From the main menu, by participant ID and SSN, to the <Pay> for `cents`; returns its action URL. */
-  async function toPay(caller: Caller, cents = '5000'): Promise<string> {
-    await caller.toMainMenu();
-    await caller.press('2');
-    await caller.press(DEVIN.id);
-    await caller.press(DEVIN.ssn);
-    await caller.press(cents);
-    await caller.press('1');
+  async function payUrlOf(caller: Caller, cents = '5000'): Promise<string> {
+    await caller.toPay(DEVIN, cents);
     expect(caller.twiml).to.include('<Pay ');
     return nextPath(caller.twiml);
   }
@@ -52,7 +47,7 @@ describe('a <Pay> action URL is good for one payment of one call (real Redis, tw
 
   it('posted again with another confirmation code after the first success, on either instance: nothing recorded, payment-replay logged', async () => {
     const c = new Caller(a.app);
-    const url = await toPay(c);
+    const url = await payUrlOf(c);
     const first = await post(a.app, url, c.params(success('ch_FIRST')));
     expect(saidIn(first.text)).to.include('Your payment of $50.00');
     expect(await dueThisMonth()).to.equal(26000 - 5000);
@@ -69,7 +64,7 @@ describe('a <Pay> action URL is good for one payment of one call (real Redis, tw
 
   it('posted with another CallSid: nothing recorded (before or after the real one), payment-replay logged; the call it was issued to still pays once', async () => {
     const c = new Caller(a.app);
-    const url = await toPay(c);
+    const url = await payUrlOf(c);
     const stranger = newCallSid();
     const before = await post(b.app, url, callParams(stranger, success('ch_STRANGER1')));
     expect(before.status).to.equal(200);
@@ -86,7 +81,7 @@ describe('a <Pay> action URL is good for one payment of one call (real Redis, tw
 
   it('posted after its 30 minutes, by the line\'s clock: nothing recorded, payment-replay logged', async () => {
     const c = new Caller(a.app);
-    const url = await toPay(c);
+    const url = await payUrlOf(c);
     fleet.advance(PAY_URL_LIFETIME_MS + 1_000);
     const late = await post(b.app, url, c.params(success('ch_LATE')));
     expect(late.status).to.equal(200);
@@ -105,8 +100,8 @@ describe('a <Pay> action URL is good for one payment of one call (real Redis, tw
     const sid = (head: string) => `CA${head.repeat(24 / head.length)}${tail}`;
     const first = new Caller(a.app, undefined, { callSid: sid('0123') });
     const second = new Caller(b.app, undefined, { callSid: sid('4567') });
-    const firstUrl = await toPay(first);
-    const secondUrl = await toPay(second);
+    const firstUrl = await payUrlOf(first);
+    const secondUrl = await payUrlOf(second);
     expect(new URL(firstUrl, 'https://x').searchParams.get('turn')).to.equal(new URL(secondUrl, 'https://x').searchParams.get('turn'));
     for (const [caller, url] of [[first, firstUrl], [second, secondUrl]] as const) {
       const res = await post(caller.app, url, caller.params({ ...success(''), PaymentConfirmationCode: '' }));

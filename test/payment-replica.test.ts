@@ -1,20 +1,18 @@
 // A card payment recorded in Redis waits (WAIT) until a replica has it, when the caseload's primary
 // has replicas: through Sentinels (a primary and one replica) and on a Cluster whose masters have
 // replicas, against real servers these tests start (test/support/redis-servers.ts).
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import type { CaseNumber } from '../src/domain/caseload.ts';
-import type { LogFields, Logger } from '../src/log.ts';
+import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { Caller } from './support/caller.ts';
+import { testLineConfig } from './support/lines.ts';
+import { recordingLogger, type LoggedLine, type RecordingLogger } from './support/recording-logger.ts';
 import { startRedisServer, uniquePrefix, type RedisServer } from './support/redis.ts';
 import { startCluster, startSentinelSet, type Address, type RedisCluster, type SentinelSet } from './support/redis-servers.ts';
-import { AUTH_TOKEN, PUBLIC_URL, callParams, nextPath, post, saidIn } from './support/twilio.ts';
+import { callParams, nextPath, post, saidIn } from './support/twilio.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00');
 const DEVIN = { id: '1586049327', pin: '548217' }; // pays on 37004512
@@ -29,21 +27,8 @@ function success(code: string): Record<string, string> {
   };
 }
 
-type Logged = { level: 'debug' | 'info' | 'warn' | 'error'; msg: string; fields: LogFields };
-
-function recordingLogger(): Logger & { lines: Logged[] } {
-  const lines: Logged[] = [];
-  const log = (level: Logged['level']) => (msg: string, fields: LogFields = {}) => void lines.push({ level, msg, fields });
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-}
-
-async function lineConfig(env: Record<string, string>): Promise<Config> {
-  const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-  return loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', PAYMENT_SPOOL_FILE: spool, PAYMENT_REPLICA_WAIT_MS: String(WAIT_MS), ...env });
-}
-
 async function lineOn(env: Record<string, string>, logger: Logger): Promise<Line> {
-  const config = await lineConfig({ REDIS_PREFIX: uniquePrefix(), ...env });
+  const config = await testLineConfig({ PAYMENT_REPLICA_WAIT_MS: String(WAIT_MS), REDIS_PREFIX: uniquePrefix(), ...env });
   const line = await createLine({ config, clock: () => NOW, logger });
   await loadCaseloadFile(DEMO_CASELOAD_PATH, line.caseload, config);
   return line;
@@ -87,7 +72,7 @@ async function waitsOn(address: Address): Promise<number> {
   return Number(/^cmdstat_wait:calls=(\d+)/m.exec(stats)?.[1] ?? 0);
 }
 
-function notOnReplica(logger: { lines: Logged[] }): Logged[] {
+function notOnReplica(logger: RecordingLogger): LoggedLine[] {
   return logger.lines.filter((line) => line.msg === NOT_ON_REPLICA);
 }
 

@@ -2,31 +2,22 @@
 // recorded exactly once and applied by the rules, every other result recording nothing, and a
 // payment that arrives while Redis is away spooled and recorded when it is back.
 import { expect } from 'chai';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { loadConfig, type Config } from '../src/config.ts';
-import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
+import { readFile } from 'node:fs/promises';
 import type { CaseNumber } from '../src/domain/caseload.ts';
-import type { Logger } from '../src/log.ts';
+import { jsonLogger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL, callParams, nextPath, post, saidIn } from './support/twilio.ts';
+import { LineFleet, loadDemoCaseload, testLineConfig } from './support/lines.ts';
+import { startRedisServer, uniquePrefix } from './support/redis.ts';
+import { callParams, nextPath, post, saidIn } from './support/twilio.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00');
 const KEVIN = { id: '5302184967', ssn: '987654322', pin: '920374' };
 const DEVIN = { id: '1586049327', ssn: '987654328', pin: '548217' }; // pays on 37004512
 const TERRENCE = { id: '7719203846', ssn: '987654321', pin: '482615' }; // receives only
 const CASE = '37004512' as CaseNumber;
-
-async function configFor(prefix: string, extra: Record<string, string> = {}): Promise<Config> {
-  const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-  return loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', REDIS_PREFIX: prefix, PAYMENT_SPOOL_FILE: spool, ...extra });
-}
 
 function success(code: string, card = 'xxxx-xxxx-xxxx-4242'): Record<string, string> {
   return {
@@ -37,38 +28,14 @@ function success(code: string, card = 'xxxx-xxxx-xxxx-4242'): Record<string, str
 
 describe('card payments (real Redis)', function () {
   this.timeout(30_000);
-  let redis: Redis;
-  let prefix: string;
+  let fleet: LineFleet;
   let line: Line;
-  let logged: string[];
-  const logger: Logger = {
-    debug: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-    info: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-    warn: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-    error: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-  };
-
-  before(async () => {
-    redis = await testRedisClient(await testRedisUrl());
-  });
-  after(() => redis.disconnect());
-
-  async function start(extra: Record<string, string> = {}): Promise<Line> {
-    const config = await configFor(prefix, extra);
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
-    return createLine({ config, store: RedisStore.connect(await testRedisUrl(), prefix), clock: () => NOW, logger });
-  }
 
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    logged = [];
-    line = await start();
+    fleet = new LineFleet(NOW);
+    line = await fleet.start();
   });
-  afterEach(async () => {
-    await line.close();
-    await line.store.close();
-    await flushPrefix(redis, prefix);
-  });
+  afterEach(() => fleet.stop());
 
   /** From the main menu, by participant ID and SSN, to the <Pay> for `cents`. */
   async function toPay(caller: Caller, who = DEVIN, cents = '45000'): Promise<Caller> {
@@ -161,7 +128,7 @@ describe('card payments (real Redis)', function () {
   });
 
   it('the store records a confirmation code once even when two callers race with it', async () => {
-    const caseload = new RedisCaseloadStore(redis, prefix);
+    const caseload = new RedisCaseloadStore(await fleet.redis(), fleet.prefix);
     const results = await Promise.all(
       Array.from({ length: 8 }, () => line.payments.record({ caseNumber: CASE, amount: 1000 as never, confirmationCode: 'ch_RACE', ticket: 'race-ticket' })),
     );
@@ -256,9 +223,9 @@ describe('card payments (real Redis)', function () {
   });
 
   it('a configured fee is said before confirmation and included in the charge', async () => {
-    await line.close();
-    await line.store.close();
-    line = await start({ PAYMENT_FEE_PERCENT: '2.5' });
+    await fleet.stop();
+    fleet = new LineFleet(NOW, { PAYMENT_FEE_PERCENT: '2.5' });
+    line = await fleet.start();
     const c = new Caller(line.app);
     await c.toMainMenu();
     await c.press('2');
@@ -322,20 +289,20 @@ describe('card payments (real Redis)', function () {
     // Twilio posts only masked values; even so, nothing but the last four is ever kept or logged.
     await post(line.app, '/voice/pay-status', callParams(c.callSid, { For: 'payment-card-number', Attempt: '1', PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', ErrorType: '' }));
     await post(line.app, payPath(c), callParams(c.callSid, success('ch_PRIV', 'xxxx-xxxx-xxxx-4242')));
-    const keys = await redis.keys(`${prefix}*`);
+    const redis = await fleet.redis();
+    const keys = await redis.keys(`${fleet.prefix}*`);
     const values = await Promise.all(keys.map(async (k) => ((await redis.type(k)) === 'string' ? redis.get(k) : JSON.stringify(await redis.lrange(k, 0, -1).catch(() => [])))));
-    const everything = [...logged, ...values, ...c.urls].join('\n');
+    const everything = [...fleet.logs, ...values, ...c.urls].join('\n');
     for (const fragment of ['xxxx-xxxx', '0931', '96161', 'ExpirationDate', 'PaymentCardNumber', 'PaymentCardPostalCode']) expect(everything).not.to.include(fragment);
   });
 
   it('a success callback while Redis is away is spooled, told to the caller, and recorded once Redis is back', async function () {
     const server = await startRedisServer();
-    const spoolPrefix = uniquePrefix();
-    const own = await testRedisClient(server.url);
-    const config = await configFor(spoolPrefix);
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(own, spoolPrefix), config);
-    own.disconnect();
-    const spoolLine = await createLine({ config, store: RedisStore.connect(server.url, spoolPrefix), clock: () => NOW, logger });
+    const config = await testLineConfig({ REDIS_PREFIX: uniquePrefix() });
+    await loadDemoCaseload(server.url, config);
+    const logged: string[] = [];
+    const logger = jsonLogger((text) => logged.push(text));
+    const spoolLine = await createLine({ config, store: RedisStore.connect(server.url, config.redisPrefix), clock: () => NOW, logger });
     try {
       const c = await toPay(new Caller(spoolLine.app));
       const path = payPath(c);
@@ -353,9 +320,7 @@ describe('card payments (real Redis)', function () {
       const back = await startRedisServer(server.port);
       try {
         // The restarted Redis is empty (nothing persisted): load the caseload again, as an operator would.
-        const again = await testRedisClient(back.url);
-        await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(again, spoolPrefix), config);
-        again.disconnect();
+        await loadDemoCaseload(back.url, config);
         for (let i = 0; i < 50 && (await spoolLine.caseload.payments(CASE).catch(() => [])).every((p) => p.confirmationCode !== 'ch_SPOOL'); i++) {
           await spoolLine.engine.replaySpooledPayments().catch(() => 0);
           await new Promise((r) => setTimeout(r, 100));

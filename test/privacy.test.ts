@@ -1,77 +1,44 @@
 // Callers' secrets stay secret, callers hear only their own cases, and lockouts hold across
 // calls and instances: over HTTP, against a real Redis, with the demo caseload.
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { loadConfig } from '../src/config.ts';
-import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import { decryptForLetter } from '../src/domain/pin.ts';
 import { sealedPinOf } from '../src/domain/outbox.ts';
-import type { Logger } from '../src/log.ts';
-import { createLine, type Line } from '../src/server.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
-import { RedisStore } from '../src/store/redis.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix, watchCommands } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
+import { LineFleet } from './support/lines.ts';
+import { watchCommands } from './support/redis.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00');
 const DANA = { id: '4821930576', ssn: '987654320', pin: '735194' };
 const TERRENCE = { id: '7719203846', ssn: '987654321', pin: '482615' };
 const KEVIN = { id: '5302184967', ssn: '987654322', pin: '920374' };
-// Debug lines too: nothing personal is logged at any level (spec section 11).
-const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', AGENT_NUMBER: '+19165550199', LOG_LEVEL: 'debug' });
 
 describe('privacy and isolation (real Redis)', function () {
   this.timeout(60_000);
-  let redis: Redis;
+  let fleet: LineFleet;
   let watch: { stop(): void };
-  let prefix: string;
-  let lines: Line[];
-  let logged: string[];
   let commands: string[];
 
-  const logger: Logger = {
-    debug: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-    info: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-    warn: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-    error: (msg, fields) => logged.push(JSON.stringify({ msg, ...fields })),
-  };
-
-  async function newLine(): Promise<Line> {
-    const store = RedisStore.connect(await testRedisUrl(), prefix);
-    const line = await createLine({ config: { ...config, redisPrefix: prefix }, store, clock: () => NOW, logger });
-    lines.push(line);
-    return line;
-  }
-
-  before(async () => {
-    redis = await testRedisClient(await testRedisUrl());
-  });
-  after(() => redis.disconnect());
-
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    lines = [];
-    logged = [];
+    // Debug lines too: nothing personal is logged at any level (spec section 11).
+    fleet = new LineFleet(NOW, { LOG_LEVEL: 'debug' });
     commands = [];
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
+    await fleet.lineConfig();
     // Every command any client sends to Redis from here on, with its arguments.
-    watch = await watchCommands(redis, (args) => commands.push(args.join(' ')));
+    watch = await watchCommands(await fleet.redis(), (args) => commands.push(args.join(' ')));
   });
 
   afterEach(async () => {
     watch.stop();
-    for (const line of lines) await line.store.close();
-    await flushPrefix(redis, prefix);
+    await fleet.stop();
   });
 
   /** Everything the line wrote down or told Twilio, to search for secrets. */
   function trail(callers: Caller[]): string {
-    return [...logged, ...commands, ...callers.flatMap((c) => c.urls)].join('\n');
+    return [...fleet.logs, ...commands, ...callers.flatMap((c) => c.urls)].join('\n');
   }
 
   it('logging in, failing to log in, resetting and changing a PIN leave no SSN or PIN in logs, Redis or URLs', async () => {
-    const line = await newLine();
+    const line = await fleet.start();
     const callers: Caller[] = [];
     const call = () => {
       const caller = new Caller(line.app);
@@ -99,7 +66,7 @@ describe('privacy and isolation (real Redis)', function () {
     expect(c.heard).to.include('will be mailed');
     const letters = await line.caseload.letters();
     expect(letters).to.have.length(1);
-    const mailedPin = decryptForLetter(sealedPinOf(letters[0]!)!, config.pinLetterKey);
+    const mailedPin = decryptForLetter(sealedPinOf(letters[0]!)!, line.config.pinLetterKey);
     expect(mailedPin).to.match(/^\d{6}$/);
     expect(c.heard).not.to.include(mailedPin);
     expect(JSON.stringify(letters)).not.to.include(mailedPin);
@@ -130,7 +97,7 @@ describe('privacy and isolation (real Redis)', function () {
   });
 
   it('a logged-in caller hears only their own cases, whatever keys they press', async () => {
-    const line = await newLine();
+    const line = await fleet.start();
     // Terrence receives on 300000123456, where Dana pays. Dana also receives on 300000234561
     // (Kevin pays); Kevin pays on 190000045678 too. Terrence is party to none of those.
     const others = ['300000234561', '190000045678', '100000567890', '190000678901', '37004512'];
@@ -155,7 +122,7 @@ describe('privacy and isolation (real Redis)', function () {
   });
 
   it('two parents of one case each hear the case, in their own role', async () => {
-    const line = await newLine();
+    const line = await fleet.start();
     const dana = await new Caller(line.app).login(DANA.id, DANA.pin);
     await dana.press('1');
     expect(dana.heard).to.include('For the case ending in 3 4 5 6, where you pay support');
@@ -166,8 +133,8 @@ describe('privacy and isolation (real Redis)', function () {
   });
 
   it('six failed PIN tries across calls and across two instances lock PIN login, silently, until a reset', async () => {
-    const first = await newLine();
-    const second = await newLine();
+    const first = await fleet.start();
+    const second = await fleet.start();
     const instances = [first, second];
     const wrong: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -191,7 +158,7 @@ describe('privacy and isolation (real Redis)', function () {
     expect(reset.heard).to.include('will be mailed');
     expect((await new Caller(second.app).login(TERRENCE.id, TERRENCE.pin)).heard).to.include('Account menu.');
     const [letter] = await second.caseload.letters();
-    const pin = decryptForLetter(sealedPinOf(letter!)!, config.pinLetterKey);
+    const pin = decryptForLetter(sealedPinOf(letter!)!, second.config.pinLetterKey);
     const after = await new Caller(second.app).login(TERRENCE.id, pin);
     expect(after.heard).to.include('Account menu.');
     // From its first use, only the mailed PIN works.
@@ -207,7 +174,7 @@ describe('privacy and isolation (real Redis)', function () {
   });
 
   it('an unknown participant ID hears the same message as a wrong PIN', async () => {
-    const line = await newLine();
+    const line = await fleet.start();
     const unknown = await new Caller(line.app).login('1234567890', '735194');
     const wrong = await new Caller(line.app).login(DANA.id, '000111');
     expect(unknown.heard).to.equal(wrong.heard);

@@ -2,29 +2,25 @@
 // that still answers reads but refuses writes (full under noeviction, or a read-only replica)
 // takes the line out of the load balancer.
 import { expect } from 'chai';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { loadConfig } from '../src/config.ts';
-import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { READY_PROBE_TTL_MS, RedisStore } from '../src/store/redis.ts';
+import { testLineConfig } from './support/lines.ts';
+import { recordingLogger, type RecordingLogger } from './support/recording-logger.ts';
 import { startRedisServer, testRedisClient, uniquePrefix, watchCommands, type RedisServer } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL } from './support/twilio.ts';
 
 describe('GET /readyz proves the store takes a write (own redis-servers)', function () {
   this.timeout(30_000);
   const servers: RedisServer[] = [];
   const clients: Redis[] = [];
   const lines: Line[] = [];
-  let warned: { msg: string; fields: Record<string, unknown> }[];
-  const logger: Logger = { debug: () => {}, info: () => {}, error: () => {}, warn: (msg, fields = {}) => warned.push({ msg, fields }) };
+  let logger: RecordingLogger;
+  const warned = (msg: string) => logger.lines.find((line) => line.level === 'warn' && line.msg === msg);
 
   beforeEach(() => {
-    warned = [];
+    logger = recordingLogger();
   });
   afterEach(async () => {
     for (const line of lines.splice(0)) {
@@ -48,8 +44,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
   }
 
   async function lineOn(url: string, prefix = uniquePrefix()): Promise<Line> {
-    const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-    const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, PAYMENT_SPOOL_FILE: spool, REDIS_PREFIX: prefix });
+    const config = await testLineConfig({ REDIS_PREFIX: prefix });
     const line = await createLine({ config, store: RedisStore.connect(url, prefix), logger });
     lines.push(line);
     return line;
@@ -96,7 +91,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
     expect(await admin.get('kept')).to.equal('still readable');
     expect(await line.store.getSession('CA00000000000000000000000000000000')).to.equal(null);
     // The operator learns why from the log.
-    expect(warned.find((w) => w.msg === 'not ready')?.fields.error).to.match(/OOM/);
+    expect(warned('not ready')?.fields.error).to.match(/OOM/);
 
     await admin.flushall();
     expect((await request(line.app).get('/readyz')).status).to.equal(200);
@@ -114,7 +109,7 @@ describe('GET /readyz proves the store takes a write (own redis-servers)', funct
     const line = await lineOn(replica.url);
     const notReady = await request(line.app).get('/readyz');
     expect(notReady.status).to.equal(503);
-    expect(warned.find((w) => w.msg === 'not ready')?.fields.error).to.match(/READONLY/);
+    expect(warned('not ready')?.fields.error).to.match(/READONLY/);
     expect((await request(line.app).get('/healthz')).status).to.equal(200);
     expect((await request(await lineOn(primary.url).then((l) => l.app)).get('/readyz')).status).to.equal(200);
   });

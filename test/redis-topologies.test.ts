@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { Redis, type Cluster } from 'ioredis';
 import request from 'supertest';
-import { loadConfig, type Config } from '../src/config.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import type { CallRecord } from '../src/domain/call-record.ts';
 import type { CaseNumber, ParticipantId } from '../src/domain/caseload.ts';
@@ -21,9 +20,11 @@ import type { LoadedCaseload } from '../src/domain/caseload-store.ts';
 import { RedisCaseloadStore, bucketOf } from '../src/store/caseload-redis.ts';
 import { connectRedis, openStore, RedisStore, untilReady } from '../src/store/index.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, keysUnder, uniquePrefix } from './support/redis.ts';
+import { testLineConfig } from './support/lines.ts';
+import { keysUnder, RedisRun, uniquePrefix } from './support/redis.ts';
 import { clusterAdmin, sharedCluster, startCluster, startSentinelSet, type RedisCluster, type SentinelSet } from './support/redis-servers.ts';
-import { AUTH_TOKEN, PUBLIC_URL, callParams, nextPath, post, saidIn } from './support/twilio.ts';
+import { rejection } from './support/rejection.ts';
+import { callParams, nextPath, post, saidIn } from './support/twilio.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NOW = new Date('2026-11-24T10:00:00-08:00'); // a Tuesday morning: an apology transfers to a representative
@@ -37,11 +38,6 @@ function success(code: string): Record<string, string> {
     Result: 'success', PaymentConfirmationCode: code, PaymentCardNumber: 'xxxx-xxxx-xxxx-4242', PaymentCardType: 'visa', ExpirationDate: '0931',
     PaymentCardPostalCode: '96161', SecurityCode: 'xxx', PaymentMethod: 'credit-card', PaymentToken: '', ProfileId: '', PaymentError: '', PayErrorCode: '0', ConnectorError: '',
   };
-}
-
-async function lineConfig(env: Record<string, string>): Promise<Config> {
-  const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-  return loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', PAYMENT_SPOOL_FILE: spool, ...env });
 }
 
 type ScriptRun = { code: number; stdout: string; stderr: string };
@@ -67,37 +63,21 @@ async function toAmount(caller: Caller): Promise<Caller> {
   return caller;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}
-
 describe('the line on a Redis Cluster', function () {
   this.timeout(30_000);
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(async () => clusterAdmin(await sharedCluster()));
   let cluster: RedisCluster;
   let admin: Cluster;
-  let counter = 0;
   let prefix: string;
 
   before(async function () {
     cluster = await sharedCluster();
-    admin = await clusterAdmin(cluster);
+    admin = await run.connect();
   });
-
-  after(async function () {
-    if (!admin) return;
-    await flushPrefix(admin, runPrefix);
-    admin.disconnect();
-  });
+  after(() => run.end());
 
   beforeEach(function () {
-    counter += 1;
-    prefix = `${runPrefix}${counter}:`;
+    prefix = run.nextPrefix();
   });
 
   it('answers a whole call over HTTP, seeded by npm run seed, its letter printed by npm run outbox, every multi-key step in one slot', async function () {
@@ -108,7 +88,7 @@ describe('the line on a Redis Cluster', function () {
     expect(seeded.code).to.equal(0);
     expect(seeded.stdout).to.match(/^Loaded \d+ participants and \d+ cases/);
 
-    const line = await createLine({ config: await lineConfig(env), clock: () => NOW, logger: silentLogger });
+    const line = await createLine({ config: await testLineConfig(env), clock: () => NOW, logger: silentLogger });
     try {
       expect(line.store.kind).to.equal('redis');
       // A login (bcrypt against the stored hash), the balance, then a card payment.
@@ -200,7 +180,7 @@ describe('the line on a Redis Cluster', function () {
   });
 
   it('opens the store from REDIS_CLUSTER_NODES, and refuses a cluster that does not answer, naming the setting', async function () {
-    const store = await openStore(await lineConfig({ REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_PREFIX: prefix }));
+    const store = await openStore(await testLineConfig({ REDIS_CLUSTER_NODES: cluster.nodeList, REDIS_PREFIX: prefix }));
     try {
       expect(store).to.be.instanceOf(RedisStore);
       await store.saveSession('CA-open', { machineVersion: 'v', turn: 1, language: 'en', snapshot: {}, lastReply: '', startedAt: '' }, 60);
@@ -209,7 +189,7 @@ describe('the line on a Redis Cluster', function () {
       await store.close();
     }
     const started = Date.now();
-    const error = await rejection(openStore(await lineConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2', REDIS_PASSWORD: 'sekrit' })));
+    const error = await rejection(openStore(await testLineConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:1,127.0.0.1:2', REDIS_PASSWORD: 'sekrit' })));
     expect(Date.now() - started).to.be.below(5_000);
     expect(error.message).to.contain('Redis Cluster at 127.0.0.1:1,127.0.0.1:2').and.contain('did not answer').and.contain('REDIS_CLUSTER_NODES');
     expect(error.message).to.not.contain('sekrit');
@@ -268,7 +248,7 @@ describe('the line on a Sentinel-managed primary', function () {
   });
 
   async function lineOnSentinels(): Promise<Line> {
-    const config = await lineConfig({ REDIS_SENTINELS: set.sentinelList, REDIS_SENTINEL_NAME: set.name, REDIS_PREFIX: uniquePrefix() });
+    const config = await testLineConfig({ REDIS_SENTINELS: set.sentinelList, REDIS_SENTINEL_NAME: set.name, REDIS_PREFIX: uniquePrefix() });
     const line = await createLine({ config, clock: () => NOW, logger: silentLogger });
     await loadCaseloadFile(DEMO_CASELOAD_PATH, line.caseload, config);
     return line;
@@ -310,7 +290,7 @@ describe('the line on a Sentinel-managed primary', function () {
 
   it('refuses Sentinels that do not answer, naming the settings', async function () {
     const started = Date.now();
-    const error = await rejection(openStore(await lineConfig({ REDIS_SENTINELS: '127.0.0.1:1', REDIS_SENTINEL_NAME: 'cc' })));
+    const error = await rejection(openStore(await testLineConfig({ REDIS_SENTINELS: '127.0.0.1:1', REDIS_SENTINEL_NAME: 'cc' })));
     expect(Date.now() - started).to.be.below(5_000);
     expect(error.message).to.contain('"cc" of the Sentinels at 127.0.0.1:1').and.contain('REDIS_SENTINELS and REDIS_SENTINEL_NAME');
   });
@@ -318,7 +298,7 @@ describe('the line on a Sentinel-managed primary', function () {
   it('moves to the new primary as soon as the Sentinels switch, while the old one is still up', async function () {
     // A set of its own: after this failover the old primary takes a while to become a replica in sync.
     const own = await startSentinelSet();
-    const config = await lineConfig({ REDIS_SENTINELS: own.sentinelList, REDIS_SENTINEL_NAME: own.name, REDIS_PREFIX: uniquePrefix() });
+    const config = await testLineConfig({ REDIS_SENTINELS: own.sentinelList, REDIS_SENTINEL_NAME: own.name, REDIS_PREFIX: uniquePrefix() });
     const line = await createLine({ config, clock: () => NOW, logger: silentLogger });
     try {
       await loadCaseloadFile(DEMO_CASELOAD_PATH, line.caseload, config);

@@ -2,18 +2,12 @@
 // on the next call and audited masked, forms queued once to the address on file, and speech
 // matched to menu keys in both languages (low confidence or unmatched: asked again).
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
-import { loadConfig } from '../src/config.ts';
-import { DEMO_CASELOAD_PATH, loadCaseloadFile } from '../src/domain/caseload-loader.ts';
 import type { ParticipantId } from '../src/domain/caseload.ts';
-import { createLine, type Line } from '../src/server.ts';
-import { RedisCaseloadStore } from '../src/store/caseload-redis.ts';
-import { RedisStore } from '../src/store/redis.ts';
-import { silentLogger } from '../src/log.ts';
+import type { Line } from '../src/server.ts';
 import { keyForSpeech, MIN_CONFIDENCE } from '../prompts/speech.ts';
 import { Caller } from './support/caller.ts';
-import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
-import { AUTH_TOKEN, PUBLIC_URL, callParams, nextPath, post, saidIn } from './support/twilio.ts';
+import { LineFleet } from './support/lines.ts';
+import { callParams, nextPath, post, saidIn } from './support/twilio.ts';
 
 const NOW = new Date('2026-11-24T10:00:00-08:00');
 const DANA = { id: '4821930576', pin: '735194' };
@@ -64,25 +58,14 @@ describe('the speech matcher', () => {
 
 describe('services and speech (real Redis)', function () {
   this.timeout(30_000);
-  let redis: Redis;
-  let prefix: string;
+  let fleet: LineFleet;
   let line: Line;
 
-  before(async () => {
-    redis = await testRedisClient(await testRedisUrl());
-  });
-  after(() => redis.disconnect());
   beforeEach(async () => {
-    prefix = uniquePrefix();
-    const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', REDIS_PREFIX: prefix, PAYMENT_SPOOL_FILE: `/tmp/${prefix.replace(/:/g, '-')}spool.jsonl` });
-    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(redis, prefix), config);
-    line = await createLine({ config, store: RedisStore.connect(await testRedisUrl(), prefix), clock: () => NOW, logger: silentLogger });
+    fleet = new LineFleet(NOW);
+    line = await fleet.start();
   });
-  afterEach(async () => {
-    await line.close();
-    await line.store.close();
-    await flushPrefix(redis, prefix);
-  });
+  afterEach(() => fleet.stop());
 
   it('updates the phone number after a digit-by-digit read-back, audited with masked numbers', async () => {
     const c = await new Caller(line.app).login(DANA.id, DANA.pin);

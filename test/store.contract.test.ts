@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   CallBusyError,
   MemoryStore,
@@ -10,10 +10,10 @@ import {
   type SessionRecord,
 } from '../src/store/index.ts';
 import {
-  flushPrefix,
   freePort,
   hasRedisServerBinary,
   keysUnder,
+  RedisRun,
   startRedisServer,
   testRedisClient,
   testRedisUrl,
@@ -21,6 +21,7 @@ import {
   type RedisServer,
 } from './support/redis.ts';
 import { clusterAdmin, lineClient, sharedCluster, type RedisCluster } from './support/redis-servers.ts';
+import { rejection } from './support/rejection.ts';
 import type { CallRecord } from '../src/domain/call-record.ts';
 
 type Harness = {
@@ -79,15 +80,6 @@ function deferred<T = void>(): Deferred<T> {
     resolve = r;
   });
   return { promise, resolve };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it resolved');
 }
 
 /** Starts a holder of CALL's lock and resolves once its work is running. */
@@ -515,26 +507,18 @@ describe('MemoryStore', function () {
 });
 
 describe('RedisStore', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(() => testRedisClient());
   let url: string;
   let admin: Redis;
-  let counter = 0;
 
   before(async function () {
     url = await testRedisUrl();
-    admin = await testRedisClient(url);
+    admin = await run.connect();
   });
-
-  after(async function () {
-    if (!admin) return;
-    await flushPrefix(admin, runPrefix);
-    expect(await keysUnder(admin, runPrefix)).to.deep.equal([]);
-    admin.disconnect();
-  });
+  after(() => run.end());
 
   callStoreContract('RedisStore', async ({ callRecordDays }) => {
-    counter += 1;
-    const store = RedisStore.connect(url, `${runPrefix}${counter}:`, callRecordDays === undefined ? {} : { callRecordDays });
+    const store = RedisStore.connect(url, run.nextPrefix(), callRecordDays === undefined ? {} : { callRecordDays });
     return { store, elapse: (ms) => sleep(ms) };
   });
 
@@ -543,8 +527,7 @@ describe('RedisStore', function () {
     let prefix: string;
 
     beforeEach(function () {
-      counter += 1;
-      prefix = `${runPrefix}${counter}:`;
+      prefix = run.nextPrefix();
       store = RedisStore.connect(url, prefix);
     });
 
@@ -596,7 +579,7 @@ describe('RedisStore', function () {
   describe('when Redis is unreachable', function () {
     it('fails commands fast instead of hanging the webhook, and reports without secrets', async function () {
       const errors: string[] = [];
-      const store = RedisStore.connect('redis://:sekrit-password@127.0.0.1:1', runPrefix, { onError: (m) => errors.push(m) });
+      const store = RedisStore.connect('redis://:sekrit-password@127.0.0.1:1', run.prefix, { onError: (m) => errors.push(m) });
       try {
         const started = Date.now();
         expect(await rejection(store.getSession(CALL))).to.be.instanceOf(Error);
@@ -614,7 +597,7 @@ describe('RedisStore', function () {
     it('reconnects by itself when Redis comes back', async function () {
       if (!(await hasRedisServerBinary())) this.skip();
       const port = await freePort();
-      const store = RedisStore.connect(`redis://127.0.0.1:${port}`, runPrefix);
+      const store = RedisStore.connect(`redis://127.0.0.1:${port}`, run.prefix);
       let server: RedisServer | null = null;
       try {
         expect(await rejection(store.ping())).to.be.instanceOf(Error);
@@ -640,28 +623,19 @@ describe('RedisStore', function () {
 });
 
 describe('RedisStore on a Redis Cluster', function () {
-  const runPrefix = uniquePrefix();
+  const run = new RedisRun(async () => clusterAdmin(await sharedCluster()));
   let cluster: RedisCluster;
-  let admin: Cluster;
-  let counter = 0;
 
   before(async function () {
     this.timeout(30_000);
     cluster = await sharedCluster();
-    admin = await clusterAdmin(cluster);
+    await run.connect();
   });
-
-  after(async function () {
-    if (!admin) return;
-    await flushPrefix(admin, runPrefix);
-    expect(await keysUnder(admin, runPrefix)).to.deep.equal([]);
-    admin.disconnect();
-  });
+  after(() => run.end());
 
   callStoreContract('RedisStore on a Cluster', async ({ callRecordDays }) => {
-    counter += 1;
     const client = await lineClient({ kind: 'cluster', nodes: cluster.nodes, auth: null });
-    const store = new RedisStore(client, `${runPrefix}${counter}:`, callRecordDays === undefined ? {} : { callRecordDays });
+    const store = new RedisStore(client, run.nextPrefix(), callRecordDays === undefined ? {} : { callRecordDays });
     return { store, elapse: (ms) => sleep(ms) };
   });
 });

@@ -7,22 +7,15 @@ import twilio from 'twilio';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.ts';
 import { MACHINE_VERSION } from '../src/engine/engine.ts';
-import type { Logger } from '../src/log.ts';
 import { createLine, type Line } from '../src/server.ts';
 import { RedisStore } from '../src/store/redis.ts';
 import { requireTwilioSignature } from '../src/telephony/signature.ts';
+import { recordingLogger, type LoggedLine } from './support/recording-logger.ts';
 import { flushPrefix, startRedisServer, testRedisClient, testRedisUrl, uniquePrefix, watchCommands } from './support/redis.ts';
 import { AUTH_TOKEN, PUBLIC_URL, callParams, newCallSid, nextPath, noInputPath, post, saidIn } from './support/twilio.ts';
 
 const OPEN = new Date('2026-11-24T10:00:00-08:00'); // a Tuesday morning
 const CLOSED = new Date('2026-11-24T21:00:00-08:00'); // the same day, after 8 PM
-
-type Captured = { msg: string; fields: Record<string, unknown> }[];
-
-function capturingLogger(lines: Captured): Logger {
-  const log = (msg: string, fields: Record<string, unknown> = {}) => lines.push({ msg, fields });
-  return { debug: log, info: log, warn: log, error: log };
-}
 
 describe('Twilio signature check', () => {
   // Twilio's published test vector (twilio-node spec/validation.spec.js).
@@ -83,7 +76,7 @@ describe('webhooks (real Redis)', function () {
   let prefix: string;
   let line: Line;
   let now: Date;
-  let logs: Captured;
+  let logs: LoggedLine[];
 
   before(async () => {
     redis = await testRedisClient(await testRedisUrl());
@@ -95,10 +88,11 @@ describe('webhooks (real Redis)', function () {
   beforeEach(async () => {
     prefix = uniquePrefix();
     now = OPEN;
-    logs = [];
+    const logger = recordingLogger();
+    logs = logger.lines;
     const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, AGENT_NUMBER: '+19165550199' });
     const store = RedisStore.connect(await testRedisUrl(), prefix);
-    line = await createLine({ config, store, clock: () => now, logger: capturingLogger(logs) });
+    line = await createLine({ config, store, clock: () => now, logger });
   });
   afterEach(async () => {
     await line.store.close();
@@ -436,9 +430,9 @@ describe('webhooks when Redis goes away mid-call', function () {
     it(`answers 200 with an apology ${expectDial ? 'and a transfer' : 'and a goodbye'} ${label}, and /readyz says 503`, async () => {
       const server = await startRedisServer();
       const config = loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN });
-      const logs: Captured = [];
+      const logger = recordingLogger();
       const store = RedisStore.connect(server.url, uniquePrefix());
-      const line = await createLine({ config, store, clock: () => at, logger: capturingLogger(logs) });
+      const line = await createLine({ config, store, clock: () => at, logger });
       try {
         const callSid = newCallSid();
         let res = await post(line.app, '/voice', callParams(callSid));
@@ -454,7 +448,7 @@ describe('webhooks when Redis goes away mid-call', function () {
         if (expectDial) expect(res.text).to.include('<Dial');
         else expect(res.text).to.match(/<Hangup\/><\/Response>$/);
         expect(res.text).not.to.match(/Error|stack|at .*\.ts/);
-        expect(logs.some((l) => l.msg === 'webhook failed')).to.equal(true);
+        expect(logger.lines.some((l) => l.msg === 'webhook failed')).to.equal(true);
         const ready = await request(line.app).get('/readyz');
         expect(ready.status).to.equal(503);
       } finally {

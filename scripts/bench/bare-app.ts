@@ -3,7 +3,7 @@
 // nothing else. It is what any Express app on this machine does at the least for a webhook, so
 // line ÷ bare says what the line's own work costs.
 import express from 'express';
-import { PhaseMeter, closeServer, type Handler, type ServerPhaseStats } from './phase-meter.ts';
+import { PhaseMeter, closeServer, type Handler, type MeteredServer } from './phase-meter.ts';
 
 export type BareServerOptions = { profileDir: string | null };
 export type BareInfo = { url: string; replyBytes: number };
@@ -22,12 +22,7 @@ export function bareTwiml(publicUrl: string): string {
   );
 }
 
-export async function startBareServer(options: BareServerOptions): Promise<{
-  info: BareInfo;
-  begin(): void;
-  end(): Promise<ServerPhaseStats>;
-  close(): Promise<void>;
-}> {
+export async function startBareServer(options: BareServerOptions): Promise<MeteredServer<BareInfo>> {
   const meter = await PhaseMeter.create('bare', options.profileDir);
   const http = await meter.listen();
   const twiml = bareTwiml(http.url);

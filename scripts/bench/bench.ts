@@ -38,12 +38,14 @@ import { Redis } from 'ioredis';
 import { runCli } from '../cli.ts';
 import { fmt, latency, progress, thousands, type Latency } from './figures.ts';
 import { BenchProcess } from './bench-process.ts';
+import { deleteKeysUnder } from './delete-keys.ts';
 import { Fleet, type Load, type Phase } from './fleet.ts';
 import { lineConfig, type LineServerOptions } from './line-server.ts';
 import type { RunResult } from './load-generator.ts';
 import { loginMixErrors, measureLoginMix, printLoginMix, type LoginMixReport } from './login-mix.ts';
 import type { Target } from './phase-meter.ts';
 import { RedisTap, liveCallFootprint, type CommandCount, type Footprint } from './redis-accounting.ts';
+import { CpuTally, RunTally, type Traffic } from './tally.ts';
 import { WEBHOOKS_PER_CALL } from './walk.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -208,14 +210,7 @@ function readOptions(): Options | null {
 
 // --- Measuring ------------------------------------------------------------------------------
 
-type Measured = {
-  target: Target;
-  calls: number;
-  webhooks: number;
-  errors: number;
-  failures: string[];
-  /** Measured wall time, summed over the rounds. */
-  seconds: number;
+type Measured = { target: Target } & Traffic & {
   webhooksPerSecond: number;
   /** Each round's webhooks/s, in order. */
   rounds: number[];
@@ -235,24 +230,14 @@ type Measured = {
 
 /** One target's slices, added up over the rounds. */
 class Pool {
-  calls = 0;
-  requests = 0;
-  errors = 0;
+  readonly runs = new RunTally();
+  readonly cpu = new CpuTally();
   bytes = 0;
   signedInRun = 0;
-  latencies: number[] = [];
-  failures: string[] = [];
   rounds: number[] = [];
-  wallMs = 0;
   /** The measured windows (server begin to end), for CPU shares. */
   windowMs = 0;
   clientCpuMs = 0;
-  serverCpuMs = 0;
-  serverBusyMs = 0;
-  handled: number[] = [];
-  redisCpuMs: number | null = 0;
-  otherMs: number | null = 0;
-  otherWorst: number | null = 0;
   profiles: string[] = [];
 
   constructor(readonly target: Target) {}
@@ -260,48 +245,31 @@ class Pool {
   add(slice: Phase<RunResult>): void {
     const { value: run, server } = slice;
     // The run's own clock (first webhook to last reply), not the IPC around it.
-    const wallMs = run.wallMs;
-    const serverCpu = server.cpuUserMs + server.cpuSystemMs;
-    const ours = slice.redisCpuMs === null ? null : serverCpu + (Number.isNaN(slice.clientCpuMs) ? 0 : slice.clientCpuMs) + slice.redisCpuMs;
-    const other = ours === null ? null : Math.max(0, slice.machineMs - ours);
-    this.calls += run.calls;
-    this.requests += run.requests;
-    this.errors += run.errors;
+    this.runs.add(run);
+    this.cpu.add(slice);
     this.bytes += run.bytes;
     this.signedInRun += run.signedInRun;
-    for (const ms of run.latencies) this.latencies.push(ms);
-    for (const failure of run.failures) if (this.failures.length < 5) this.failures.push(failure);
-    this.rounds.push(run.requests / (wallMs / 1000));
-    this.wallMs += wallMs;
+    this.rounds.push(run.requests / (run.wallMs / 1000));
     this.windowMs += slice.wallMs;
     this.clientCpuMs += slice.clientCpuMs;
-    this.serverCpuMs += serverCpu;
-    this.serverBusyMs += server.eventLoopUtilization * slice.wallMs;
-    for (const ms of server.handled) this.handled.push(ms);
-    this.redisCpuMs = this.redisCpuMs === null || slice.redisCpuMs === null ? null : this.redisCpuMs + slice.redisCpuMs;
-    this.otherMs = this.otherMs === null || other === null ? null : this.otherMs + other;
-    this.otherWorst = this.otherWorst === null || other === null ? null : Math.max(this.otherWorst, other / slice.wallMs);
     if (server.profile) this.profiles.push(server.profile);
   }
 
   figures(): Measured {
-    const per = (ms: number): number => (this.requests > 0 ? ms / this.requests : NaN);
+    const { runs, cpu } = this;
+    const per = (ms: number): number => (runs.requests > 0 ? ms / runs.requests : NaN);
     return {
       target: this.target,
-      calls: this.calls,
-      webhooks: this.requests,
-      errors: this.errors,
-      failures: this.failures,
-      seconds: this.wallMs / 1000,
-      webhooksPerSecond: this.requests / (this.wallMs / 1000),
+      ...runs.traffic(),
+      webhooksPerSecond: runs.webhooksPerSecond,
       rounds: this.rounds,
-      latencyMs: latency(this.latencies),
-      serverHandledMs: latency(this.handled),
-      avgReplyBytes: this.requests > 0 ? this.bytes / this.requests : 0,
-      cpuMsPerWebhook: { server: per(this.serverCpuMs), client: per(this.clientCpuMs), redis: this.redisCpuMs === null ? null : per(this.redisCpuMs) },
-      serverEventLoopUtilization: this.serverBusyMs / this.windowMs,
-      otherCores: this.otherMs === null ? null : this.otherMs / this.windowMs,
-      otherCoresWorstRound: this.otherWorst,
+      latencyMs: latency(runs.latencies),
+      serverHandledMs: latency(cpu.handled),
+      avgReplyBytes: runs.requests > 0 ? this.bytes / runs.requests : 0,
+      cpuMsPerWebhook: { server: per(cpu.serverCpuMs), client: per(this.clientCpuMs), redis: cpu.redisCpuMs === null ? null : per(cpu.redisCpuMs) },
+      serverEventLoopUtilization: cpu.serverBusyMs / this.windowMs,
+      otherCores: cpu.otherMs === null ? null : cpu.otherMs / this.windowMs,
+      otherCoresWorstRound: cpu.otherWorst,
       signedWhileMeasuring: this.signedInRun,
       profiles: this.profiles,
     };
@@ -415,18 +383,6 @@ function redisHost(url: string): string {
   } catch {
     return '(unparseable REDIS_URL)';
   }
-}
-
-async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 // --- The report -----------------------------------------------------------------------------

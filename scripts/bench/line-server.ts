@@ -1,11 +1,11 @@
 // The line as `npm run bench` measures it: createLine on a RedisStore over real Redis, as in
-// production, with a silent logger and a pinned clock, in a process of its own.
-import { loadConfig, type Config } from '../../src/config.ts';
+// production, logging as in production (to /dev/null) and with a pinned clock, in a process of its own.
 import { openSync } from 'node:fs';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { asyncLineWriter, jsonLogger, type Logger } from '../../src/log.ts';
 import { createLine } from '../../src/server.ts';
 import { RedisStore } from '../../src/store/redis.ts';
-import { PhaseMeter, closeServer, type ServerPhaseStats } from './phase-meter.ts';
+import { PhaseMeter, closeServer, type MeteredServer } from './phase-meter.ts';
 
 export type LineServerOptions = {
   redisUrl: string;
@@ -59,12 +59,7 @@ function discardedLog(): Logger {
   return jsonLogger((line) => writer.write(line));
 }
 
-export async function startLineServer(options: LineServerOptions): Promise<{
-  info: LineInfo;
-  begin(): void;
-  end(): Promise<ServerPhaseStats>;
-  close(): Promise<void>;
-}> {
+export async function startLineServer(options: LineServerOptions): Promise<MeteredServer<LineInfo>> {
   const meter = await PhaseMeter.create('line', options.profileDir);
   // Listening first (on port 0) tells us the address before the line is built, so PUBLIC_URL is
   // the real one and the signatures the load generator computes are the ones the line checks.

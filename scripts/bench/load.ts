@@ -29,6 +29,7 @@ import { loginOf } from '../caseload-generator.ts';
 import { runCli } from '../cli.ts';
 import { Phone } from '../../src/simulator/phone.ts';
 import { BenchProcess } from './bench-process.ts';
+import { deleteKeysUnder } from './delete-keys.ts';
 import { fmt, latency, progress, thousands, type Latency } from './figures.ts';
 
 const USAGE = `Usage: npm run bench:load -- [options]
@@ -158,18 +159,6 @@ async function throwawayRedis(): Promise<{ url: string; stop(): void }> {
 
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))?.[1] ?? NaN);
-}
-
-async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
-  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
-    cursor = next;
-    for (let i = 0; i < keys.length; i += 1_000) deleted += await redis.unlink(...keys.slice(i, i + 1_000));
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /** The first `count` participant lines of a JSON Lines caseload, as a caseload of their own. */

@@ -24,6 +24,7 @@ import { fmt, latency, progress, type Latency } from './figures.ts';
 import type { Fleet, Phase } from './fleet.ts';
 import { WRONG_EVERY, demoPeople } from './login-callers.ts';
 import type { RunResult } from './load-generator.ts';
+import { CpuTally, RunTally, type Traffic } from './tally.ts';
 
 export type LoginMixOptions = {
   /** Menu-only callers in flight (the comparison's --concurrency). */
@@ -41,13 +42,8 @@ export type LoginMixOptions = {
 
 export type Secrets = { ssnHashKey: string; bcryptCost: number };
 
-export type Side = {
-  /** The menu-only callers: calls started, webhooks answered, their latency. */
-  calls: number;
-  webhooks: number;
-  errors: number;
-  failures: string[];
-  seconds: number;
+/** The menu-only callers: calls started, webhooks answered, their latency. */
+export type Side = Traffic & {
   webhooksPerSecond: number;
   latencyMs: Latency;
   /** The servers' process: CPU used in cores (event loop, threadpool, GC and all), and its event loop's utilisation. */
@@ -61,13 +57,8 @@ export type Side = {
   otherCoresWorstRound: number | null;
 };
 
-export type Logins = {
-  calls: number;
-  webhooks: number;
-  errors: number;
-  failures: string[];
-  /** From the first login call to the last one's end. */
-  seconds: number;
+/** The login callers; `seconds` from the first login call to the last one's end, in each round. */
+export type Logins = Traffic & {
   pinChecks: number;
   pinChecksPerSecond: number;
   successfulLogins: number;
@@ -100,59 +91,30 @@ export type LoginMixReport = {
   profiles: string[];
 };
 
-type SidePool = {
-  result: { calls: number; requests: number; errors: number; failures: string[]; latencies: number[]; wallMs: number };
-  serverCpuMs: number;
-  serverBusyMs: number;
-  handled: number[];
-  redisCpuMs: number | null;
-  otherMs: number | null;
-  otherWorst: number | null;
-};
+/** One side's slices, added up over the rounds: the menu-only callers over each slice's whole window. */
+class SidePool {
+  readonly runs = new RunTally();
+  readonly cpu = new CpuTally();
 
-const newSidePool = (): SidePool => ({
-  result: { calls: 0, requests: 0, errors: 0, failures: [], latencies: [], wallMs: 0 },
-  serverCpuMs: 0, serverBusyMs: 0, handled: [], redisCpuMs: 0, otherMs: 0, otherWorst: 0,
-});
+  add(slice: Phase<{ others: RunResult }>): void {
+    this.runs.add(slice.value.others, slice.wallMs);
+    this.cpu.add(slice);
+  }
 
-function addSlice(pool: SidePool, slice: Phase<{ others: RunResult }>): void {
-  const { value: { others }, server, wallMs, clientCpuMs, redisCpuMs: redisCpu, machineMs } = slice;
-  const serverCpu = server.cpuUserMs + server.cpuSystemMs;
-  // With --inline the load generator's CPU time is already in the server's process.
-  const ours = redisCpu === null ? null : serverCpu + (Number.isNaN(clientCpuMs) ? 0 : clientCpuMs) + redisCpu;
-  const other = ours === null ? null : Math.max(0, machineMs - ours);
-  const r = pool.result;
-  r.calls += others.calls;
-  r.requests += others.requests;
-  r.errors += others.errors;
-  for (const failure of others.failures) if (r.failures.length < 5) r.failures.push(failure);
-  for (const ms of others.latencies) r.latencies.push(ms);
-  r.wallMs += wallMs;
-  pool.serverCpuMs += serverCpu;
-  pool.serverBusyMs += server.eventLoopUtilization * wallMs;
-  for (const ms of server.handled) pool.handled.push(ms);
-  pool.redisCpuMs = pool.redisCpuMs === null || redisCpu === null ? null : pool.redisCpuMs + redisCpu;
-  pool.otherMs = pool.otherMs === null || other === null ? null : pool.otherMs + other;
-  pool.otherWorst = pool.otherWorst === null || other === null ? null : Math.max(pool.otherWorst, other / wallMs);
-}
-
-function sideFigures(pool: SidePool): Side {
-  const r = pool.result;
-  return {
-    calls: r.calls,
-    webhooks: r.requests,
-    errors: r.errors,
-    failures: r.failures,
-    seconds: r.wallMs / 1000,
-    webhooksPerSecond: r.requests / (r.wallMs / 1000),
-    latencyMs: latency(r.latencies),
-    serverCores: pool.serverCpuMs / r.wallMs,
-    serverEventLoopUtilization: pool.serverBusyMs / r.wallMs,
-    serverHandledMs: latency(pool.handled),
-    redisCores: pool.redisCpuMs === null ? null : pool.redisCpuMs / r.wallMs,
-    otherCores: pool.otherMs === null ? null : pool.otherMs / r.wallMs,
-    otherCoresWorstRound: pool.otherWorst,
-  };
+  figures(): Side {
+    const { runs, cpu } = this;
+    return {
+      ...runs.traffic(),
+      webhooksPerSecond: runs.webhooksPerSecond,
+      latencyMs: latency(runs.latencies),
+      serverCores: cpu.serverCpuMs / runs.wallMs,
+      serverEventLoopUtilization: cpu.serverBusyMs / runs.wallMs,
+      serverHandledMs: latency(cpu.handled),
+      redisCores: cpu.redisCpuMs === null ? null : cpu.redisCpuMs / runs.wallMs,
+      otherCores: cpu.otherMs === null ? null : cpu.otherMs / runs.wallMs,
+      otherCoresWorstRound: cpu.otherWorst,
+    };
+  }
 }
 
 async function timeCompare(cost: number): Promise<number> {
@@ -203,9 +165,9 @@ export async function measureLoginMix(fleet: Fleet, redis: Redis, prefix: string
     if (errors > 0) progress(`  ${errors} errors while warming up, e.g. ${[...warm.others.failures, ...(warm.logins?.failures ?? [])][0]}`);
   }
 
-  const pools = { without: newSidePool(), with: newSidePool() };
+  const pools = { without: new SidePool(), with: new SidePool() };
   const logins = { pinChecks: 0, successes: 0, wrongPin: 0, unknownId: 0, pinMs: [] as number[], restMs: [] as number[] };
-  const loginResults = { calls: 0, requests: 0, errors: 0, failures: [] as string[], wallMs: 0 };
+  const loginRuns = new RunTally();
   const profiles: string[] = [];
   for (let round = 1; round <= options.rounds; round += 1) {
     const seconds = options.seconds / options.rounds;
@@ -214,14 +176,10 @@ export async function measureLoginMix(fleet: Fleet, redis: Redis, prefix: string
       progress(`login mix round ${round}/${options.rounds}: ${options.concurrency} menu callers${withLogins ? ` + ${options.loginCallers} login callers` : ' alone'} (${seconds.toFixed(1)} s)…`);
       const slice = await fleet.measure('line', redis, () => run(seconds, withLogins));
       if (slice.server.profile) profiles.push(slice.server.profile);
-      addSlice(withLogins ? pools.with : pools.without, slice);
+      (withLogins ? pools.with : pools.without).add(slice);
       const done = slice.value.logins;
       if (done) {
-        loginResults.calls += done.calls;
-        loginResults.requests += done.requests;
-        loginResults.errors += done.errors;
-        for (const failure of done.failures) if (loginResults.failures.length < 5) loginResults.failures.push(failure);
-        loginResults.wallMs += done.wallMs;
+        loginRuns.add(done);
         if (done.login) {
           logins.pinChecks += done.login.pinChecks;
           logins.successes += done.login.successes;
@@ -234,7 +192,7 @@ export async function measureLoginMix(fleet: Fleet, redis: Redis, prefix: string
     }
   }
 
-  const seconds = loginResults.wallMs / 1000;
+  const { seconds } = loginRuns.traffic();
   return {
     bcryptCost: line.bcryptCost,
     uvThreadpoolSize: line.uvThreadpoolSize,
@@ -246,15 +204,11 @@ export async function measureLoginMix(fleet: Fleet, redis: Redis, prefix: string
     othersThinkMs: options.othersThinkMs,
     rounds: options.rounds,
     warmupSeconds: options.warmupSeconds,
-    withoutLogins: sideFigures(pools.without),
+    withoutLogins: pools.without.figures(),
     withLogins: {
-      ...sideFigures(pools.with),
+      ...pools.with.figures(),
       logins: {
-        calls: loginResults.calls,
-        webhooks: loginResults.requests,
-        errors: loginResults.errors,
-        failures: loginResults.failures,
-        seconds,
+        ...loginRuns.traffic(),
         pinChecks: logins.pinChecks,
         pinChecksPerSecond: logins.pinChecks / seconds,
         successfulLogins: logins.successes,

@@ -22,6 +22,9 @@ export type ServerPhaseStats = {
   profile: string | null;
 };
 
+/** A server the bench measures (the line, the bare app): what the load generators need to know of it, and its phases. */
+export type MeteredServer<Info> = { info: Info; begin(): void; end(): Promise<ServerPhaseStats>; close(): Promise<void> };
+
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 // Timing every request would cost the bare app several percent of its throughput (a listener

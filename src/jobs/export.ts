@@ -4,13 +4,13 @@
 // then linked to a name no other range has); only then does the store's cursor move past the
 // range. A run that stops anywhere leaves a range the next run writes again or finds written, and
 // two runs at once write one file per range: each change lands in exactly one file.
-import { randomUUID } from 'node:crypto';
-import { access, link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCaseNumber, parseParticipantId } from '../domain/caseload.ts';
 import type { ExportRange, LineChanges, RecordedChange } from '../domain/caseload-store.ts';
 import { cents, creditedDate, formatMoney } from '../domain/money.ts';
 import { MAILED_FORMS, type MailedForm } from '../domain/outbox.ts';
+import { exists, removeAbandonedTemps, writeOnce } from './write-once.ts';
 
 export const PIN_EVENTS = ['changed', 'reset-requested', 'first-used'] as const;
 export type PinEvent = (typeof PIN_EVENTS)[number];
@@ -125,11 +125,7 @@ export type ExportOptions = {
 
 export const DEFAULT_PER_FILE = 10_000;
 const READ_BATCH = 500;
-// A temporary file is written and linked in seconds; one this old was left by a run that died.
-const ABANDONED_TEMP_MS = 3600_000;
 const FILE_PREFIX = 'line-changes_';
-
-const hasCode = (error: unknown, code: string) => error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 
 /** The range's file: named by its first and last change, so no two ranges ever share a name. */
 export function exportFileName(range: ExportRange): string {
@@ -138,61 +134,17 @@ export function exportFileName(range: ExportRange): string {
   return `${FILE_PREFIX}${range.after}_${range.last}.jsonl`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch (error) {
-    if (hasCode(error, 'ENOENT')) return false;
-    throw error;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
- * Writes the range's file unless it exists: complete or not at all. A link, not a rename: a rename
- * would replace a file a concurrent run has just written, a link refuses. False if it was there.
+ * Writes the range's file unless it exists, complete or not at all; false if it was there. Reading
+ * the range fails when another run wrote its file meanwhile and moved past it, trimming its
+ * changes: that file is then found, and counts as this range's.
  */
-async function writeOnce(changes: LineChanges, range: ExportRange, outDir: string, file: string): Promise<boolean> {
-  const temp = join(outDir, `.${FILE_PREFIX}${randomUUID()}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    try {
-      for await (const batch of changes.changesIn(range, READ_BATCH)) {
-        await handle.write(batch.map((recorded) => `${JSON.stringify(exportedChange(recorded))}\n`).join(''));
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
+function writeRange(changes: LineChanges, range: ExportRange, path: string): Promise<boolean> {
+  return writeOnce(path, FILE_PREFIX, async (file) => {
+    for await (const batch of changes.changesIn(range, READ_BATCH)) {
+      await file.write(batch.map((recorded) => `${JSON.stringify(exportedChange(recorded))}\n`).join(''));
     }
-    await link(temp, join(outDir, file));
-  } catch (error) {
-    // Another run wrote this range's file meanwhile (and may have moved past it, trimming its changes).
-    if (hasCode(error, 'EEXIST') || (await exists(join(outDir, file)))) return false;
-    throw error;
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-  // The new name must be on disk before the store forgets the range.
-  await syncDir(outDir);
-  return true;
-}
-
-async function removeAbandonedTemps(outDir: string, now: Date): Promise<void> {
-  for (const name of await readdir(outDir)) {
-    if (!name.startsWith(`.${FILE_PREFIX}`) || !name.endsWith('.tmp')) continue;
-    const path = join(outDir, name);
-    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: now.getTime() }));
-    if (now.getTime() - mtimeMs > ABANDONED_TEMP_MS) await unlink(path).catch(() => {});
-  }
+  });
 }
 
 /** One export run: every change not exported yet, a file per range, until none is left. */
@@ -202,14 +154,14 @@ export async function exportChanges(changes: LineChanges, options: ExportOptions
   const perFile = options.perFile ?? DEFAULT_PER_FILE;
   if (!Number.isInteger(perFile) || perFile < 1) throw new RangeError(`perFile must be a positive integer, not ${perFile}`);
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  await removeAbandonedTemps(outDir, clock());
+  await removeAbandonedTemps(outDir, FILE_PREFIX, clock());
 
   const summary: ExportSummary = { files: [], changes: 0 };
   for (let range = await changes.nextExportRange(perFile); range; range = await changes.nextExportRange(perFile)) {
     await hooks.afterBegin?.(range);
     const file = exportFileName(range);
     let result: ExportedFile['result'] = 'found-written';
-    if (!(await exists(join(outDir, file))) && (await writeOnce(changes, range, outDir, file))) result = 'written';
+    if (!(await exists(join(outDir, file))) && (await writeRange(changes, range, join(outDir, file)))) result = 'written';
     await hooks.afterWrite?.(range);
     // 'stale': another run finished this range meanwhile; its one file is the one just found or written.
     await changes.exported(range, new Date(clock().getTime() - options.keepDays * 86_400_000));

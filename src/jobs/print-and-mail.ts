@@ -1,12 +1,12 @@
 // The print-and-mail job (spec section 8): letters are claimed from the outbox, printed to a file
 // each, then marked sent. Every step can be repeated safely, so a run that stops anywhere leaves
 // nothing a later run cannot finish: one file per letter, every letter sent, none printed twice.
-import { randomUUID } from 'node:crypto';
-import { access, link, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Language } from '../domain/language.ts';
 import type { ClaimedLetter, Outbox, QueuedLetter } from '../domain/outbox.ts';
 import { describeError } from '../log.ts';
+import { exists, removeAbandonedTemps, writeOnce } from './write-once.ts';
 
 /** What became of one letter in a run, as the job reports it: never the PIN, never the street. */
 export type LetterOutcome = {
@@ -41,68 +41,11 @@ export type PrintAndMailOptions = {
   hooks?: { afterClaim?: Step; afterRender?: Step; afterWrite?: Step };
 };
 
-// A temporary file is written and linked in milliseconds; one this old was left by a run that died.
-const ABANDONED_TEMP_MS = 3600_000;
 const SAFE_LETTER_ID = /^[A-Za-z0-9-]{1,100}$/;
-
-const hasCode = (error: unknown, code: string) => error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 
 export function letterFile(outDir: string, letterId: string): string {
   if (!SAFE_LETTER_ID.test(letterId)) throw new Error('a letter ID that is not safe as a file name');
   return join(outDir, `${letterId}.txt`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch (error) {
-    if (hasCode(error, 'ENOENT')) return false;
-    throw error;
-  }
-}
-
-/**
- * Writes the letter's file unless it exists: complete or not at all (a temporary file, synced,
- * then linked into place). A link, not a rename: a rename would replace the file a concurrent run
- * has just produced, a link refuses. False if the file was there already.
- */
-async function writeOnce(outDir: string, letterId: string, text: string): Promise<boolean> {
-  const file = letterFile(outDir, letterId);
-  const temp = join(outDir, `.${letterId}.${randomUUID()}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(temp, file);
-  } catch (error) {
-    if (hasCode(error, 'EEXIST')) return false;
-    throw error;
-  } finally {
-    await unlink(temp).catch(() => {});
-  }
-  // The new name must be on disk before the letter is marked sent.
-  const dir = await open(outDir, 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-  return true;
-}
-
-/** A temporary file a dead run left holds a letter, maybe a PIN, in clear: it goes. */
-async function removeAbandonedTemps(outDir: string, now: Date): Promise<void> {
-  for (const name of await readdir(outDir)) {
-    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
-    const path = join(outDir, name);
-    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: now.getTime() }));
-    if (now.getTime() - mtimeMs > ABANDONED_TEMP_MS) await unlink(path).catch(() => {});
-  }
 }
 
 function describe(claimed: ClaimedLetter): Omit<LetterOutcome, 'result' | 'reason'> {
@@ -123,7 +66,7 @@ export async function printAndMail(outbox: Outbox, options: PrintAndMailOptions)
   const clock = options.clock ?? (() => new Date());
   const skip = options.skip ?? new Set<string>();
   await mkdir(outDir, { recursive: true, mode: 0o700 });
-  await removeAbandonedTemps(outDir, clock());
+  await removeAbandonedTemps(outDir, '', clock());
 
   const print = async (claimed: ClaimedLetter): Promise<LetterOutcome['result']> => {
     const { letter, letterId } = claimed;
@@ -134,7 +77,7 @@ export async function printAndMail(outbox: Outbox, options: PrintAndMailOptions)
     if (letter.status !== 'sent' && !(await exists(letterFile(outDir, letterId)))) {
       const text = render(letter, clock());
       await hooks.afterRender?.(letterId);
-      if (await writeOnce(outDir, letterId, text)) result = 'printed';
+      if (await writeOnce(letterFile(outDir, letterId), `${letterId}.`, (file) => file.writeFile(text, 'utf8'))) result = 'printed';
     }
     await hooks.afterWrite?.(letterId);
     await outbox.markSent(claimed, clock());

@@ -58,6 +58,16 @@ export class Caller {
     return this.press(pin);
   }
 
+  /** From the main menu, by participant ID and SSN (menu 2), to the <Pay> for `cents`, the amount confirmed. */
+  async toPay(who: { id: string; ssn: string }, cents: string): Promise<this> {
+    await this.toMainMenu();
+    await this.press('2');
+    await this.press(who.id);
+    await this.press(who.ssn);
+    await this.press(cents);
+    return this.press('1');
+  }
+
   /** What <Pay> posts to its action URL: Result, PaymentConfirmationCode, PaymentCardNumber (masked)... */
   pay(result: Record<string, string>): Promise<this> {
     return this.send(nextPath(this.twiml), result);

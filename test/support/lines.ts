@@ -26,6 +26,22 @@ export const DEVIN: Person = { id: '1586049327', ssn: '987654328', pin: '548217'
 /** A participant ID the demo caseload does not have. */
 export const NOBODY = '1234567890';
 
+/** The line's settings in tests: signed with the test token at PUBLIC_URL, a cheap bcrypt, a payment spool of its own; `env` on top. */
+export async function testLineConfig(env: Record<string, string> = {}): Promise<Config> {
+  const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
+  return loadConfig({ PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', PAYMENT_SPOOL_FILE: spool, ...env });
+}
+
+/** Loads the demo caseload under `config.redisPrefix` on the Redis at `url`, as `npm run seed` would. */
+export async function loadDemoCaseload(url: string, config: Config): Promise<void> {
+  const client = await testRedisClient(url);
+  try {
+    await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(client, config.redisPrefix), config);
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** A log line as the line writes it (JSON), parsed. */
 export type LogLine = { level: string; msg: string; [field: string]: unknown };
 
@@ -58,22 +74,18 @@ export class LineFleet {
 
   async lineConfig(): Promise<Config> {
     if (!this.config) {
-      const spool = join(await mkdtemp(join(tmpdir(), 'cc-spool-')), 'payments.jsonl');
-      this.config = loadConfig({
-        PUBLIC_URL, TWILIO_AUTH_TOKEN: AUTH_TOKEN, BCRYPT_COST: '4', AGENT_NUMBER: '+19165550199',
-        REDIS_PREFIX: this.prefix, PAYMENT_SPOOL_FILE: spool, ...this.env,
-      });
+      this.config = await testLineConfig({ AGENT_NUMBER: '+19165550199', REDIS_PREFIX: this.prefix, ...this.env });
       await loadCaseloadFile(DEMO_CASELOAD_PATH, new RedisCaseloadStore(await this.redis(), this.prefix), this.config);
     }
     return this.config;
   }
 
-  /** Another instance of the line on the fleet's prefix; `caseload` stands in for the one beside the store. */
+  /** Another instance of the line on the fleet's prefix (logging at LOG_LEVEL); `caseload` stands in for the one beside the store. */
   async start(options: { caseload?: (store: RedisStore) => CaseloadStore } = {}): Promise<Line> {
     const config = await this.lineConfig();
     const store = RedisStore.connect(await testRedisUrl(), this.prefix);
     const line = await createLine({
-      config, store, clock: () => this.now, logger: jsonLogger((text) => this.logs.push(text)),
+      config, store, clock: () => this.now, logger: jsonLogger((text) => this.logs.push(text), 'debug'),
       ...(options.caseload ? { caseload: options.caseload(store) } : {}),
     });
     this.lines.push(line);

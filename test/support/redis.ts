@@ -174,6 +174,39 @@ export async function flushPrefix(redis: Redis | Cluster, prefix: string): Promi
   return keys.length;
 }
 
+/**
+ * The keys a `describe` writes to a Redis or a Cluster: all under one prefix (`prefix`), each
+ * test's under one of its own (`nextPrefix()`). `end()`, after the tests, deletes every one of
+ * them, checks none is left, and closes the connections `connect()` opened.
+ */
+export class RedisRun<C extends Redis | Cluster> {
+  readonly prefix = uniquePrefix();
+  private readonly connections: C[] = [];
+  private counter = 0;
+
+  constructor(private readonly open: () => Promise<C>) {}
+
+  async connect(): Promise<C> {
+    const connection = await this.open();
+    this.connections.push(connection);
+    return connection;
+  }
+
+  nextPrefix(): string {
+    this.counter += 1;
+    return `${this.prefix}${this.counter}:`;
+  }
+
+  async end(): Promise<void> {
+    const [first] = this.connections;
+    if (!first) return;
+    await flushPrefix(first, this.prefix);
+    const left = await keysUnder(first, this.prefix);
+    for (const connection of this.connections.splice(0)) connection.disconnect();
+    if (left.length > 0) throw new Error(`${left.length} keys left under ${this.prefix} after the run: ${left.slice(0, 5).join(', ')}`);
+  }
+}
+
 /** What the Redis server is sent, while watched: one command's arguments and who sent it. */
 export type WatchedCommand = (args: string[], source: string) => void;
 
