@@ -6,10 +6,12 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startBareServer } from '../scripts/bench/bare-app.ts';
 import { KeepAliveConnection } from '../scripts/bench/keep-alive-connection.ts';
-import { startLineServer } from '../scripts/bench/line-server.ts';
+import { lineConfig, startLineServer } from '../scripts/bench/line-server.ts';
 import { LoadGenerator } from '../scripts/bench/load-generator.ts';
+import { WRONG_EVERY } from '../scripts/bench/login-callers.ts';
 import { RedisTap } from '../scripts/bench/redis-accounting.ts';
 import { WEBHOOKS_PER_CALL } from '../scripts/bench/walk.ts';
+import { loadDemoCaseload } from './support/lines.ts';
 import { flushPrefix, testRedisClient, testRedisUrl, uniquePrefix } from './support/redis.ts';
 
 describe('bench: RedisTap', () => {
@@ -125,6 +127,25 @@ describe('bench: the load generator', () => {
       const signedAhead = await generator.run({ ...base, run: 2, concurrency: 3, calls: 3 });
       expect(signedAhead.failures).to.deep.equal([]);
       expect(signedAhead.signedInRun).to.equal(0);
+    } finally {
+      await line.close();
+      const redis = await testRedisClient();
+      await flushPrefix(redis, prefix);
+      redis.disconnect();
+    }
+  });
+
+  it("plays the login mix's callers against the line: ID, PIN (a wrong one first in some calls, then 1 to try again), balance", async function () {
+    this.timeout(60_000);
+    const prefix = uniquePrefix();
+    const options = { redisUrl: await testRedisUrl(), prefix, authToken, at: '2026-11-24T18:00:00.000Z', profileDir: null, bcryptCost: '4' };
+    const line = await startLineServer(options);
+    try {
+      await loadDemoCaseload(options.redisUrl, lineConfig(options, line.info.url));
+      const run = await generator.run({ run: 1, target: 'line', url: line.info.url, authToken, population: 'login', concurrency: 2, thinkMs: 0, calls: 2 * WRONG_EVERY, seconds: null });
+      expect(run.failures).to.deep.equal([]);
+      expect(run.login?.successes).to.equal(2 * WRONG_EVERY);
+      expect((run.login?.wrongPin ?? 0) + (run.login?.unknownId ?? 0)).to.equal(2);
     } finally {
       await line.close();
       const redis = await testRedisClient();

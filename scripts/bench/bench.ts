@@ -82,7 +82,7 @@ Options:
   --mix M           what to run: both (default: the comparison and the paced phase, then the login
                     mix), menus (without the login mix) or login (the login mix only)
   --login-callers L login mix: callers logging in, in flight (default 8), each: English, 1,
-                    participant ID + #, PIN + # (1 call in 4 a wrong PIN first), balance, hang up
+                    participant ID + #, PIN + # (1 call in 4 a wrong PIN first, then 1 to try again), balance, hang up
   --login-think MS  login mix: pause between a login caller's webhooks (default 0: the logins
                     keep bcrypt as busy as they can)
   --mix-think MS    login mix: pause between the menu-only callers' webhooks (default 200; they

@@ -80,8 +80,9 @@ const EXPECT = {
   login: ['enter your 10-digit participant ID'],
   id: ['Now enter your PIN'],
   verified: ['Account menu.'],
-  mismatch: ['does not match our records', 'Please try again.', 'enter your 10-digit participant ID'],
-  balance: ['To hear this again, press 9.'],
+  mismatch: ['We could not verify that participant ID and PIN.', 'To try again, press 1.'],
+  retry: ['enter your 10-digit participant ID'],
+  balance: ['To repeat, press 9.'],
   status: ['<Response'],
 };
 
@@ -105,6 +106,7 @@ export async function loginCall(exchange: Exchange, plan: LoginPlan, tally: Logi
     await step({ kind: 'press', digits: wrong.pin, pound: true, expect: EXPECT.mismatch }, true);
     tally.pinChecks += 1;
     tally[wrong.kind] += 1;
+    await step({ kind: 'press', digits: '1', expect: EXPECT.retry });
   }
   await step({ kind: 'press', digits: person.id, pound: true, expect: EXPECT.id });
   await step({ kind: 'press', digits: person.pin, pound: true, expect: EXPECT.verified }, true);

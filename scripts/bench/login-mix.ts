@@ -240,7 +240,7 @@ export function printLoginMix(mix: LoginMixReport, cpuCount: number): void {
   out(`  bcrypt       cost ${mix.bcryptCost} (BCRYPT_COST${process.env.BCRYPT_COST ? `=${process.env.BCRYPT_COST}` : ' unset: the default'}); one bcrypt.compare ≈ ${f(mix.bcryptCompareMs, 1)} ms on this box`);
   out(`  threadpool   UV_THREADPOOL_SIZE ${mix.uvThreadpoolSize === null ? 'unset: libuv default, 4 threads' : mix.uvThreadpoolSize} in the servers' process, ${cpuCount} cores on the box`);
   out(`  load         ${mix.concurrency} menu-only callers (${pause(mix.othersThinkMs)}), the comparison's walk;`);
-  out(`               beside them ${mix.loginCallers} login callers (${pause(mix.loginThinkMs)}): ID + #, PIN + # (1 in ${WRONG_EVERY} a wrong PIN first), balance, hang up;`);
+  out(`               beside them ${mix.loginCallers} login callers (${pause(mix.loginThinkMs)}): ID + #, PIN + # (1 in ${WRONG_EVERY} a wrong PIN first, then 1 to try again), balance, hang up;`);
   out(`               ${mix.rounds} rounds of menu callers alone, then with logins; demo caseload (${mix.participantsWithPin} with a PIN) re-seeded before each; warm-up ${mix.warmupSeconds} s excluded`);
   out();
   out('  the menu-only callers\' webhooks:');
