@@ -113,7 +113,7 @@ class Scatter {
 }
 
 const PARTICIPANT_IDS = new Scatter(1_000_000_000n, 9_000_000_000n, 7n ** 11n);
-// 9xx-xx-xxxx: the Social Security Administration never issues an SSN that starts with 9.
+// Every made-up SSN starts with 9: the Social Security Administration never issues one that does.
 const SSNS = new Scatter(900_000_000n, 100_000_000n, 7n ** 9n);
 const CASE_NUMBERS = new Scatter(100_000_000_000n, 900_000_000_000n, 7n ** 13n);
 
