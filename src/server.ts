@@ -8,7 +8,6 @@ import { Payments } from './domain/payments.ts';
 import { Services } from './domain/services.ts';
 import { PaymentSpool } from './store/payment-spool.ts';
 import { DEMO_CASELOAD_PATH, loadCaseloadFile } from './domain/caseload-loader.ts';
-import { representativesAvailable } from './domain/hours.ts';
 import type { CaseloadStore } from './domain/caseload-store.ts';
 import { MemoryCaseloadStore } from './store/caseload-memory.ts';
 import { RedisCaseloadStore } from './store/caseload-redis.ts';
@@ -19,8 +18,7 @@ import type { Outbox } from './domain/outbox.ts';
 import { openStore, RedisStore, type CallStore } from './store/index.ts';
 import { MemoryOutbox, RedisOutbox } from './store/outbox.ts';
 import type { SignatureRejection } from './telephony/signature.ts';
-import { twimlRenderer, voiceWebhooks, type RenderSettings } from './telephony/routes.ts';
-import { apology } from './engine/reply.ts';
+import { voiceWebhooks, type RenderSettings } from './telephony/routes.ts';
 import { consoleRoutes } from './console/console-routes.ts';
 import { SettableClock } from './console/settable-clock.ts';
 
@@ -102,7 +100,6 @@ export async function createLine(options: LineOptions): Promise<Line> {
     observer: metrics.observer,
   });
   const rendering: RenderSettings = { publicUrl: config.publicUrl, secret: config.ssnHashKey, agentNumber: config.agentNumber, paymentConnector: config.paymentConnector };
-  const render = twimlRenderer(rendering);
 
   // A rejected signature is most often a PUBLIC_URL that is not the URL Twilio calls: one warn line
   // with the path and the reason, never the parameters or the caller's number.
@@ -129,15 +126,12 @@ export async function createLine(options: LineOptions): Promise<Line> {
   const browserPhone = consoleRoutes({ config, store, now: clock, settableClock, logger });
   if (browserPhone) app.use('/console', browserPhone);
 
-  // Whatever slips past a route: a voice path still gets TwiML, never a 5xx (spec section 3).
+  // Whatever slips past a route of the app. Twilio's webhooks never get here: voiceWebhooks answers
+  // them, with the apology's TwiML when something fails (spec section 3).
   const lastResort: ErrorRequestHandler = (error, req, res, _next) => {
     logger.error('request failed', { path: req.path, error: describeError(error) });
     if (res.headersSent) return;
-    if (req.path.startsWith('/voice') && !(error as { status?: number }).status) {
-      res.status(200).type('text/xml').send(render(apology('en', representativesAvailable(clock()))));
-    } else {
-      res.status((error as { status?: number }).status ?? 400).type('text/plain').send('Bad request');
-    }
+    res.status((error as { status?: number }).status ?? 400).type('text/plain').send('Bad request');
   };
   app.use(lastResort);
 

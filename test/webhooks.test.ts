@@ -401,6 +401,21 @@ describe('webhooks (real Redis)', function () {
     });
   });
 
+  it('a webhook that fails past the engine still gets HTTP 200 and the apology in TwiML, and one error line', async () => {
+    const take = sinon.stub(line.engine, 'take').rejects(new Error('the engine fell over for 4821930576'));
+    try {
+      const res = await answer(newCallSid());
+      expect(res.status).to.equal(200);
+      expect(saidIn(res.text)).to.include("something went wrong on our side. Please stay on the line while we connect you with a representative.");
+      expect(res.text).to.include('<Dial');
+      const failed = logs.filter((l) => l.msg === 'request failed');
+      expect(failed.map((l) => l.fields.path)).to.deep.equal(['/voice']);
+      expect(JSON.stringify(failed)).not.to.include('4821930576');
+    } finally {
+      take.restore();
+    }
+  });
+
   it('GET /healthz and /readyz answer', async () => {
     expect((await request(line.app).get('/healthz')).status).to.equal(200);
     const ready = await request(line.app).get('/readyz');
